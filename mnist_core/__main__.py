@@ -1,0 +1,105 @@
+"""Command line: the same training and evaluation code the app uses.
+
+    python -m mnist_core train --preset best --out assets/default_model.keras
+    python -m mnist_core evaluate assets/default_model.keras
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import MnistLabError
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .augment import AugmentConfig
+    from .data import load_mnist
+    from .evaluate import evaluate
+    from .store import save_model_atomic, training_card
+    from .train import PRESETS, train, with_overrides
+
+    config = with_overrides(
+        PRESETS[args.preset],
+        architecture=args.architecture,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        train_subset=args.subset,
+        validation_split=args.validation_split,
+        seed=args.seed,
+    )
+    if args.no_augment:
+        config = with_overrides(config, augment=AugmentConfig())
+    data = load_mnist(args.data_dir)
+    print(f"MNIST from {data.source}; training {config.architecture} for {config.epochs} epochs", flush=True)
+    result = train(config, data.x_train, data.y_train, verbose=1 if sys.stdout.isatty() else 2)
+    ev = evaluate(result.model, data.x_test, data.y_test)
+    print(f"test accuracy {ev.accuracy:.4%} after {result.seconds:.0f} s", flush=True)
+    name = Path(args.out).stem
+    card = training_card(result, config, ev, name, command=" ".join(["python -m mnist_core", *sys.argv[1:]]))
+    save_model_atomic(result.model, Path(args.out), card)
+    print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .evaluate import evaluate
+    from .models import load_model
+
+    model = load_model(args.model)
+    data = load_mnist(args.data_dir)
+    start = time.time()
+    ev = evaluate(model, data.x_test, data.y_test)
+    summary = ev.summary()
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{args.model}: test accuracy {ev.accuracy:.4%} ({time.time() - start:.1f} s)")
+        print("digit  precision  recall  f1      support")
+        for d, row in summary["per_class"].items():
+            print(f"  {d}    {row['precision']:.4f}     {row['recall']:.4f}  {row['f1']:.4f}  {row['support']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="folder with MNIST (default: $MNIST_DATA_DIR, Keras cache, download)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model and save it with its metadata card")
+    t.add_argument("--preset", choices=["quick", "best"], default="quick")
+    t.add_argument("--out", required=True, help="where to save the .keras model (card saved beside it)")
+    t.add_argument("--architecture")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--learning-rate", type=float)
+    t.add_argument("--subset", type=int, help="train on the first N images")
+    t.add_argument("--validation-split", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--no-augment", action="store_true")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a .keras model on MNIST test")
+    e.add_argument("model")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=_evaluate)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except MnistLabError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Data augmentation: one frozen AugmentConfig drives the live preview, training and the model card.
+
+Built on Keras 3 preprocessing layers (black fill, never flips: a mirrored 2 is not a 2), plus a small
+stroke-thickness layer Keras lacks. Images are float32 (N, 28, 28, 1) in [0, 1], white ink on black.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Strength of each random transform; 0 switches it off. All-zero is the identity."""
+
+    rotation: float = 0.0  # max degrees either way
+    shift: float = 0.0  # max shift, fraction of the side (0.1 = 2.8 px)
+    zoom: float = 0.0  # max relative zoom in or out (0.1 = +-10%)
+    shear: float = 0.0  # max horizontal shear (slant), as Keras's RandomShear x_factor
+    elastic: float = 0.0  # elastic distortion magnitude (Keras RandomElasticTransform scale)
+    thickness: float = 0.0  # max stroke thickening/thinning, in 3x3 dilation steps (0-2)
+    noise: float = 0.0  # std of added Gaussian noise
+    blur: float = 0.0  # max Gaussian blur sigma, pixels
+    erasing: float = 0.0  # probability of erasing a random rectangle
+    contrast: float = 0.0  # max relative contrast change
+    seed: int = 0
+
+    # (field, lowest, highest, the value past which the digit is usually destroyed)
+    LIMITS = {
+        "rotation": (0.0, 180.0, 45.0),
+        "shift": (0.0, 0.5, 0.2),
+        "zoom": (0.0, 0.9, 0.4),
+        "shear": (0.0, 1.0, 0.5),
+        "elastic": (0.0, 2.0, 1.0),
+        "thickness": (0.0, 2.0, 1.5),
+        "noise": (0.0, 1.0, 0.4),
+        "blur": (0.0, 5.0, 2.0),
+        "erasing": (0.0, 1.0, 0.6),
+        "contrast": (0.0, 0.95, 0.8),
+    }
+
+    def __post_init__(self) -> None:
+        for name, (low, high, _) in self.LIMITS.items():
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not np.isfinite(value) or not low <= value <= high:
+                raise ConfigError(f"augmentation '{name}' must be between {low:g} and {high:g}, got {value!r}")
+
+    @property
+    def is_identity(self) -> bool:
+        return all(getattr(self, name) == 0 for name in self.LIMITS)
+
+    def risky_settings(self) -> list[str]:
+        """Names of the settings strong enough to destroy many digits."""
+        return [name for name, (_, _, risky) in self.LIMITS.items() if getattr(self, name) > risky]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AugmentConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# Recipe used for the shipped default: what people's drawings vary in (slant, size, placement, pen).
+DRAWING_AUGMENT = AugmentConfig(rotation=12, shift=0.1, zoom=0.12, shear=0.25, thickness=1.0, seed=0)
+
+
+def build_augmenter(config: AugmentConfig) -> keras.Sequential:
+    """A Keras pipeline applying `config`; call it with training=True on (N, 28, 28, 1) batches."""
+    import keras
+    from keras import layers
+
+    from .layers import Clip01, RandomThickness
+
+    seed = config.seed
+    fill = {"fill_mode": "constant", "fill_value": 0.0}
+    steps: list[keras.layers.Layer] = []
+    if config.thickness:
+        steps.append(RandomThickness(config.thickness, seed=seed + 1))
+    if config.rotation:
+        steps.append(layers.RandomRotation(config.rotation / 360.0, seed=seed + 2, **fill))
+    if config.shear:
+        steps.append(layers.RandomShear(x_factor=config.shear, seed=seed + 3, **fill))
+    if config.zoom:
+        steps.append(layers.RandomZoom((-config.zoom, config.zoom), seed=seed + 4, **fill))
+    if config.shift:
+        steps.append(layers.RandomTranslation(config.shift, config.shift, seed=seed + 5, **fill))
+    if config.elastic:
+        steps.append(
+            layers.RandomElasticTransform(
+                factor=1.0, scale=config.elastic, value_range=(0, 1), seed=seed + 6, **fill
+            )
+        )
+    if config.blur:
+        steps.append(layers.RandomGaussianBlur(factor=1.0, kernel_size=5, sigma=config.blur, value_range=(0, 1), seed=seed + 7))
+    if config.contrast:
+        steps.append(layers.RandomContrast(config.contrast, value_range=(0, 1), seed=seed + 8))
+    if config.erasing:
+        steps.append(
+            layers.RandomErasing(factor=config.erasing, scale=(0.02, 0.2), fill_value=0.0, value_range=(0, 1), seed=seed + 9)
+        )
+    if config.noise:
+        steps.append(layers.GaussianNoise(config.noise, seed=seed + 10))
+    steps.append(Clip01())
+    return keras.Sequential(steps, name="augment")
+
+
+def augment(images: np.ndarray, config: AugmentConfig) -> np.ndarray:
+    """Apply `config` to a batch once: (N, 28, 28) or (N, 28, 28, 1) -> same shape, float32 in [0, 1].
+
+    The same config and seed give the same output. uint8 input is scaled to [0, 1].
+    """
+    x = np.asarray(images)
+    scale = 255.0 if x.dtype == np.uint8 else 1.0
+    x4 = (x.astype(np.float32) / scale).reshape(-1, 28, 28, 1)
+    if config.is_identity:
+        return x4.reshape(x.shape)
+    out = np.asarray(build_augmenter(config)(x4, training=True), dtype=np.float32)
+    return out.reshape(x.shape)

@@ -1,0 +1,45 @@
+"""Small Keras layers the augmentation pipeline needs and Keras lacks. Imports Keras: import lazily."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+
+class RandomThickness(keras.layers.Layer):
+    """Thicken or thin each image's strokes by a random amount in [-factor, factor].
+
+    One unit is one 3x3 grey dilation (or erosion) step; fractions blend towards it, so the
+    change is continuous. Only active with training=True.
+    """
+
+    def __init__(self, factor: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = float(factor)
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=True):
+        if not training or self.factor == 0:
+            return x
+        amount = keras.random.uniform((ops.shape(x)[0], 1, 1, 1), -self.factor, self.factor, seed=self.generator)
+        out = x
+        for step in range(math.ceil(self.factor)):
+            # this step's share of the amount: in [-1, 1], 0 once |amount| is used up
+            part = ops.clip(amount - ops.sign(amount) * step, -1.0, 1.0) * ops.cast(ops.abs(amount) > step, x.dtype)
+            dilated = ops.max_pool(out, pool_size=3, strides=1, padding="same")
+            eroded = -ops.max_pool(-out, pool_size=3, strides=1, padding="same")
+            out = ops.where(part > 0, out + part * (dilated - out), out - part * (eroded - out))
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "seed": self.seed}
+
+
+class Clip01(keras.layers.Layer):
+    """Clip to [0, 1] (noise and contrast can leave the range)."""
+
+    def call(self, x):
+        return ops.clip(x, 0.0, 1.0)

@@ -1,0 +1,199 @@
+"""Model architectures and safe loading.
+
+Every model takes (N, 28, 28, 1) float32 in [0, 1] (white ink on black) and returns (N, 10)
+probabilities. Keras is imported inside functions so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import ModelError
+from .paths import DEFAULT_MODEL_PATH, models_dir
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+MAX_MODEL_BYTES = 50 * 1024 * 1024  # refuse model files larger than this
+INPUT_SHAPE = (28, 28, 1)
+ACTIVE_POINTER = "active.json"  # in the models dir: {"path": "..."}; absent = shipped default
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    description: str
+    build: Callable[[], keras.Model]
+
+
+def _mlp() -> keras.Model:
+    from keras import layers, models
+
+    return models.Sequential(
+        [
+            layers.Input(INPUT_SHAPE),
+            layers.Flatten(),
+            layers.Dense(256, activation="relu"),
+            layers.Dropout(0.2),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ],
+        name="mlp",
+    )
+
+
+def _simple_cnn() -> keras.Model:
+    from keras import layers, models
+
+    return models.Sequential(
+        [
+            layers.Input(INPUT_SHAPE),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ],
+        name="simple_cnn",
+    )
+
+
+def _conv_bn(x, filters: int, kernel: int, strides: int = 1):
+    from keras import layers
+
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
+def _default_cnn() -> keras.Model:
+    from keras import Input, Model, layers
+
+    inputs = Input(INPUT_SHAPE)
+    x = _conv_bn(inputs, 32, 3)
+    x = _conv_bn(x, 32, 3)
+    x = layers.MaxPooling2D(2)(x)  # 14x14
+    x = layers.Dropout(0.2)(x)
+    x = _conv_bn(x, 64, 3)
+    x = _conv_bn(x, 64, 3)
+    x = layers.MaxPooling2D(2)(x)  # 7x7
+    x = layers.Dropout(0.25)(x)
+    x = _conv_bn(x, 128, 3)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.3)(x)
+    outputs = layers.Dense(10, activation="softmax")(x)
+    return Model(inputs, outputs, name="default_cnn")
+
+
+def _rnn() -> keras.Model:
+    from keras import layers, models
+
+    return models.Sequential(
+        [
+            layers.Input(INPUT_SHAPE),
+            layers.Reshape((28, 28)),  # each row is one time step
+            layers.LSTM(128),
+            layers.Dense(10, activation="softmax"),
+        ],
+        name="row_lstm",
+    )
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    a.name: a
+    for a in (
+        Architecture("mlp", "Classic multilayer perceptron: flatten the pixels, two dense layers.", _mlp),
+        Architecture("simple_cnn", "The Keras 'simple MNIST convnet': two conv + pool blocks.", _simple_cnn),
+        Architecture(
+            "default_cnn",
+            "Stronger CNN: five conv layers with batch norm, dropout and global average pooling.",
+            _default_cnn,
+        ),
+        Architecture("row_lstm", "An LSTM that reads the image row by row, for comparison.", _rnn),
+    )
+}
+
+
+def build_model(name: str) -> keras.Model:
+    """A fresh, untrained model of a named architecture."""
+    if name not in ARCHITECTURES:
+        raise ModelError(f"unknown architecture {name!r}; choose one of {', '.join(ARCHITECTURES)}")
+    return ARCHITECTURES[name].build()
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def active_model_path() -> Path:
+    """The model Draw uses: the one activated in the models dir, else the shipped default."""
+    pointer = models_dir() / ACTIVE_POINTER
+    try:
+        chosen = Path(json.loads(pointer.read_text())["path"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_MODEL_PATH
+    return chosen if chosen.is_file() else DEFAULT_MODEL_PATH
+
+
+def check_model_file(path: str | os.PathLike) -> Path:
+    """Refuse what is plainly not a .keras model file before Keras reads it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file.")
+    if path.suffix != ".keras":
+        raise ModelError(f"{path.name}: a model must be a .keras file (Keras 3 format).")
+    size = path.stat().st_size
+    if size > MAX_MODEL_BYTES:
+        raise ModelError(f"{path.name}: {size / 2**20:.0f} MB is over the {MAX_MODEL_BYTES // 2**20} MB limit.")
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            raise ModelError(f"{path.name}: is not a .keras file (a .keras file is a zip archive).")
+    return path
+
+
+def load_model(path: str | os.PathLike | None = None) -> keras.Model:
+    """Load a model safely and check it maps (N, 28, 28, 1) to (N, 10) probabilities.
+
+    Args:
+        path: a .keras file; None loads the active model (the shipped default unless another
+            was activated).
+    Raises:
+        ModelError: the file is missing, not a Keras model, unsafe (e.g. Lambda layers), or its
+            input/output shapes do not fit MNIST.
+    """
+    path = check_model_file(active_model_path() if path is None else path)
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:  # noqa: BLE001 - Keras raises many types for bad files
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if "safe_mode" in str(err) or "Lambda" in str(err):
+            reason = "it contains code (a Lambda layer or custom function), which is refused for safety"
+        raise ModelError(f"{path.name}: cannot be loaded as a Keras model: {reason[:300]}") from err
+    check_model_shapes(model, path.name)
+    return model
+
+
+def check_model_shapes(model: keras.Model, name: str = "model") -> None:
+    """Raise ModelError unless the model maps (N, 28, 28, 1) to (N, 10) rows that sum to 1."""
+    in_shape = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else None
+    if in_shape not in (INPUT_SHAPE, (28, 28)):
+        raise ModelError(f"{name}: takes input of shape {in_shape}; an MNIST model takes (28, 28, 1).")
+    try:
+        out = np.asarray(model(np.zeros((2, *INPUT_SHAPE), np.float32), training=False))
+    except Exception as err:  # noqa: BLE001
+        raise ModelError(f"{name}: fails on a blank 28x28 image ({type(err).__name__}: {err}).") from err
+    if out.shape != (2, 10):
+        raise ModelError(f"{name}: outputs shape {out.shape[1:]}; an MNIST model outputs 10 probabilities.")
+    if not np.allclose(out.sum(axis=1), 1.0, atol=1e-3) or (out < 0).any():
+        raise ModelError(f"{name}: its outputs are not probabilities (the last layer needs a softmax).")

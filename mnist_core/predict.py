@@ -1,0 +1,69 @@
+"""From a drawing to class probabilities, fast enough to run after every stroke."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .models import active_model_path, load_model
+from .preprocess import PrepOptions, prepare
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+
+@dataclass(frozen=True)
+class Prediction:
+    digit: int
+    probabilities: np.ndarray  # (10,) float32, sums to 1
+    model_input: np.ndarray  # (28, 28) float32 in [0, 1]: what the model saw
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities[self.digit])
+
+
+_models: dict[tuple[str, float], keras.Model] = {}
+_lock = threading.Lock()
+
+
+def cached_model(path: str | Path | None = None) -> keras.Model:
+    """Load a model once per (file, modification time) and share it, read-only, for inference."""
+    path = Path(path) if path is not None else active_model_path()
+    key = (str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0)
+    with _lock:
+        if key not in _models:
+            _models[key] = load_model(path)
+        return _models[key]
+
+
+def probabilities(model: keras.Model, batch: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) or (N, 28, 28, 1) inputs -> (N, 10) probabilities, calling the model directly.
+
+    `model(x)` rather than `model.predict(x)`: for a handful of images it is about 10x faster.
+    """
+    x = np.asarray(batch, dtype=np.float32).reshape(-1, 28, 28, 1)
+    return np.asarray(model(x, training=False), dtype=np.float32)
+
+
+def classify(image: np.ndarray, model: keras.Model | None = None, options: PrepOptions = PrepOptions()) -> Prediction | None:
+    """Classify one drawing.
+
+    Args:
+        image: canvas RGBA (H, W, 4) uint8 or a grayscale (H, W) image (see preprocess.to_ink).
+        model: a loaded model; None uses the active model (loaded once and cached).
+        options: which normalisation steps to run.
+    Returns:
+        The Prediction, or None when the image holds no ink.
+    Raises:
+        ValueError: the image cannot be read.
+    """
+    x = prepare(image, options)
+    if x is None:
+        return None
+    probs = probabilities(model if model is not None else cached_model(), x[None])[0]
+    return Prediction(int(np.argmax(probs)), probs, x)

@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from mnist_core.predict import cached_model, classify, probabilities
+from mnist_core.synth import digit_image
+
+
+def test_empty_canvas_gives_none(default_model):
+    assert classify(np.zeros((280, 280, 4), np.uint8), default_model) is None
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_plain_drawn_digits_are_recognised(default_model, digit):
+    pred = classify(digit_image(digit), default_model)
+    assert pred.digit == digit, f"drew {digit}, got {pred.digit} ({np.round(pred.probabilities, 2)})"
+    assert pred.probabilities.shape == (10,) and pred.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert pred.model_input.shape == (28, 28)
+
+
+def test_classify_uses_the_active_model_when_none_is_given():
+    pred = classify(digit_image(7))
+    assert pred.digit == 7
+    assert cached_model() is cached_model()  # loaded once
+
+
+def test_bad_image_raises_value_error(default_model):
+    with pytest.raises(ValueError):
+        classify(np.zeros((10,)), default_model)
+
+
+def test_mnist_test_digits_through_the_drawing_path(mnist, default_model):
+    """The preprocessing must not hurt MNIST itself: 500 test digits through prepare()."""
+    from mnist_core.preprocess import prepare
+
+    x = np.stack([prepare(img) for img in mnist.x_test[:500]])
+    acc = (probabilities(default_model, x).argmax(1) == mnist.y_test[:500]).mean()
+    assert acc >= 0.98

@@ -1,0 +1,170 @@
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from mnist_core.preprocess import (
+    PrepOptions,
+    bounding_box,
+    centre,
+    fit_box,
+    prepare,
+    prepare_steps,
+    stroke_width,
+    to_ink,
+)
+from mnist_core.synth import digit_image, render
+
+
+def _com(img):
+    return np.array(ndimage.center_of_mass(img))
+
+
+def _check_mnist_like(x):
+    assert x.shape == (28, 28) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0 and x.max() == pytest.approx(1.0)
+    rows, cols = bounding_box(x)
+    assert max(rows.stop - rows.start, cols.stop - cols.start) in (19, 20, 21)  # the 20-pixel box
+    np.testing.assert_allclose(_com(x), [13.5, 13.5], atol=1.0)  # centred by mass
+
+
+def test_canvas_rgba_light_on_dark_becomes_mnist_like():
+    _check_mnist_like(prepare(digit_image(3)))
+
+
+def test_empty_canvas_blank_and_transparent_give_none():
+    assert prepare(np.zeros((280, 280, 4), np.uint8)) is None
+    opaque_black = np.zeros((280, 280, 4), np.uint8)
+    opaque_black[..., 3] = 255
+    assert prepare(opaque_black) is None
+    assert prepare(np.full((50, 50), 255, np.uint8)) is None  # all paper, dark-on-light reading
+
+
+def test_one_dot_is_still_an_image():
+    img = np.zeros((280, 280), np.uint8)
+    img[140:150, 140:150] = 255
+    x = prepare(img)
+    assert x is not None and x.shape == (28, 28)
+
+
+def test_position_does_not_matter():
+    a = prepare(digit_image(7, box=(20, 20, 100, 150)))
+    b = prepare(digit_image(7, box=(150, 100, 100, 150)))
+    np.testing.assert_allclose(a, b, atol=0.05)
+
+
+@pytest.mark.parametrize("height_share", [0.3, 0.5, 0.95])
+def test_size_from_30_to_95_percent_of_the_canvas(height_share):
+    h = 280 * height_share
+    x = prepare(digit_image(4, box=(140 - h * 0.3, (280 - h) / 2, h * 0.6, h), pen=20))
+    _check_mnist_like(x)
+
+
+def test_dark_on_light_equals_light_on_dark():
+    light = prepare(digit_image(5))
+    dark = prepare(digit_image(5, ink=0, paper=255))
+    np.testing.assert_allclose(light, dark, atol=1e-5)
+
+
+def test_ink_only_in_alpha_on_transparent_background():
+    x = prepare(digit_image(2, alpha_only=True))
+    np.testing.assert_allclose(x, prepare(digit_image(2)), atol=1e-5)
+
+
+@pytest.mark.parametrize("pen, widest", [(3, 4.0), (8, 4.0), (20, 4.0), (45, 4.5), (70, 5.5)])
+def test_strokes_from_thin_to_very_thick_end_near_mnist_width(pen, widest):
+    """MNIST strokes are 2.1-3.7 px wide (p10-p90); a 70 px pen on a 200 px digit is a blob already."""
+    steps = prepare_steps(digit_image(1, pen=pen))
+    width = stroke_width(steps.model_input)
+    assert 1.8 <= width <= widest, f"pen {pen} -> width {width:.2f} in 28x28"
+
+
+def test_fixing_stroke_can_be_switched_off():
+    thin = digit_image(1, pen=3)
+    fixed, raw = prepare(thin), prepare(thin, PrepOptions(fix_stroke=False))
+    assert fixed.sum() > 1.5 * raw.sum()
+
+
+def test_digit_touching_the_edge():
+    img = digit_image(0, box=(0, 0, 120, 280))
+    _check_mnist_like(prepare(img))
+
+
+@pytest.mark.parametrize("size", [16, 32, 64, 500])
+def test_scans_of_other_sizes(size):
+    """A digit bitmap of any size: same result as the canvas drawing, up to resampling."""
+    scale = size / 280
+    img = digit_image(8, size=size, pen=max(1.5, 20 * scale), box=(84 * scale, 42 * scale, 112 * scale, 196 * scale))
+    x = prepare(img[..., 0])  # grayscale
+    ref = prepare(digit_image(8))
+    assert np.corrcoef(x.ravel(), ref.ravel())[0, 1] > (0.7 if size < 28 else 0.8)
+
+
+def test_stray_specks_are_dropped():
+    clean = digit_image(6)
+    specked = clean.copy()
+    specked[5:9, 270:274, :3] = 255  # a speck in the far corner
+    specked[260:262, 3:5, :3] = 255
+    np.testing.assert_allclose(prepare(specked), prepare(clean), atol=1e-5)
+    assert not np.allclose(prepare(specked, PrepOptions(drop_specks=False)), prepare(clean), atol=0.05)
+
+
+def test_steps_are_kept_for_display():
+    steps = prepare_steps(digit_image(9))
+    assert steps.ink.shape == (280, 280)
+    assert steps.cropped.shape[0] < 280 and max(steps.boxed.shape) == 20
+    assert steps.model_input.shape == (28, 28)
+
+
+def test_without_crop_whole_canvas_is_scaled():
+    x = prepare(digit_image(1), PrepOptions(crop=False, fix_stroke=False))
+    rows, cols = bounding_box(x)
+    assert rows.stop - rows.start < 17  # the digit is 70% of the canvas, so smaller than the box
+
+
+def test_centre_by_mass_or_by_box():
+    boxed = np.zeros((12, 10), np.float32)
+    boxed[:3, :] = 1.0  # mass at the top
+    by_mass, by_box = centre(boxed), centre(boxed, by_mass=False)
+    assert _com(by_mass)[0] == pytest.approx(13.5, abs=0.6)
+    assert _com(by_box)[0] < 10
+    tall = np.zeros((20, 10), np.float32)
+    tall[:5] = 1.0
+    assert centre(tall).sum() == pytest.approx(tall.sum())  # shifted only as far as the field allows
+
+
+def test_fit_box_keeps_aspect():
+    out = fit_box(np.ones((100, 50), np.float32))
+    assert out.shape == (20, 10)
+    assert fit_box(np.ones((100, 50), np.float32), keep_aspect=False).shape == (20, 20)
+
+
+def test_mnist_digits_go_through_almost_unchanged(mnist):
+    x = mnist.x_test[:100]
+    diffs = [np.abs(prepare(a) - a / 255.0).mean() for a in x]
+    assert np.median(diffs) < 0.08
+
+
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        (np.zeros((28,)), "shape"),
+        (np.zeros((28, 28, 2)), "shape"),
+        (np.zeros((1, 28)), "too small"),
+        (np.full((28, 28), np.nan), "NaN"),
+        (np.zeros((5000, 5000), np.uint8), "too large"),
+        (np.array([["a"] * 28] * 28), "dtype"),
+    ],
+)
+def test_unreadable_input_raises_value_error_with_a_reason(bad, reason):
+    with pytest.raises(ValueError, match=reason):
+        prepare(bad)
+
+
+def test_float_images_in_either_range():
+    img = digit_image(3)[..., 0]
+    np.testing.assert_allclose(to_ink(img.astype(np.float32) / 255), to_ink(img.astype(np.float64)), atol=1e-6)
+
+
+def test_render_helper_draws_round_strokes():
+    img = render([[(10, 10), (50, 10)]], size=(60, 60), pen=6)
+    assert img.shape == (60, 60, 4) and img[10, 30, 0] == 255 and img[40, 30, 0] == 0

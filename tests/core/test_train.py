@@ -1,0 +1,93 @@
+import threading
+
+import numpy as np
+import pytest
+
+from mnist_core.augment import AugmentConfig
+from mnist_core.errors import ConfigError
+from mnist_core.train import PRESETS, TrainConfig, TrainingProgress, split_data, train
+
+
+def _tiny(mnist, n=600):
+    return mnist.x_train[:n], mnist.y_train[:n]
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": -3}, "epochs"),
+        ({"batch_size": 0}, "batch size"),
+        ({"learning_rate": 50.0}, "learning rate"),
+        ({"learning_rate": 0.0}, "learning rate"),
+        ({"optimizer": "magic"}, "optimizer"),
+        ({"architecture": "nope"}, "architecture"),
+        ({"validation_split": 0.9}, "validation split"),
+        ({"train_subset": 5}, "subset"),
+    ],
+)
+def test_out_of_range_settings_are_refused(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**changes)
+
+
+def test_batch_larger_than_the_data_is_refused():
+    config = TrainConfig(batch_size=512, train_subset=500, validation_split=0.2)
+    with pytest.raises(ConfigError, match="larger than the 400 training images"):
+        split_data(np.zeros((1000, 28, 28), np.uint8), np.zeros(1000, np.uint8), config)
+
+
+def test_config_round_trips_through_its_card_dict():
+    config = PRESETS["best"]
+    again = TrainConfig.from_dict(config.to_dict())
+    assert again == config and isinstance(again.augment, AugmentConfig)
+
+
+def test_training_learns_and_reports_progress(mnist):
+    x, y = _tiny(mnist, 2000)
+    progress = TrainingProgress()
+    config = TrainConfig(architecture="simple_cnn", epochs=2, batch_size=64, validation_split=0.2, learning_rate=2e-3)
+    result = train(config, x, y, progress=progress)
+    snap = progress.snapshot()
+    assert snap["status"] == "done" and snap["fraction"] == pytest.approx(1.0)
+    assert [row["epoch"] for row in snap["history"]] == [1, 2]
+    assert snap["batches"] == 25 and len(snap["batch_log"]) == 50  # a point per batch
+    losses = [row["loss"] for row in snap["history"]]
+    assert losses[1] < losses[0]
+    assert snap["history"][-1]["val_accuracy"] > 0.6  # chance is 0.1; 1600 images, 2 epochs
+    assert result.best_epoch in (1, 2) and not result.stopped_early
+
+
+def test_stop_ends_after_the_current_batch_and_keeps_best_weights(mnist):
+    import keras
+
+    x, y = _tiny(mnist, 2000)
+    progress = TrainingProgress()
+
+    class StopInEpochTwo(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if progress.epoch == 2 and batch == 3:
+                threading.Thread(target=progress.request_stop).start()
+
+    config = TrainConfig(architecture="simple_cnn", epochs=5, batch_size=64, validation_split=0.2)
+    result = train(config, x, y, progress=progress, callbacks=[StopInEpochTwo()])
+    snap = progress.snapshot()
+    assert snap["status"] == "stopped" and result.stopped_early
+    assert snap["epoch"] == 2 and snap["batch"] <= 6  # stopped within a couple of batches
+    rows = snap["history"]
+    assert rows[-1]["epoch"] == 2 and rows[-1].get("partial") == 1.0 and "partial" not in rows[0]
+    best = rows[result.best_epoch - 1]
+    assert best["val_accuracy"] == max(r["val_accuracy"] for r in rows)  # the best validated weights are kept
+    from mnist_core.evaluate import evaluate
+    from mnist_core.train import split_data
+
+    _, _, x_val, y_val = split_data(x, y, config)
+    assert evaluate(result.model, x_val, y_val).accuracy == pytest.approx(best["val_accuracy"], abs=1e-6)
+
+
+def test_augmented_training_runs(mnist):
+    x, y = _tiny(mnist, 400)
+    config = TrainConfig(architecture="mlp", epochs=1, batch_size=100, validation_split=0.0,
+                         augment=AugmentConfig(rotation=10, shift=0.1, thickness=0.5))
+    result = train(config, x, y)
+    assert len(result.history) == 1

@@ -1,0 +1,38 @@
+"""Drive the Draw page like a person: strokes become mouse moves on the real canvas."""
+
+from __future__ import annotations
+
+from mnist_core.synth import DIGIT_STROKES, place
+
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+
+
+def canvas_box(page) -> dict:
+    canvas = page.locator(CANVAS).first
+    canvas.wait_for(state="visible", timeout=60_000)
+    return canvas.bounding_box()
+
+
+def draw_digit(page, digit: int, box: tuple[float, float, float, float] = (0.3, 0.15, 0.4, 0.7),
+               steps_per_segment: int = 4) -> None:
+    """Draw `digit` with the mouse; box is (left, top, width, height) as shares of the canvas."""
+    bb = canvas_box(page)
+    left, top = bb["x"] + box[0] * bb["width"], bb["y"] + box[1] * bb["height"]
+    for stroke in place(DIGIT_STROKES[digit], left, top, box[2] * bb["width"], box[3] * bb["height"]):
+        page.mouse.move(*stroke[0])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(x, y, steps=steps_per_segment)
+        page.mouse.up()
+
+
+def metric_value(page, label: str, timeout: float = 30_000) -> str:
+    """The value of the st.metric with this label, once it is shown."""
+    metric = page.locator('[data-testid="stMetric"]', has_text=label).first
+    metric.wait_for(state="visible", timeout=timeout)
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def clear_canvas(page) -> None:
+    page.get_by_role("button", name="Clear").click()
+    page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for(state="detached", timeout=30_000)

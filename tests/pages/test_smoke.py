@@ -1,0 +1,67 @@
+"""Every page renders without an exception (AppTest runs the real scripts, no browser)."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnist_core.synth import digit_image
+from tests.conftest import REPO
+from ui import keys
+
+PAGES = ["pages/home.py", "pages/draw.py", "pages/explore.py", "pages/augment.py", "pages/train.py"]
+
+
+def app(page: str | None = None, **state) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error] + [str(e.value) for e in at.exception]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_error(page, mnist):
+    at = app(page)
+    assert not at.exception, at.exception
+    assert not errors(at)
+    assert at.title, "every page has a title"
+
+
+def test_draw_empty_canvas_shows_a_hint_and_no_prediction():
+    at = app("pages/draw.py")
+    assert not at.exception
+    assert [m for m in at.metric if m.label == "Prediction"] == []
+    assert any("Draw a digit" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("digit", [1, 7])
+def test_draw_with_a_drawing_shows_the_prediction(digit):
+    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(digit)})
+    assert not at.exception
+    metric = next(m for m in at.metric if m.label == "Prediction")
+    assert metric.value == str(digit)
+    assert isinstance(at.session_state[keys.LAST_DRAWING], np.ndarray)
+
+
+def test_draw_works_without_the_dataset(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "nowhere"))
+    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(3)})
+    assert next(m for m in at.metric if m.label == "Prediction").value == "3"
+
+
+def test_explore_without_the_dataset_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "nowhere"))
+    from ui.cache import mnist
+
+    mnist.clear()
+    at = app("pages/explore.py")
+    mnist.clear()
+    assert not at.exception
+    assert any("could not be loaded" in e.value for e in at.error)
+    assert any("MNIST_DATA_DIR" in i.value for i in at.info)

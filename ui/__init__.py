@@ -1,0 +1,1 @@
+"""The thin app-side layer between pages and mnist_core: caching, session state, background jobs."""

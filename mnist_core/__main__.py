@@ -41,8 +41,30 @@ def _train(args: argparse.Namespace) -> int:
     print(f"test accuracy {ev.accuracy:.4%} after {result.seconds:.0f} s", flush=True)
     name = Path(args.out).stem
     card = training_card(result, config, ev, name, command=" ".join(["python -m mnist_core", *sys.argv[1:]]))
+    card["calibration"] = _calibration(result.model, data)
     save_model_atomic(result.model, Path(args.out), card)
     print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
+    return 0
+
+
+def _calibration(model, data) -> dict:
+    from .calibrate import calibrate
+
+    cal = calibrate(model, data.x_test, data.y_test)
+    print(f"calibration: sure at {cal.sure_at:.3f}, a digit at {cal.digit_at:.3f}; {cal.measured}", flush=True)
+    return cal.to_dict()
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .models import load_model
+    from .store import read_card, write_card
+
+    model = load_model(args.model)
+    card = read_card(Path(args.model))
+    card["calibration"] = _calibration(model, load_mnist(args.data_dir))
+    write_card(Path(args.model).with_suffix(".json"), card)
+    print(f"updated {Path(args.model).with_suffix('.json')}")
     return 0
 
 
@@ -89,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("model")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=_evaluate)
+
+    c = sub.add_parser("calibrate", help="fit the 'not sure' thresholds of a model and write them into its card")
+    c.add_argument("model")
+    c.set_defaults(func=_calibrate)
 
     args = parser.parse_args(argv)
     try:

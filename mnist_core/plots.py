@@ -75,3 +75,49 @@ def image_heatmap(image: np.ndarray, title: str = "", height: int = 320, colorsc
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
     fig.update_xaxes(showticklabels=False, showgrid=False)
     return _layout(fig, height=height, title=title or None)
+
+
+def pixels(image: np.ndarray, side: int = 140) -> np.ndarray:
+    """A small float image in [0, 1] as a crisp (side, side*w/h) uint8 picture (nearest-neighbour)."""
+    from PIL import Image
+
+    img = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
+    h, w = img.shape[:2]
+    size = (max(1, round(side * w / h)), side) if h >= w else (side, max(1, round(side * h / w)))
+    return np.asarray(Image.fromarray((img * 255).astype(np.uint8)).resize(size, Image.Resampling.NEAREST))
+
+
+def heat_overlay(image: np.ndarray, heat: np.ndarray, side: int = 196, alpha: float = 0.55) -> np.ndarray:
+    """The digit in gray with a heatmap (0 = none, 1 = most important) blended over it: RGB uint8."""
+    import plotly.colors as pc
+
+    img = np.clip(np.asarray(image, np.float32), 0, 1)
+    heat = np.clip(np.asarray(heat, np.float32), 0, 1)
+    scale = np.array([pc.hex_to_rgb(c) if c.startswith("#") else pc.unlabel_rgb(c) for c in pc.sequential.Inferno], float)
+    pos = heat * (len(scale) - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(scale) - 1)
+    colour = scale[lo] + (scale[hi] - scale[lo]) * (pos - lo)[..., None]
+    base = np.repeat(img[..., None] * 255, 3, axis=2)
+    mixed = (1 - alpha * heat[..., None]) * base + alpha * heat[..., None] * colour
+    return _rgb_pixels(mixed, side)
+
+
+def _rgb_pixels(rgb: np.ndarray, side: int) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).resize((side, side), Image.Resampling.NEAREST))
+
+
+def mosaic(maps: np.ndarray, columns: int = 8, gap: int = 1) -> np.ndarray:
+    """(H, W, C) feature maps as one gray picture of C tiles, each scaled to its own range: float [0, 1]."""
+    h, w, c = maps.shape
+    rows = int(np.ceil(c / columns))
+    out = np.ones((rows * (h + gap) - gap, columns * (w + gap) - gap), np.float32) * 0.25
+    for k in range(c):
+        m = maps[..., k]
+        span = m.max() - m.min()
+        tile = (m - m.min()) / span if span > 0 else np.zeros_like(m)
+        r, col = divmod(k, columns)
+        out[r * (h + gap) : r * (h + gap) + h, col * (w + gap) : col * (w + gap) + w] = tile
+    return out

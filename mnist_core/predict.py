@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .models import active_model_path, load_model
-from .preprocess import PrepOptions, prepare
+from .preprocess import PrepOptions, PrepSteps, prepare_steps
+from .segment import Segment, segment
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -21,6 +22,7 @@ class Prediction:
     digit: int
     probabilities: np.ndarray  # (10,) float32, sums to 1
     model_input: np.ndarray  # (28, 28) float32 in [0, 1]: what the model saw
+    steps: PrepSteps | None = None  # every normalisation step, for "what the model sees"
 
     @property
     def confidence(self) -> float:
@@ -62,8 +64,33 @@ def classify(image: np.ndarray, model: keras.Model | None = None, options: PrepO
     Raises:
         ValueError: the image cannot be read.
     """
-    x = prepare(image, options)
-    if x is None:
+    steps = prepare_steps(image, options)
+    if steps is None:
         return None
-    probs = probabilities(model if model is not None else cached_model(), x[None])[0]
-    return Prediction(int(np.argmax(probs)), probs, x)
+    probs = probabilities(model if model is not None else cached_model(), steps.model_input[None])[0]
+    return Prediction(int(np.argmax(probs)), probs, steps.model_input, steps)
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    digits: list[Prediction]  # left to right
+    segments: list[Segment]  # where each digit is in the drawing
+
+    @property
+    def text(self) -> str:
+        return "".join(str(p.digit) for p in self.digits)
+
+
+def read_number(image: np.ndarray, model: keras.Model | None = None, options: PrepOptions = PrepOptions()) -> NumberReading | None:
+    """Read a drawing of several digits side by side ("2026"): segment, normalise each, one model call.
+
+    Returns None when the image holds no ink. Raises ValueError when it cannot be read.
+    """
+    pairs = [(seg, prepare_steps(seg.ink, options)) for seg in segment(image)]
+    pairs = [(seg, steps) for seg, steps in pairs if steps is not None]
+    if not pairs:
+        return None
+    batch = np.stack([steps.model_input for _, steps in pairs])
+    probs = probabilities(model if model is not None else cached_model(), batch)
+    digits = [Prediction(int(np.argmax(p)), p, steps.model_input, steps) for p, (_, steps) in zip(probs, pairs, strict=True)]
+    return NumberReading(digits, [seg for seg, _ in pairs])

@@ -66,3 +66,108 @@ def digit_image(digit: int, size: int = 280, pen: float = 20.0, box: tuple[float
     if box is None:
         box = (size * 0.3, size * 0.15, size * 0.4, size * 0.7)
     return render(place(DIGIT_STROKES[digit], *box), (size, size), pen, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawn-path benchmark data
+
+
+def redraw(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280, height: tuple[float, float] = (0.3, 0.95),
+           pen: tuple[float, float] = (6.0, 40.0), speck_chance: float = 0.1) -> np.ndarray:
+    """Re-draw an MNIST digit as a canvas drawing: random size, place and pen width.
+
+    The 28x28 digit is scaled up to the chosen height, thresholded into a shape, its strokes
+    thinned or thickened to the chosen pen with a disc, and placed at a random spot of an
+    opaque black canvas; sometimes a stray speck is added far from it. Returns (canvas, canvas, 4) uint8.
+    """
+    from scipy import ndimage
+
+    img = np.asarray(digit, np.float32) / (255.0 if np.asarray(digit).dtype == np.uint8 else 1.0)
+    rows, cols = np.flatnonzero(img.max(1) > 0.3), np.flatnonzero(img.max(0) > 0.3)
+    crop = img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h = rng.uniform(*height) * canvas
+    scale = h / crop.shape[0]
+    w = min(crop.shape[1] * scale, canvas * 0.95)
+    big = np.asarray(Image.fromarray(crop, mode="F").resize((max(1, round(w)), max(1, round(h))), Image.Resampling.BILINEAR))
+    shape = big > 0.5
+    width_now = 2.0 * shape.sum() / max((shape & ~ndimage.binary_erosion(shape)).sum(), 1)
+    radius = int(round((rng.uniform(*pen) - width_now) / 2))
+    if radius > 0:
+        shape = ndimage.binary_dilation(np.pad(shape, radius), structure=_disc(radius))
+    elif radius < 0:
+        shape = thin(shape, max(1.5, width_now / 2 + radius), width_now / 2)
+    sh, sw = shape.shape
+    sh, sw = min(sh, canvas), min(sw, canvas)
+    top, left = rng.integers(0, canvas - sh + 1), rng.integers(0, canvas - sw + 1)
+    field = np.zeros((canvas, canvas), np.float32)
+    field[top : top + sh, left : left + sw] = shape[:sh, :sw]
+    if rng.random() < speck_chance:  # a stray speck in the emptiest corner
+        cy, cx = (8 if top > canvas / 2 else canvas - 12), (8 if left > canvas / 2 else canvas - 12)
+        field[cy : cy + 4, cx : cx + 4] = 1.0
+    field = ndimage.gaussian_filter(field, 0.6)  # the canvas anti-aliases its strokes
+    ink = (np.clip(field, 0, 1) * 255).astype(np.uint8)
+    return np.dstack([ink, ink, ink, np.full_like(ink, 255)])
+
+
+def thin(shape: np.ndarray, half_width: float, stroke_half_width: float) -> np.ndarray:
+    """Thin a binary shape's strokes (about 2 * stroke_half_width wide) to about 2 * half_width.
+
+    Keeps the pixels within half_width of the stroke's ridge (the local maximum of the distance
+    to the background), so thin parts survive where plain erosion would delete them.
+    """
+    from scipy import ndimage
+
+    edt = ndimage.distance_transform_edt(shape)
+    ridge = ndimage.grey_dilation(edt, footprint=_disc(max(int(np.ceil(stroke_half_width)), 1)))
+    return shape & (edt >= ridge - half_width)
+
+
+def _disc(radius: int) -> np.ndarray:
+    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
+    return x * x + y * y <= radius * radius
+
+
+def scan(drawing: np.ndarray, side: int) -> np.ndarray:
+    """A canvas drawing as a small grayscale scan (dark ink on white paper), side x side pixels."""
+    gray = 255 - np.asarray(drawing)[..., 0]
+    return np.asarray(Image.fromarray(gray).resize((side, side), Image.Resampling.BOX))
+
+
+def scribble(rng: np.random.Generator, canvas: int = 280) -> np.ndarray:
+    """Something that is not a digit: a random scribble, blob, hatch, star, letter or spiral."""
+    kind = rng.integers(0, 6)
+    c = canvas
+    pen = float(rng.uniform(10, 30))
+    if kind == 0:  # random zig-zag scribble
+        pts = [tuple(p) for p in rng.uniform(0.15 * c, 0.85 * c, (int(rng.integers(6, 14)), 2))]
+        return render([pts], (c, c), pen)
+    if kind == 1:  # a filled blob
+        img = Image.new("RGBA", (c, c), (0, 0, 0, 255))
+        r = rng.uniform(0.2, 0.4) * c
+        ImageDraw.Draw(img).ellipse([c / 2 - r, c / 2 - r * 0.8, c / 2 + r, c / 2 + r * 0.8], fill=(255, 255, 255, 255))
+        return np.asarray(img)
+    if kind == 2:  # hatching: several parallel lines
+        n = int(rng.integers(4, 8))
+        lines = [[(0.15 * c, (0.15 + 0.7 * i / n) * c), (0.85 * c, (0.2 + 0.7 * i / n) * c)] for i in range(n)]
+        return render(lines, (c, c), pen)
+    if kind == 3:  # a star / asterisk
+        spokes = int(rng.integers(3, 6))
+        lines = [[(c / 2 + 0.35 * c * math.cos(a), c / 2 + 0.35 * c * math.sin(a)),
+                  (c / 2 - 0.35 * c * math.cos(a), c / 2 - 0.35 * c * math.sin(a))]
+                 for a in np.linspace(0, math.pi, spokes, endpoint=False) + rng.uniform(0, 1)]
+        return render(lines, (c, c), pen)
+    if kind == 4:  # a letter: X, A, H, M, W, K
+        letters = {
+            "X": [[(0, 0), (1, 1)], [(1, 0), (0, 1)]],
+            "A": [[(0, 1), (0.5, 0), (1, 1)], [(0.25, 0.55), (0.75, 0.55)]],
+            "H": [[(0, 0), (0, 1)], [(1, 0), (1, 1)], [(0, 0.5), (1, 0.5)]],
+            "M": [[(0, 1), (0, 0), (0.5, 0.6), (1, 0), (1, 1)]],
+            "W": [[(0, 0), (0.25, 1), (0.5, 0.4), (0.75, 1), (1, 0)]],
+            "K": [[(0, 0), (0, 1)], [(1, 0), (0, 0.55), (1, 1)]],
+        }
+        strokes = letters["XAHMWK"[int(rng.integers(0, 6))]]
+        return render(place(strokes, 0.2 * c, 0.15 * c, 0.6 * c, 0.7 * c), (c, c), pen)
+    # a spiral
+    t = np.linspace(0, 4 * math.pi, 80)
+    r = 0.04 * c + 0.03 * c * t
+    return render([list(zip(c / 2 + r * np.cos(t), c / 2 + r * np.sin(t), strict=True))], (c, c), pen)

@@ -1,52 +1,157 @@
-"""Draw a digit and see what the model predicts, and what it sees."""
+"""Draw a digit (or a whole number) and see what the model predicts, what it sees, and why."""
 
+from __future__ import annotations
+
+import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_core.plots import image_heatmap, probability_bars
-from mnist_core.predict import classify
+from mnist_core.calibrate import NOT_A_DIGIT, SURE, Calibration
+from mnist_core.plots import heat_overlay, image_heatmap, mosaic, pixels, probability_bars
+from mnist_core.predict import Prediction, classify, read_number
+from mnist_core.preprocess import PrepOptions
 from ui import keys
-from ui.cache import active_model
+from ui.cache import active_card, active_model, mnist, neighbour_index
 from ui.guard import friendly_errors
 
-CANVAS = 280  # pixels; 10x MNIST's 28
+CANVAS = 280  # pixels: 10x MNIST's 28
 
 st.title("✏️ Draw a digit")
 
-# Canvas
-left, right = st.columns([1, 1.3], gap="large")
-with left:
-    stroke = st.slider("Pen width", 8, 40, 20, help="Thicker or thinner strokes: the app normalises either.")
-    canvas_key = st.session_state.setdefault(keys.CANVAS_KEY, 0)
-    result = st_canvas(
-        stroke_width=stroke,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        height=CANVAS,
-        width=CANVAS,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key=f"canvas-{canvas_key}",
-    )
+
+def canvas_ui(width: int) -> np.ndarray | None:
+    """The drawing canvas with pen width and clear; returns the RGBA drawing (None before a stroke)."""
+    pen = st.slider("Pen width", 8, 40, 20, help="Draw thin or thick: the drawing is normalised either way.")
+    version = st.session_state.setdefault(keys.CANVAS_KEY, 0)
+    result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS,
+                       width=width, drawing_mode="freedraw", return_image_data=True, key=f"canvas-{version}-{width}")
     if st.button("Clear", icon="🧹"):
-        st.session_state[keys.CANVAS_KEY] = canvas_key + 1
+        st.session_state[keys.CANVAS_KEY] = version + 1
         st.session_state.pop(keys.DRAWING_OVERRIDE, None)
         st.rerun()
+    override = st.session_state.get(keys.DRAWING_OVERRIDE)
+    return override if override is not None else result.image_data
 
-image = st.session_state.get(keys.DRAWING_OVERRIDE)
-if image is None:
-    image = result.image_data
 
-# Predict
-with right, friendly_errors("The prediction"):
-    prediction = None if image is None else classify(image, active_model())
-    if prediction is None:
-        st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears here.")
+def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
+    """The prediction in words: sure, not sure (with the runner-up), or not a digit."""
+    p = prediction.probabilities
+    first, second = np.argsort(-p)[:2]
+    verdict = calibration.verdict(p)
+    c1, c2 = st.columns(2)
+    c1.metric("Prediction", str(prediction.digit))
+    c2.metric("Confidence", f"{p[first]:.0%}")
+    if verdict == SURE:
+        st.success(f"That's a **{first}**.")
+    elif verdict == NOT_A_DIGIT:
+        st.warning(f"That doesn't look like a digit to me. My best guess is **{first}**, but only {p[first]:.0%}.")
     else:
-        st.session_state[keys.LAST_DRAWING] = prediction.model_input
-        c1, c2 = st.columns(2)
-        c1.metric("Prediction", str(prediction.digit))
-        c2.metric("Confidence", f"{prediction.confidence:.0%}")
-        st.plotly_chart(probability_bars(prediction.probabilities), width="stretch")
-        st.plotly_chart(image_heatmap(prediction.model_input, "What the model sees (28x28)", height=260),
-                        width="stretch")
+        st.warning(f"Not sure: maybe **{first}** ({p[first]:.0%}) or **{second}** ({p[second]:.0%}).")
+
+
+def steps_ui(prediction: Prediction) -> None:
+    """The normalisation, step by step, as the model's input is made."""
+    steps = prediction.steps
+    cols = st.columns(4)
+    cols[0].image(pixels(steps.ink, 140), caption="Your drawing")
+    cols[1].image(pixels(steps.cropped, 140), caption="Cropped to the ink")
+    cols[2].image(pixels(steps.boxed, 100), caption=f"Scaled into 20x20 ({steps.boxed.shape[1]}x{steps.boxed.shape[0]})")
+    cols[3].image(pixels(steps.model_input, 140), caption="Centred in 28x28: what the model sees")
+
+
+STEP_TOGGLES = {  # PrepOptions field -> (label, help)
+    "crop": ("Crop to the ink", "Off: the whole canvas is scaled down."),
+    "keep_aspect": ("Keep the shape", "Off: stretch the digit to fill the box."),
+    "fix_stroke": ("Fix pen width", "Off: thin pens fade, thick pens fill the loops."),
+    "centre_of_mass": ("Centre by mass", "Off: centre the bounding box instead."),
+    "drop_specks": ("Drop specks", "Off: stray dots count as part of the digit."),
+}
+
+
+def current_options() -> PrepOptions:
+    """The steps switched on, read before the prediction so a toggle takes effect at once."""
+    for field in STEP_TOGGLES:  # (re)assigning keeps the state alive while the toggles are not shown
+        st.session_state[f"prep_{field}"] = st.session_state.get(f"prep_{field}", True)
+    return PrepOptions(**{field: st.session_state[f"prep_{field}"] for field in STEP_TOGGLES})
+
+
+def options_ui() -> None:
+    """Switch normalisation steps off to see why each one matters."""
+    st.caption("Switch a step off and watch the prediction change.")
+    for col, (field, (label, help_text)) in zip(st.columns(len(STEP_TOGGLES)), STEP_TOGGLES.items(), strict=True):
+        col.toggle(label, key=f"prep_{field}", help=help_text)
+
+
+def why_ui(model, prediction: Prediction) -> None:
+    """Grad-CAM, first-layer feature maps and the nearest training digits."""
+    from mnist_core.explain import embed, feature_maps, gradcam, has_conv
+
+    x = prediction.model_input
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        heat = gradcam(model, x, prediction.digit)
+        label = "Grad-CAM" if has_conv(model) else "Saliency"
+        st.image(heat_overlay(x, heat), caption=f"{label}: where the evidence for {prediction.digit} is")
+    with c2:
+        for name, maps in feature_maps(model, x, n_layers=2):
+            st.image(pixels(mosaic(maps, columns=16), 150), caption=f"Layer {name}: {maps.shape[2]} feature maps")
+    st.markdown("**The training digits the model finds most similar**")
+    try:
+        index, data = neighbour_index(), mnist()
+    except Exception as err:  # noqa: BLE001 - the dataset is optional on this page
+        st.info(f"The nearest training digits need the MNIST dataset ({err}).")
+        return
+    found, sims = index.nearest(embed(model, x[None])[0], k=8)
+    cols = st.columns(8)
+    for col, i, s in zip(cols, found, sims, strict=True):
+        col.image(pixels(data.x_train[i] / 255.0, 84), caption=f"{data.y_train[i]} ({s:.2f})")
+
+
+def number_ui(image: np.ndarray, model, options: PrepOptions) -> None:
+    reading = read_number(image, model, options)
+    if reading is None:
+        st.info("Write a number with the digits side by side, e.g. 2026.")
+        return
+    st.metric("Number", reading.text)
+    cols = st.columns(max(len(reading.digits), 4))
+    for col, pred in zip(cols, reading.digits, strict=False):
+        col.image(pixels(pred.model_input, 84), caption=f"{pred.digit} ({pred.confidence:.0%})")
+
+
+# Canvas and prediction
+number_mode = st.toggle("A whole number", help="Write several digits side by side, e.g. 2026.")
+left, right = st.columns([1, 1.25] if not number_mode else [1.6, 1], gap="large")
+with left:
+    image = canvas_ui(CANVAS * 2 if number_mode else CANVAS)
+options = current_options()
+
+with right, friendly_errors("The prediction"):
+    model = active_model()
+    if number_mode:
+        prediction = None
+        if image is None:
+            st.info("Write a number with the digits side by side, e.g. 2026.")
+        else:
+            number_ui(image, model, options)
+    else:
+        prediction = None if image is None else classify(image, model, options)
+        if prediction is None:
+            st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears here.")
+        else:
+            st.session_state[keys.LAST_DRAWING] = prediction.model_input
+            verdict_ui(prediction, Calibration.from_card(active_card()))
+            st.plotly_chart(probability_bars(prediction.probabilities), width="stretch",
+                            config={"displayModeBar": False})
+
+# Look inside
+if prediction is not None:
+    view = st.segmented_control("Look inside", ["What the model sees", "Why", "Pixels"], default="What the model sees")
+    with friendly_errors("This view"):
+        if view == "What the model sees":
+            steps_ui(prediction)
+            options_ui()
+        elif view == "Why":
+            why_ui(model, prediction)
+        elif view == "Pixels":
+            st.plotly_chart(image_heatmap(prediction.model_input, "The 784 numbers the model reads", height=420),
+                            width="content")

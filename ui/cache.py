@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from mnist_core.data import MnistData, load_mnist
@@ -20,3 +22,29 @@ def active_model():
 
     with st.spinner("Loading the model..."):
         return cached_model()
+
+
+def active_card() -> dict:
+    """The active model's metadata card ({} when it has none)."""
+    from mnist_core.models import active_model_path
+    from mnist_core.store import read_card
+
+    return read_card(active_model_path())
+
+
+@st.cache_resource(show_spinner="Indexing 10,000 training digits in the model's feature space...", max_entries=4)
+def _neighbour_index(path: str, mtime: float):
+    from mnist_core.explain import load_or_build_index
+    from mnist_core.paths import cache_dir
+    from mnist_core.predict import cached_model
+
+    data = mnist()
+    return load_or_build_index(cached_model(path), Path(path), data.x_train, data.y_train, cache_dir())
+
+
+def neighbour_index():
+    """Nearest-neighbour index of the active model, built once per model file (needs MNIST)."""
+    from mnist_core.models import active_model_path
+
+    path = active_model_path()
+    return _neighbour_index(str(path), path.stat().st_mtime)

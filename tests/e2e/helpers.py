@@ -36,3 +36,18 @@ def metric_value(page, label: str, timeout: float = 30_000) -> str:
 def clear_canvas(page) -> None:
     page.get_by_role("button", name="Clear").click()
     page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for(state="detached", timeout=30_000)
+
+
+def wait_for_metric(page, label: str, value: str, timeout: float = 30_000) -> str:
+    """Wait until the st.metric with this label shows `value`; returns what it shows in the end."""
+    try:
+        page.wait_for_function(
+            """([label, value]) => [...document.querySelectorAll('[data-testid=stMetric]')].some(m =>
+                 m.querySelector('[data-testid=stMetricLabel]')?.innerText.trim() === label &&
+                 m.querySelector('[data-testid=stMetricValue]')?.innerText.trim() === value)""",
+            arg=[label, value],
+            timeout=timeout,
+        )
+    except Exception:  # noqa: BLE001 - report what is shown instead
+        pass
+    return metric_value(page, label, timeout=1000)

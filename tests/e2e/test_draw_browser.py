@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.helpers import canvas_box, clear_canvas, draw_digit, metric_value
+from tests.e2e.helpers import canvas_box, clear_canvas, draw_digit, wait_for_metric
 
 pytestmark = pytest.mark.e2e
 
@@ -12,11 +12,20 @@ def test_draw_a_one_then_a_zero(page, app_url):
     canvas_box(page)
     assert page.locator('[data-testid="stMetric"]', has_text="Prediction").count() == 0
     draw_digit(page, 1)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => m.innerText.includes('Prediction'))",
-        timeout=30_000,
-    )
-    assert metric_value(page, "Prediction") == "1"
+    assert wait_for_metric(page, "Prediction", "1") == "1"
     clear_canvas(page)
     draw_digit(page, 0)
-    assert metric_value(page, "Prediction") == "0"
+    assert wait_for_metric(page, "Prediction", "0") == "0"
+
+
+def test_draw_a_two_digit_number(page, app_url):
+    page.goto(f"{app_url}/draw")
+    canvas_box(page)
+    page.get_by_text("A whole number").click()
+    for _ in range(100):  # the canvas is remounted twice as wide
+        if canvas_box(page)["width"] > 400:
+            break
+        page.wait_for_timeout(200)
+    draw_digit(page, 4, box=(0.08, 0.15, 0.25, 0.7))
+    draw_digit(page, 7, box=(0.55, 0.15, 0.25, 0.7))
+    assert wait_for_metric(page, "Number", "47") == "47"

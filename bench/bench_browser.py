@@ -1,0 +1,70 @@
+"""Mouse-up to updated prediction in a real browser, and time to a usable canvas. Prints figures.
+
+    MNIST_DATA_DIR=../shared/mnist python bench/bench_browser.py [--rounds 20]
+
+Starts the app, opens /draw in headless Chromium at 1280x720, then repeatedly clears the canvas,
+draws a digit with the mouse and measures from mouse-up until the Prediction metric shows it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from mnist_core.synth import DIGIT_STROKES, place  # noqa: E402
+from tests.e2e.helpers import CANVAS, clear_canvas, wait_for_metric  # noqa: E402
+from tests.e2e.server import CHROMIUM_FLAGS, chromium_path, running_app  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        t = time.perf_counter()
+        page.goto(f"{url}/draw")
+        page.locator(CANVAS).first.wait_for(state="visible", timeout=60_000)
+        print(f"first visit: /draw to a usable canvas in {time.perf_counter() - t:.2f} s")
+        t = time.perf_counter()
+        page.reload()
+        page.locator(CANVAS).first.wait_for(state="visible", timeout=60_000)
+        print(f"second visit (model cached): {time.perf_counter() - t:.2f} s")
+
+        latencies, right = [], 0
+        for k in range(args.rounds):
+            digit = [1, 0, 7, 3, 2][k % 5]  # single-stroke digits: one mouse-up each
+            if k:
+                clear_canvas(page)
+            bb = page.locator(CANVAS).first.bounding_box()
+            strokes = place(DIGIT_STROKES[digit], bb["x"] + 0.3 * bb["width"], bb["y"] + 0.15 * bb["height"],
+                            0.4 * bb["width"], 0.7 * bb["height"])
+            for i, stroke in enumerate(strokes):
+                page.mouse.move(*stroke[0])
+                page.mouse.down()
+                for x, y in stroke[1:]:
+                    page.mouse.move(x, y, steps=3)
+                if i == len(strokes) - 1:
+                    t = time.perf_counter()
+                page.mouse.up()
+            shown = wait_for_metric(page, "Prediction", str(digit), timeout=10_000)
+            latencies.append(time.perf_counter() - t)
+            right += shown == str(digit)
+        latencies.sort()
+        print(f"mouse-up to prediction: median {statistics.median(latencies) * 1000:.0f} ms, "
+              f"p95 {latencies[int(0.95 * (len(latencies) - 1))] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms "
+              f"over {len(latencies)} drawings; {right}/{len(latencies)} read right")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The Draw page with drawings injected through session state (the canvas needs a browser)."""
+
+import numpy as np
+import pytest
+
+from mnist_core.synth import DIGIT_STROKES, digit_image, place, render, scribble
+from tests.pages.test_smoke import app, errors
+from ui import keys
+
+
+def metric(at, label):
+    return next((m.value for m in at.metric if m.label == label), None)
+
+
+def test_sure_prediction_says_so():
+    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(2)})
+    assert metric(at, "Prediction") == "2"
+    assert any("That's a **2**" in s.value for s in at.success)
+
+
+def test_a_scribble_is_not_given_a_plain_answer():
+    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: scribble(np.random.default_rng(3))})
+    assert not at.exception
+    assert not at.success, "a scribble must not get a confident answer"
+    assert any("Not sure" in w.value or "doesn't look like a digit" in w.value for w in at.warning)
+
+
+def test_switching_a_step_off_changes_what_the_model_sees():
+    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(1, pen=4)})
+    before = at.session_state[keys.LAST_DRAWING].copy()
+    at.toggle(key="prep_fix_stroke").set_value(False).run()
+    after = at.session_state[keys.LAST_DRAWING]
+    assert after.sum() < 0.7 * before.sum()  # without the pen fix the thin stroke fades
+    at.segmented_control[0].set_value("Why").run()
+    assert at.session_state["prep_fix_stroke"] is False  # kept while the toggles are hidden
+    assert not errors(at)
+
+
+@pytest.mark.parametrize("view", ["Why", "Pixels", "What the model sees"])
+def test_every_view_renders(view, mnist):
+    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(8)})
+    at.segmented_control[0].set_value(view).run()
+    assert not at.exception and not errors(at)
+    if view == "Why":
+        assert any("Grad-CAM" in (img.caption or "") for img in _images(at))
+
+
+def _images(at):
+    return [el for el in at.main if getattr(el, "type", "") == "imgs"] + list(at.get("imgs"))
+
+
+def test_number_mode_reads_a_number():
+    strokes = place(DIGIT_STROKES[4], 40, 40, 100, 190) + place(DIGIT_STROKES[2], 300, 40, 100, 190)
+    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: render(strokes, (280, 560), 18)})
+    at.toggle[0].set_value(True).run()
+    assert metric(at, "Number") == "42"
+    assert metric(at, "Prediction") is None
+
+
+def test_an_unreadable_drawing_gives_a_message_not_a_traceback():
+    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: np.full((28, 28), np.nan)})
+    assert not at.exception
+    assert any("NaN" in e.value for e in at.error)

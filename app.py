@@ -5,6 +5,8 @@ Run with `streamlit run app.py`.
 
 import streamlit as st
 
+from ui.present import apply_url_settings, read_present_flag, style
+
 
 def run() -> None:
     st.set_page_config(page_title="MNIST Digit Lab", page_icon="✏️", layout="wide")
@@ -15,7 +17,10 @@ def run() -> None:
         st.Page("pages/augment.py", title="Augment", icon="🎛️", url_path="augment"),
         st.Page("pages/train.py", title="Train", icon="🏋️", url_path="train"),
     ]
-    st.navigation(pages).run()
+    nav = st.navigation(pages, position="hidden" if read_present_flag() else "sidebar")
+    apply_url_settings({p.url_path or "home": p for p in pages})
+    style()
+    nav.run()
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ class AugmentConfig:
     }
 
     def __post_init__(self) -> None:
+        if not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 2**31:
+            raise ConfigError(f"augmentation seed must be a whole number from 0 to 2^31-1, got {self.seed!r}")
         for name, (low, high, _) in self.LIMITS.items():
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not np.isfinite(value) or not low <= value <= high:

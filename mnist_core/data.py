@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +158,7 @@ def load_npz(path: Path) -> MnistData:
         raise
     except ValueError as err:  # object arrays need pickle, which we refuse
         raise DatasetError(f"{path}: holds pickled objects, which are not loaded for safety ({err}).") from err
-    except (OSError, EOFError, zlib.error, KeyError) as err:
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, KeyError) as err:
         raise DatasetError(f"{path}: is not a readable .npz file ({err}).") from err
     return _validated(arrays, str(path))
 

@@ -89,13 +89,19 @@ def to_ink(image: np.ndarray) -> np.ndarray:
 
 
 def _against_background(gray: np.ndarray) -> np.ndarray:
-    """Make the background 0 and the ink 1, whichever of dark/light the ink is."""
+    """Make the background 0 and the ink 1, whichever of dark/light the ink is.
+
+    The paper's level and its noise (scans, photos) are read from the image border; anything
+    within the noise is background, as in MNIST, whose background is exactly 0.
+    """
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     bg = float(np.median(border))
     if bg > 0.5:  # dark ink on light paper
-        gray, bg = 1.0 - gray, 1.0 - bg
-    span = max(1.0 - bg, 1e-6)
-    return np.clip((gray - bg) / span, 0.0, 1.0).astype(np.float32)
+        gray, border, bg = 1.0 - gray, 1.0 - border, 1.0 - bg
+    noise = min(0.3, float(np.percentile(np.abs(border - bg), 90)) * 1.5)
+    floor = bg + noise
+    span = max(1.0 - floor, 1e-6)
+    return np.clip((gray - floor) / span, 0.0, 1.0).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ def atomic_path(final: Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o644)  # mkstemp makes 0600 files; data files are normally world-readable
         os.replace(tmp_path, final)
         _fsync_dir(final.parent)
     finally:

@@ -13,15 +13,20 @@ from mnist_core.preprocess import PrepOptions
 from ui import keys
 from ui.cache import active_card, active_model, mnist, neighbour_index
 from ui.guard import friendly_errors
+from ui.present import presenting, use_model
 
-CANVAS = 280  # pixels: 10x MNIST's 28
+CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the projector
 
-st.title("✏️ Draw a digit")
+head, reset = st.columns([4, 1], vertical_alignment="bottom")
+head.title("✏️ Draw a digit")
+if presenting() and reset.button("Shipped model", icon="↩️", help="Use the model that ships with the app"):
+    use_model("default")
 
 
 def canvas_ui(width: int) -> np.ndarray | None:
     """The drawing canvas with pen width and clear; returns the RGBA drawing (None before a stroke)."""
-    pen = st.slider("Pen width", 8, 40, 20, help="Draw thin or thick: the drawing is normalised either way.")
+    pen = 28 if presenting() else st.slider("Pen width", 8, 40, 20,
+                                            help="Draw thin or thick: the drawing is normalised either way.")
     version = st.session_state.setdefault(keys.CANVAS_KEY, 0)
     result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS,
                        width=width, drawing_mode="freedraw", return_image_data=True, key=f"canvas-{version}-{width}")

@@ -4,3 +4,6 @@ LAST_DRAWING = "last_drawing"  # (28, 28) float32: the last drawing's model inpu
 DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests, uploads)
 CANVAS_KEY = "canvas_key"  # int: bumped to clear the canvas (a new key remounts it empty)
 TRAIN_JOB = "train_job"  # ui.jobs.TrainingJob of this session
+PRESENT = "present"  # bool: presenter mode (large type, big canvas, fewer controls, fixed seed)
+SESSION_MODEL = "session_model"  # str: stored-model name this session uses instead of the active one
+URL_APPLIED = "url_applied"  # bool: the ?page=...&model=... settings were applied once

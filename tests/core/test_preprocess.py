@@ -99,6 +99,15 @@ def test_scans_of_other_sizes(size):
     assert np.corrcoef(x.ravel(), ref.ravel())[0, 1] > (0.7 if size < 28 else 0.8)
 
 
+def test_noisy_paper_scan_reads_like_a_clean_one():
+    rng = np.random.default_rng(0)
+    clean = 255 - digit_image(3)[..., 0].astype(float)  # dark ink on white paper
+    noisy = np.clip(clean * 0.85 + 20 + rng.normal(0, 12, clean.shape), 0, 255).astype(np.uint8)  # grey, grainy paper
+    x, ref = prepare(noisy), prepare(clean.astype(np.uint8))
+    assert (x[ref == 0] > 0.1).mean() < 0.01  # the paper stays background
+    assert np.corrcoef(x.ravel(), ref.ravel())[0, 1] > 0.9
+
+
 def test_stray_specks_are_dropped():
     clean = digit_image(6)
     specked = clean.copy()

@@ -1,0 +1,85 @@
+"""Start-up time and server memory. Prints figures.
+
+    MNIST_DATA_DIR=../shared/mnist python bench/bench_startup.py [--idle 10]
+
+For each page: a fresh server, then the time from the first visit until the page is usable (its
+script finished running, and for /draw the canvas is there). Then, on one server: resident memory
+with the model loaded, and the memory each extra idle browser session adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.e2e.helpers import CANVAS  # noqa: E402
+from tests.e2e.server import CHROMIUM_FLAGS, chromium_path, running_app  # noqa: E402
+
+PAGES = ["", "draw", "explore", "augment", "train"]
+IDLE = "() => document.querySelector('[data-testid=stApp]') && !document.querySelector('[data-testid=stStatusWidget]')"
+
+
+def rss_mb(port_url: str) -> float:
+    """Resident memory of the streamlit process serving `port_url` (Linux /proc)."""
+    port = port_url.rsplit(":", 1)[1]
+    for status in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            cmd = status.read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "streamlit" in cmd and f"--server.port={port}" in cmd:
+            for line in (status.parent / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def usable(page, name: str) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function(IDLE, timeout=120_000)
+    if name == "draw":
+        page.locator(CANVAS).first.wait_for(state="visible", timeout=120_000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--idle", type=int, default=10, help="extra idle sessions for the memory figure")
+    args = parser.parse_args()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        for name in PAGES:
+            with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as url:
+                page = browser.new_page(viewport={"width": 1280, "height": 720})
+                t = time.perf_counter()
+                page.goto(f"{url}/{name}")
+                usable(page, name)
+                print(f"fresh server, first visit to /{name}: usable in {time.perf_counter() - t:.2f} s")
+                page.close()
+
+        with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as url:
+            print(f"server idle after start: {rss_mb(url):.0f} MB")
+            page = browser.new_page()
+            page.goto(f"{url}/draw")
+            usable(page, "draw")
+            base = rss_mb(url)
+            print(f"server with the model loaded (one session on /draw): {base:.0f} MB")
+            for _ in range(args.idle):
+                ctx = browser.new_context()
+                p = ctx.new_page()
+                p.goto(f"{url}/draw")
+                usable(p, "draw")
+            time.sleep(2)
+            after = rss_mb(url)
+            print(f"{args.idle} more idle sessions: {after:.0f} MB, {(after - base) / args.idle:.1f} MB per session")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""kill -9 in the middle of saving or training never damages what was saved before."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mnist_core.models import active_model_path, build_model, load_model
+from mnist_core.store import ModelStore
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+SAVE_LOOP = """
+import sys
+from mnist_core.models import build_model
+from mnist_core.store import ModelStore
+store, model = ModelStore(), build_model("default_cnn")
+print("ready", flush=True)
+i = 0
+while True:
+    store.save(model, "victim", {"round": i})
+    i += 1
+"""
+
+
+def _child(code_or_args, env_home):
+    env = {**os.environ, "MNIST_LAB_HOME": str(env_home), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)}
+    args = [sys.executable, "-c", code_or_args] if isinstance(code_or_args, str) else [sys.executable, *code_or_args]
+    return subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _everything_loads(store: ModelStore) -> list[str]:
+    names = []
+    for stored in store.list():
+        load_model(stored.path)  # raises if damaged
+        if stored.path.with_suffix(".json").exists():
+            json.loads(stored.path.with_suffix(".json").read_text())
+        names.append(stored.name)
+    return names
+
+
+@pytest.fixture
+def keeper(lab_home):
+    store = ModelStore()
+    store.save(build_model("mlp"), "keeper", {"note": "saved before the crash"})
+    store.activate("keeper")
+    return store
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.1, 2.3])
+def test_kill_during_model_saves(keeper, lab_home, delay):
+    proc = _child(SAVE_LOOP, lab_home)
+    assert proc.stdout.readline().strip().endswith("ready")
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    names = _everything_loads(keeper)
+    assert "keeper" in names and keeper.active_name() == "keeper"
+    assert active_model_path() == keeper.path_of("keeper")
+
+
+def test_kill_during_training(keeper, lab_home, mnist):
+    out = keeper.folder / "in-training.keras"
+    proc = _child(["-m", "mnist_core", "--data-dir", os.environ["MNIST_DATA_DIR"], "train", "--preset", "quick",
+                   "--subset", "3000", "--epochs", "30", "--out", str(out)], lab_home)
+    deadline = time.time() + 120
+    for line in proc.stdout:  # wait until it is really training
+        if "training" in line or time.time() > deadline:
+            break
+    time.sleep(3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()  # nothing half-written where a model is expected
+    assert "keeper" in _everything_loads(keeper) and keeper.active_name() == "keeper"

@@ -64,7 +64,7 @@ def gradcam(model: keras.Model, x: np.ndarray, class_index: int | None = None) -
     if not spatial:
         return saliency(model, x, class_index)
     if "gradcam" not in cache:
-        cache["gradcam"] = keras.Model(model.inputs, [spatial[-1].output, model.outputs[0]])
+        cache["gradcam"] = keras.Model(model.inputs[0], [spatial[-1].output, model.outputs[0]])
     with tf.GradientTape() as tape:
         maps, probs = cache["gradcam"](x4, training=False)
         k = int(tf.argmax(probs[0])) if class_index is None else class_index
@@ -108,7 +108,7 @@ def feature_maps(model: keras.Model, x: np.ndarray, n_layers: int = 2) -> list[t
     cache = _submodels(model)
     key = f"features{n_layers}"
     if key not in cache:
-        cache[key] = keras.Model(model.inputs, [layer.output for layer in spatial])
+        cache[key] = keras.Model(model.inputs[0], [layer.output for layer in spatial])
     outs = cache[key](np.asarray(x, np.float32).reshape(1, 28, 28, 1), training=False)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
     return [(layer.name, np.asarray(out)[0]) for layer, out in zip(spatial, outs, strict=True)]
@@ -120,7 +120,7 @@ def embed(model: keras.Model, x: np.ndarray, batch_size: int = 1000) -> np.ndarr
 
     cache = _submodels(model)
     if "embed" not in cache:
-        cache["embed"] = keras.Model(model.inputs, model.layers[-1].input)
+        cache["embed"] = keras.Model(model.inputs[0], model.layers[-1].input)
     x = np.asarray(x)
     scale = 255.0 if x.dtype == np.uint8 else 1.0
     parts = [

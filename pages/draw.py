@@ -98,8 +98,9 @@ def why_ui(model, prediction: Prediction) -> None:
         label = "Grad-CAM" if has_conv(model) else "Saliency"
         st.image(heat_overlay(x, heat), caption=f"{label}: where the evidence for {prediction.digit} is")
     with c2:
-        for name, maps in feature_maps(model, x, n_layers=2):
-            st.image(pixels(mosaic(maps, columns=16), 150), caption=f"Layer {name}: {maps.shape[2]} feature maps")
+        for depth, (_, maps) in enumerate(feature_maps(model, x, n_layers=2), start=1):
+            st.image(pixels(mosaic(maps, columns=16), 150),
+                     caption=f"Layer {depth}: {maps.shape[2]} feature maps (bright = the filter's pattern is there)")
     st.markdown("**The training digits the model finds most similar**")
     try:
         index, data = neighbour_index(), mnist()
@@ -129,11 +130,11 @@ left, right = st.columns([1, 1.25] if not number_mode else [1.6, 1], gap="large"
 with left:
     image = canvas_ui(CANVAS * 2 if number_mode else CANVAS)
 options = current_options()
+prediction = None
 
 with right, friendly_errors("The prediction"):
     model = active_model()
     if number_mode:
-        prediction = None
         if image is None:
             st.info("Write a number with the digits side by side, e.g. 2026.")
         else:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.helpers import canvas_box, clear_canvas, draw_digit, wait_for_metric
+from tests.e2e.helpers import CANVAS, canvas_box, clear_canvas, draw_digit, wait_for_metric
 
 pytestmark = pytest.mark.e2e
 
@@ -22,8 +22,9 @@ def test_draw_a_two_digit_number(page, app_url):
     page.goto(f"{app_url}/draw")
     canvas_box(page)
     page.get_by_text("A whole number").click()
-    for _ in range(100):  # the canvas is remounted twice as wide
-        if canvas_box(page)["width"] > 400:
+    for _ in range(150):  # the canvas is remounted twice as wide (no box while it is replaced)
+        box = page.locator(CANVAS).first.bounding_box()
+        if box and box["width"] > 400:
             break
         page.wait_for_timeout(200)
     draw_digit(page, 4, box=(0.08, 0.15, 0.25, 0.7))

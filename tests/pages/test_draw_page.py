@@ -42,11 +42,13 @@ def test_every_view_renders(view, mnist):
     at.segmented_control[0].set_value(view).run()
     assert not at.exception and not errors(at)
     if view == "Why":
-        assert any("Grad-CAM" in (img.caption or "") for img in _images(at))
+        shown = captions(at)
+        assert any("Grad-CAM" in c for c in shown) and sum("feature maps" in c for c in shown) == 2
+        assert sum(c.startswith("8 (") for c in shown) >= 6  # most nearest training digits are 8s
 
 
-def _images(at):
-    return [el for el in at.main if getattr(el, "type", "") == "imgs"] + list(at.get("imgs"))
+def captions(at) -> list[str]:
+    return [img.caption for el in at.get("image") for img in el.proto.imgs]
 
 
 def test_number_mode_reads_a_number():

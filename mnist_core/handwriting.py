@@ -383,7 +383,7 @@ class HandwritingStore:
     def export_csv(self) -> bytes:
         """UTF-8 CSV, one row per sample (oldest first): id, label, created, pixel_0 ... pixel_783 (0-255)."""
         ids, x, y, created = self.snapshot()
-        pixels = np.rint(x.reshape(len(x), -1) * 255).astype(np.uint8)
+        pixels = np.rint(x.reshape(len(x), SIDE * SIDE) * 255).astype(np.uint8)
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(["id", "label", "created", *(f"pixel_{i}" for i in range(SIDE * SIDE))])

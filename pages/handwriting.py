@@ -1,0 +1,142 @@
+"""Our class's handwriting: review, relabel, delete and export the drawings saved on the Draw page,
+and see how the active model reads them. TensorFlow is imported only when the accuracy is checked."""
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_core.handwriting import DamagedDatabaseError, HandwritingStore, Sample, evaluate_handwriting, set_aside
+from ui.cache import active_model
+from ui.guard import friendly_errors
+
+PER_PAGE = 12  # drawings per gallery page: two rows of six
+COLUMNS = 6
+ZOOM = 5  # 28x28 -> 140x140 pixels, nearest neighbour so each pixel stays a crisp square
+FLASH = "handwriting_flash"  # this page only: a message to show after the rerun that follows an action
+
+
+def enlarged(image: np.ndarray) -> np.ndarray:
+    return image.repeat(ZOOM, axis=0).repeat(ZOOM, axis=1)
+
+
+def when(created: str) -> str:
+    return dt.datetime.fromisoformat(created).strftime("%d %b %Y, %H:%M UTC")
+
+
+def done(message: str) -> None:
+    """Remember a message for the next run, then rerun so the counts above the gallery are fresh."""
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def open_store() -> HandwritingStore | None:
+    """The store; None after explaining a damaged file, with a button to start afresh (keeping the file)."""
+    try:
+        store = HandwritingStore()
+        len(store)
+        return store
+    except DamagedDatabaseError as err:
+        st.error(str(err))
+        if st.button("Keep the damaged file aside and start a new, empty collection", icon="🧯"):
+            aside = set_aside(err.path)
+            done(f"The damaged file is kept as `{aside}`. New drawings go into a fresh collection.")
+        return None
+
+
+def digit_filter_ui(counts: np.ndarray) -> int | None:
+    """Pills with the number of drawings of each digit; returns the chosen digit or None for all."""
+    options = ["all", *range(10)]
+    chosen = st.pills(
+        "Drawings of each digit (click one to show only that digit)", options, default="all", required=True,
+        format_func=lambda d: f"All: {counts.sum()}" if d == "all" else f"{d}: {counts[d]}", key="digit_filter",
+    )
+    return None if chosen == "all" else int(chosen)
+
+
+def sample_card(store: HandwritingStore, sample: Sample) -> None:
+    """One drawing: the image, its date, a digit selectbox (relabels) and a delete button (confirms first)."""
+    st.image(enlarged(sample.model_input), caption=f"#{sample.id} · {when(sample.created)}")
+    # The key holds the label, so a relabel from another session shows up instead of being undone here.
+    label = st.selectbox("Digit", range(10), index=sample.label, key=f"label-{sample.id}-{sample.label}")
+    if label != sample.label:
+        store.relabel(sample.id, label)
+        done(f"Drawing #{sample.id} is now labelled {label}.")
+    with st.popover("Delete", icon="🗑️"):
+        st.write(f"Delete drawing #{sample.id} for good?")
+        if st.button("Yes, delete it", type="primary", key=f"delete-{sample.id}"):
+            store.delete(sample.id)
+            done(f"Drawing #{sample.id} was deleted.")
+
+
+def grid(items: list, columns: int = COLUMNS):
+    """Yield (column, item) pairs, filling rows of `columns`."""
+    for start in range(0, len(items), columns):
+        yield from zip(st.columns(columns), items[start : start + columns], strict=False)
+
+
+st.title("🗂️ Our handwriting")
+st.caption("Drawings saved with **Save with label** on the Draw page. "
+           "They stay on this computer, and the Train page can fine-tune a model on them.")
+if message := st.session_state.pop(FLASH, None):
+    st.toast(message, icon="✅")
+
+with friendly_errors("The handwriting collection"):
+    store = open_store()
+    if store is not None and len(store) == 0:
+        st.info("No drawings saved yet. On the Draw page, draw a digit, choose what it is, and press "
+                "**Save with label**: it appears here.")
+        st.page_link("pages/draw.py", label="Go to Draw", icon="✏️")
+
+    elif store is not None:
+        # Gallery
+        counts = store.counts()
+        digit = digit_filter_ui(counts)
+        shown = int(counts.sum() if digit is None else counts[digit])
+        pages = max(1, math.ceil(shown / PER_PAGE))
+        page = st.pagination(pages, key=f"page-{digit}") if pages > 1 else 1
+        samples = store.list(label=digit, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+        for column, sample in grid(samples):
+            with column:
+                sample_card(store, sample)
+
+        # Export
+        st.subheader("Export")
+        stamp = dt.date.today().isoformat()
+        c1, c2, _ = st.columns([1, 1, 2])
+        c1.download_button("Download .npz (NumPy)", store.export_npz, f"our-handwriting-{stamp}.npz",
+                           mime="application/octet-stream", icon="📦", on_click="ignore")
+        c2.download_button("Download .csv (spreadsheet)", store.export_csv, f"our-handwriting-{stamp}.csv",
+                           mime="text/csv", icon="📄", on_click="ignore")
+        st.caption("npz: `x` (N, 28, 28) floats in [0, 1], `y` labels, `ids`, `created`. "
+                   "CSV: one row per drawing: id, label, created, then 784 pixels (0-255), row by row.")
+
+        # Accuracy
+        st.subheader("Accuracy on our handwriting")
+        if st.toggle("Check the active model on every saved drawing", key="check_accuracy"):
+            with friendly_errors("The accuracy check"):
+                result = evaluate_handwriting(active_model(), store)
+                if result is None:
+                    st.info("No drawings to check.")
+                else:
+                    wrong = np.flatnonzero(result.predicted != result.labels)[::-1]  # newest first
+                    c1, c2, c3 = st.columns(3)
+                    c1.metric("Accuracy", f"{result.accuracy:.1%}")
+                    c2.metric("Drawings checked", len(result.ids))
+                    c3.metric("Misread", len(wrong))
+                    st.dataframe(
+                        pd.DataFrame({"Digit": range(10), "Drawings": result.support,
+                                      "Read correctly": np.diag(result.confusion), "Recall": result.recall}),
+                        hide_index=True,
+                        column_config={"Recall": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                                                 max_value=1)},
+                    )
+                    if len(wrong):
+                        st.markdown(f"**Misread drawings** (newest {min(len(wrong), PER_PAGE)} of {len(wrong)})")
+                    for column, i in grid(list(wrong[:PER_PAGE])):
+                        confidence = result.probabilities[i, result.predicted[i]]
+                        column.image(enlarged(store.get(int(result.ids[i])).model_input),
+                                     caption=f"#{result.ids[i]}: drawn {result.labels[i]}, "
+                                             f"read {result.predicted[i]} ({confidence:.0%})")

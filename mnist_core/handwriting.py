@@ -148,15 +148,16 @@ class HandwritingStore:
 
     Args:
         path: the database file; default paths.handwriting_db_path(). Its folder is created.
-        timeout: seconds to wait for another writer before raising StoreError (database locked).
+        timeout: seconds to wait for another writer before raising StoreError (database locked);
+            default DEFAULT_TIMEOUT.
     Raises:
         StoreError: the file cannot be opened, is damaged (DamagedDatabaseError), is not a handwriting
             database, was written by a newer version of the app, or is locked.
     """
 
-    def __init__(self, path: Path | None = None, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, path: Path | None = None, timeout: float | None = None):
         self.path = Path(path) if path is not None else handwriting_db_path()
-        self.timeout = float(timeout)
+        self.timeout = float(DEFAULT_TIMEOUT if timeout is None else timeout)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -275,10 +276,9 @@ class HandwritingStore:
     def _sample(self, row: tuple) -> Sample:
         sample_id, label, created, blob, png = row
         if not isinstance(blob, bytes) or len(blob) != PIXEL_BYTES:
-            raise DamagedDatabaseError(
-                f"sample #{sample_id} in the handwriting database {self.path} is damaged (its image has "
-                f"{len(blob or b'')} bytes, expected {PIXEL_BYTES}). Delete that sample to continue.",
-                self.path,
+            raise StoreError(
+                f"drawing #{sample_id} in the handwriting database {self.path} is damaged (its image has "
+                f"{len(blob or b'')} bytes, expected {PIXEL_BYTES}); the file was edited outside the app."
             )
         x = np.frombuffer(blob, dtype="<f4").reshape(SIDE, SIDE).astype(np.float32, copy=False)
         return Sample(int(sample_id), int(label), str(created), x, None if png is None else bytes(png))

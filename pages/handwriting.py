@@ -23,7 +23,8 @@ def enlarged(image: np.ndarray) -> np.ndarray:
 
 
 def when(created: str) -> str:
-    return dt.datetime.fromisoformat(created).strftime("%d %b %Y, %H:%M UTC")
+    """'22 Nov, 08:33' in the server's time zone (the classroom's computer); stored as UTC."""
+    return dt.datetime.fromisoformat(created).astimezone().strftime("%d %b, %H:%M")
 
 
 def done(message: str) -> None:
@@ -36,11 +37,11 @@ def open_store() -> HandwritingStore | None:
     """The store; None after explaining a damaged file, with a button to start afresh (keeping the file)."""
     try:
         store = HandwritingStore()
-        len(store)
+        len(store)  # reads the samples table: damage shows up here, where we can offer a way out
         return store
     except DamagedDatabaseError as err:
         st.error(str(err))
-        if st.button("Keep the damaged file aside and start a new, empty collection", icon="🧯"):
+        if st.button("Keep the damaged file aside and start a new, empty collection", icon=":material/inventory_2:"):
             aside = set_aside(err.path)
             done(f"The damaged file is kept as `{aside}`. New drawings go into a fresh collection.")
         return None
@@ -51,7 +52,7 @@ def digit_filter_ui(counts: np.ndarray) -> int | None:
     options = ["all", *range(10)]
     chosen = st.pills(
         "Drawings of each digit (click one to show only that digit)", options, default="all", required=True,
-        format_func=lambda d: f"All: {counts.sum()}" if d == "all" else f"{d}: {counts[d]}", key="digit_filter",
+        format_func=lambda d: f"All ({counts.sum()})" if d == "all" else f"{d} ({counts[d]})", key="digit_filter",
     )
     return None if chosen == "all" else int(chosen)
 
@@ -60,15 +61,18 @@ def sample_card(store: HandwritingStore, sample: Sample) -> None:
     """One drawing: the image, its date, a digit selectbox (relabels) and a delete button (confirms first)."""
     st.image(enlarged(sample.model_input), caption=f"#{sample.id} · {when(sample.created)}")
     # The key holds the label, so a relabel from another session shows up instead of being undone here.
-    label = st.selectbox("Digit", range(10), index=sample.label, key=f"label-{sample.id}-{sample.label}")
+    label = st.selectbox("Label", range(10), index=sample.label, key=f"label-{sample.id}-{sample.label}",
+                         format_func=lambda d: f"Label: {d}", label_visibility="collapsed")
     if label != sample.label:
-        store.relabel(sample.id, label)
-        done(f"Drawing #{sample.id} is now labelled {label}.")
-    with st.popover("Delete", icon="🗑️"):
+        with friendly_errors("Relabelling"):  # e.g. the database is busy: say so here, keep the page
+            store.relabel(sample.id, label)
+            done(f"Drawing #{sample.id} is now labelled {label}.")
+    with st.popover("Delete", icon=":material/delete:"):
         st.write(f"Delete drawing #{sample.id} for good?")
         if st.button("Yes, delete it", type="primary", key=f"delete-{sample.id}"):
-            store.delete(sample.id)
-            done(f"Drawing #{sample.id} was deleted.")
+            with friendly_errors("Deleting"):
+                store.delete(sample.id)
+                done(f"Drawing #{sample.id} was deleted.")
 
 
 def grid(items: list, columns: int = COLUMNS):
@@ -105,13 +109,13 @@ with friendly_errors("The handwriting collection"):
         # Export
         st.subheader("Export")
         stamp = dt.date.today().isoformat()
-        c1, c2, _ = st.columns([1, 1, 2])
-        c1.download_button("Download .npz (NumPy)", store.export_npz, f"our-handwriting-{stamp}.npz",
-                           mime="application/octet-stream", icon="📦", on_click="ignore")
-        c2.download_button("Download .csv (spreadsheet)", store.export_csv, f"our-handwriting-{stamp}.csv",
-                           mime="text/csv", icon="📄", on_click="ignore")
-        st.caption("npz: `x` (N, 28, 28) floats in [0, 1], `y` labels, `ids`, `created`. "
-                   "CSV: one row per drawing: id, label, created, then 784 pixels (0-255), row by row.")
+        c1, c2, _ = st.columns([1, 1, 3])
+        c1.download_button("Download .npz", store.export_npz, f"our-handwriting-{stamp}.npz",
+                           mime="application/octet-stream", icon=":material/download:", on_click="ignore")
+        c2.download_button("Download .csv", store.export_csv, f"our-handwriting-{stamp}.csv",
+                           mime="text/csv", icon=":material/table_view:", on_click="ignore")
+        st.caption("**.npz** for NumPy / Keras: `x` (N, 28, 28) floats in [0, 1], `y` labels, `ids`, `created`. "
+                   "**.csv** for a spreadsheet: one row per drawing: id, label, created, then 784 pixels (0-255).")
 
         # Accuracy
         st.subheader("Accuracy on our handwriting")

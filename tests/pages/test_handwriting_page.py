@@ -1,5 +1,7 @@
 """The "Our handwriting" page, run by AppTest against a real store in the test's own MNIST_LAB_HOME."""
 
+import sqlite3
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -47,7 +49,7 @@ def test_the_gallery_shows_the_saved_drawings_newest_first():
     assert [at.selectbox(key=f"label-{i}-{d}").value for i, d in zip(ids, [1, 7, 7], strict=True)] == [1, 7, 7]
     captions = [c for image in at.image for c in image.captions]
     assert [c.split(" ")[0] for c in captions] == [f"#{i}" for i in ids[::-1]]
-    assert at.button_group(key="digit_filter").options[:3] == ["All: 3", "0: 0", "1: 1"]
+    assert at.button_group(key="digit_filter").options[:3] == ["All (3)", "0 (0)", "1 (1)"]
 
 
 def test_filter_by_digit_and_paging():
@@ -83,6 +85,26 @@ def test_delete_asks_first_then_deletes():
     at.button(key=f"delete-{gone}").click().run()
     assert not problems(at)
     assert [s.id for s in store.list()] == [keep] and shown_ids(at) == [keep]
+
+
+def test_a_busy_database_shows_an_error_in_place_and_the_page_goes_on(monkeypatch):
+    import mnist_core.handwriting
+
+    monkeypatch.setattr(mnist_core.handwriting, "DEFAULT_TIMEOUT", 0.2)  # the page's store gives up quickly
+    store = HandwritingStore()
+    first, _ = fill(store, [2, 5])
+    at = app()
+    other = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # another program is writing
+        at.selectbox(key=f"label-{first}-2").set_value(8).run()
+    finally:
+        other.rollback()
+        other.close()
+    assert not at.exception
+    assert any("busy" in e.value for e in at.error)
+    assert any(h.value == "Export" for h in at.subheader), "the rest of the page still renders"
+    assert store.get(first).label == 2
 
 
 def test_accuracy_with_the_active_model_matches_the_model_called_directly():

@@ -85,13 +85,13 @@ class Sample:
 def check_label(label: object) -> int:
     """A digit label 0-9 as a plain int; ValueError otherwise."""
     if isinstance(label, bool | np.bool_):
-        raise ValueError(f"the label must be a digit 0-9, not {label!r}")
+        raise ValueError(f"The label must be a digit 0-9, not {label!r}")
     try:
         value = operator.index(label)
     except TypeError:
-        raise ValueError(f"the label must be a whole number 0-9, not {label!r}") from None
+        raise ValueError(f"The label must be a whole number 0-9, not {label!r}") from None
     if not 0 <= value <= 9:
-        raise ValueError(f"the label must be a digit 0-9, not {value}")
+        raise ValueError(f"The label must be a digit 0-9, not {value}")
     return value
 
 
@@ -99,15 +99,15 @@ def check_model_input(model_input: object) -> np.ndarray:
     """(28, 28) finite values in [0, 1] -> C-contiguous float32; ValueError otherwise."""
     x = np.asarray(model_input)
     if x.shape != (SIDE, SIDE):
-        raise ValueError(f"the model input must be a 28x28 image, got shape {x.shape}")
+        raise ValueError(f"The model input must be a 28x28 image, got shape {x.shape}")
     if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise ValueError(f"the model input must hold numbers, got {x.dtype}")
+        raise ValueError(f"The model input must hold numbers, got {x.dtype}")
     x = x.astype(np.float32)
     if not np.isfinite(x).all():
         raise ValueError("the model input holds NaN or infinite values")
     if x.min() < 0 or x.max() > 1:
         raise ValueError(
-            f"the model input must be in [0, 1], got {x.min():g} to {x.max():g} (divide 0-255 images by 255)"
+            f"The model input must be in [0, 1], got {x.min():g} to {x.max():g} (divide 0-255 images by 255)"
         )
     return np.ascontiguousarray(x)
 
@@ -117,10 +117,10 @@ def check_png(raw_png: object) -> bytes | None:
     if raw_png is None:
         return None
     if not isinstance(raw_png, bytes | bytearray | memoryview):
-        raise ValueError(f"the drawing must be PNG bytes or None, not {type(raw_png).__name__}")
+        raise ValueError(f"The drawing must be PNG bytes or None, not {type(raw_png).__name__}")
     data = bytes(raw_png)
     if len(data) > MAX_PNG_BYTES:
-        raise ValueError(f"the drawing is {len(data) / 2**20:.1f} MB; the limit is {MAX_PNG_BYTES // 2**20} MB")
+        raise ValueError(f"The drawing is {len(data) / 2**20:.1f} MB; the limit is {MAX_PNG_BYTES // 2**20} MB")
     if not data.startswith(PNG_SIGNATURE):
         raise ValueError("the drawing is not a PNG image (its first bytes are not the PNG signature)")
     return data
@@ -128,11 +128,11 @@ def check_png(raw_png: object) -> bytes | None:
 
 def _check_id(sample_id: object) -> int:
     if isinstance(sample_id, bool | np.bool_):
-        raise ValueError(f"a sample id is a whole number, not {sample_id!r}")
+        raise ValueError(f"A sample id is a whole number, not {sample_id!r}")
     try:
         return operator.index(sample_id)
     except TypeError:
-        raise ValueError(f"a sample id is a whole number, not {sample_id!r}") from None
+        raise ValueError(f"A sample id is a whole number, not {sample_id!r}") from None
 
 
 def _now() -> str:
@@ -161,7 +161,7 @@ class HandwritingStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise StoreError(f"cannot create the folder for the handwriting database {self.path.parent}: "
+            raise StoreError(f"Cannot create the folder for the handwriting database {self.path.parent}: "
                              f"{err.strerror or err}") from err
         self._open_schema()
 
@@ -204,7 +204,7 @@ class HandwritingStore:
     def _explain(self, err: sqlite3.Error) -> StoreError:
         """A StoreError that says what is wrong with the database file and what to do about it."""
         code = (getattr(err, "sqlite_errorcode", 0) or 0) & 0xFF
-        where = f"the handwriting database {self.path}"
+        where = f"The handwriting database {self.path}"
         if code in (_BUSY, _LOCKED):
             return StoreError(
                 f"{where} is busy: another program or page is writing to it ({err}). Nothing was changed; "
@@ -258,7 +258,7 @@ class HandwritingStore:
         version = int(row[0]) if row and row[0] is not None else 0
         if version > SCHEMA_VERSION:
             raise StoreError(
-                f"the handwriting database {self.path} was written by a newer version of the app (schema "
+                f"The handwriting database {self.path} was written by a newer version of the app (schema "
                 f"{version}, this app reads up to {SCHEMA_VERSION}); update the app to open it."
             )
         return version
@@ -277,7 +277,7 @@ class HandwritingStore:
         sample_id, label, created, blob, png = row
         if not isinstance(blob, bytes) or len(blob) != PIXEL_BYTES:
             raise StoreError(
-                f"drawing #{sample_id} in the handwriting database {self.path} is damaged (its image has "
+                f"Drawing #{sample_id} in the handwriting database {self.path} is damaged (its image has "
                 f"{len(blob or b'')} bytes, expected {PIXEL_BYTES}); the file was edited outside the app."
             )
         x = np.frombuffer(blob, dtype="<f4").reshape(SIDE, SIDE).astype(np.float32, copy=False)
@@ -310,7 +310,7 @@ class HandwritingStore:
         limit = None if limit is None else operator.index(limit)
         offset = operator.index(offset)
         if (limit is not None and limit < 0) or offset < 0:
-            raise ValueError(f"limit and offset cannot be negative (got {limit}, {offset})")
+            raise ValueError(f"Limit and offset cannot be negative (got {limit}, {offset})")
         params += [-1 if limit is None else limit, offset]  # LIMIT -1: no limit
         with self._connect() as con:
             rows = con.execute(f"SELECT {self._COLUMNS} FROM samples {where} ORDER BY id DESC LIMIT ? OFFSET ?",
@@ -322,7 +322,7 @@ class HandwritingStore:
         with self._connect() as con:
             row = con.execute(f"SELECT {self._COLUMNS} FROM samples WHERE id = ?", (_check_id(sample_id),)).fetchone()
         if row is None:
-            raise StoreError(f"there is no saved drawing #{sample_id} (it may have been deleted)")
+            raise StoreError(f"There is no saved drawing #{sample_id} (it may have been deleted)")
         return self._sample(row)
 
     def relabel(self, sample_id: int, label: int) -> None:
@@ -330,14 +330,14 @@ class HandwritingStore:
         sample_id, label = _check_id(sample_id), check_label(label)
         with self._write() as con:
             if con.execute("UPDATE samples SET label = ? WHERE id = ?", (label, sample_id)).rowcount != 1:
-                raise StoreError(f"there is no saved drawing #{sample_id} (it may have been deleted)")
+                raise StoreError(f"There is no saved drawing #{sample_id} (it may have been deleted)")
 
     def delete(self, sample_id: int) -> None:
         """Delete a sample; StoreError when there is none with this id."""
         sample_id = _check_id(sample_id)
         with self._write() as con:
             if con.execute("DELETE FROM samples WHERE id = ?", (sample_id,)).rowcount != 1:
-                raise StoreError(f"there is no saved drawing #{sample_id} (it may have been deleted)")
+                raise StoreError(f"There is no saved drawing #{sample_id} (it may have been deleted)")
 
     def counts(self) -> np.ndarray:
         """(10,) int64: how many samples of each digit."""
@@ -415,7 +415,7 @@ def set_aside(path: Path) -> Path:
                 if side.exists():
                     side.rename(target.with_name(target.name + suffix))
         except OSError as err:
-            raise StoreError(f"could not move {path} aside: {err.strerror or err}") from err
+            raise StoreError(f"Could not move {path} aside: {err.strerror or err}") from err
     return target
 
 

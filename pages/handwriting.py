@@ -40,8 +40,9 @@ def open_store() -> HandwritingStore | None:
         len(store)  # reads the samples table: damage shows up here, where we can offer a way out
         return store
     except DamagedDatabaseError as err:
-        st.error(str(err))
-        if st.button("Keep the damaged file aside and start a new, empty collection", icon=":material/inventory_2:"):
+        st.error(f"**Our saved drawings could not be opened.** {err}")
+        if st.button("Keep the damaged file aside and start a new, empty collection", icon=":material/inventory_2:",
+                     help="Renames the file to `...damaged-<time>` beside it (nothing is deleted)."):
             aside = set_aside(err.path)
             done(f"The damaged file is kept as `{aside}`. New drawings go into a fresh collection.")
         return None

@@ -128,6 +128,10 @@ def test_accuracy_with_the_active_model_matches_the_model_called_directly():
     assert metrics["Misread"] == str(int((oracle.predicted != y).sum()))
     table = at.dataframe[0].value
     np.testing.assert_array_equal(table["Drawings"], np.bincount(y, minlength=10))
+    np.testing.assert_allclose(table["Recall"], oracle.recall)
+    misread = [c for image in at.image for c in image.captions if ", read " in c]
+    ids = np.array([s.id for s in store.list()][::-1])
+    assert [int(c[1:].split(":")[0]) for c in misread] == list(ids[oracle.predicted != y][::-1])
 
 
 @pytest.mark.parametrize("garbage", [b"\x00" * 4096, b"this is not a database" * 300])

@@ -104,16 +104,19 @@ def show_evaluation(store: HandwritingStore, result: HandwritingEvaluation | Non
     mnist_accuracy = models.get(models.active_name()).card.get("metrics", {}).get("test_accuracy")
     if mnist_accuracy:
         st.caption(f"The same model reads {mnist_accuracy:.1%} of the 10,000 MNIST test digits correctly.")
+    recall = np.where(result.support > 0, result.recall * 100, np.nan)  # blank, not 0%, for digits nobody drew
     table = pd.DataFrame({"Digit": range(10), "Drawings": result.support,
-                          "Read correctly": np.diag(result.confusion), "Recall": result.recall})
-    recall = st.column_config.ProgressColumn("Recall", format="percent", min_value=0, max_value=1)
-    st.dataframe(table, hide_index=True, column_config={"Recall": recall})
+                          "Read correctly": np.diag(result.confusion), "Recall": recall})
+    bar = st.column_config.ProgressColumn("Recall", format="%.0f%%", min_value=0, max_value=100)
+    st.dataframe(table, hide_index=True, column_config={"Recall": bar})
     if len(wrong):
-        st.markdown(f"**Misread drawings** (newest {min(len(wrong), PER_PAGE)} of {len(wrong)})")
+        st.markdown(f"**Misread drawings**, label first (newest {min(len(wrong), PER_PAGE)} of {len(wrong)}). "
+                    "Some may carry a wrong label: fix those in the gallery above.")
     for column, i in grid(list(wrong[:PER_PAGE])):
-        confidence = result.probabilities[i, result.predicted[i]]
-        column.image(enlarged(store.get(int(result.ids[i])).model_input),
-                     caption=f"#{result.ids[i]}: drawn {result.labels[i]}, read {result.predicted[i]} ({confidence:.0%})")
+        with column:
+            st.image(enlarged(store.get(int(result.ids[i])).model_input))
+            st.markdown(f"**{result.labels[i]}** read as **{result.predicted[i]}**")
+            st.caption(f"#{result.ids[i]} · {result.probabilities[i, result.predicted[i]]:.0%} sure")
 
 
 st.title("🗂️ Our handwriting")

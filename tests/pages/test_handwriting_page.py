@@ -128,10 +128,13 @@ def test_accuracy_with_the_active_model_matches_the_model_called_directly():
     assert metrics["Misread"] == str(int((oracle.predicted != y).sum()))
     table = at.dataframe[0].value
     np.testing.assert_array_equal(table["Drawings"], np.bincount(y, minlength=10))
-    np.testing.assert_allclose(table["Recall"], oracle.recall)
-    misread = [c for image in at.image for c in image.captions if ", read " in c]
+    np.testing.assert_allclose(table["Recall"], oracle.recall * 100)  # every digit has drawings here
+    wrong = np.flatnonzero(oracle.predicted != y)[::-1]  # newest first
     ids = np.array([s.id for s in store.list()][::-1])
-    assert [int(c[1:].split(":")[0]) for c in misread] == list(ids[oracle.predicted != y][::-1])
+    assert [c.value.split(" ")[0] for c in at.caption if "sure" in c.value] == [f"#{ids[i]}" for i in wrong]
+    assert [m.value for m in at.markdown if " read as " in m.value] == [
+        f"**{y[i]}** read as **{oracle.predicted[i]}**" for i in wrong
+    ]
 
 
 @pytest.mark.parametrize("garbage", [b"\x00" * 4096, b"this is not a database" * 300])

@@ -123,7 +123,7 @@ st.title("🗂️ Our handwriting")
 st.caption("Drawings saved with **Save with label** on the Draw page. "
            "They stay on this computer, and the Train page can fine-tune a model on them.")
 if message := st.session_state.pop(FLASH, None):
-    st.toast(message, icon="✅")
+    st.toast(message, icon=":material/check_circle:")
 
 with friendly_errors("The handwriting collection"):
     store = open_store()

@@ -13,6 +13,7 @@ def run() -> None:
     pages = [
         st.Page("pages/home.py", title="Home", icon="🏠", default=True),
         st.Page("pages/draw.py", title="Draw", icon="✏️", url_path="draw"),
+        st.Page("pages/handwriting.py", title="Our handwriting", icon="🗂️", url_path="handwriting"),
         st.Page("pages/explore.py", title="Explore", icon="🔎", url_path="explore"),
         st.Page("pages/augment.py", title="Augment", icon="🎛️", url_path="augment"),
         st.Page("pages/train.py", title="Train", icon="🏋️", url_path="train"),

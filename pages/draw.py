@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import streamlit as st
+from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from mnist_core.calibrate import NOT_A_DIGIT, SURE, Calibration
+from mnist_core.handwriting import HandwritingStore
 from mnist_core.plots import heat_overlay, image_heatmap, mosaic, pixels, probability_bars
 from mnist_core.predict import Prediction, classify, read_number
 from mnist_core.preprocess import PrepOptions
@@ -17,6 +21,8 @@ from ui.present import presenting, use_model
 
 CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the projector
 
+if keys.FLASH in st.session_state:  # a message from the action before the last rerun
+    st.toast(st.session_state.pop(keys.FLASH), icon="💾")
 head, reset = st.columns([4, 1], vertical_alignment="bottom")
 head.title("✏️ Draw a digit")
 if presenting() and reset.button("Shipped model", icon="↩️", help="Use the model that ships with the app"):
@@ -113,6 +119,25 @@ def why_ui(model, prediction: Prediction) -> None:
         col.image(pixels(data.x_train[i] / 255.0, 84), caption=f"{data.y_train[i]} ({s:.2f})")
 
 
+def save_ui(image: np.ndarray, prediction: Prediction) -> None:
+    """Save the drawing with its true label into our class's handwriting set, then clear the canvas."""
+    with st.form("save-drawing", border=False):
+        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+        label = c1.selectbox("It really is a", range(10), index=prediction.digit)
+        if c2.form_submit_button("Save with label", icon="💾"):
+            sample_id = HandwritingStore().add(int(label), png_bytes(image), prediction.model_input)
+            st.session_state[keys.CANVAS_KEY] = st.session_state.get(keys.CANVAS_KEY, 0) + 1
+            st.session_state.pop(keys.DRAWING_OVERRIDE, None)
+            st.session_state[keys.FLASH] = f"Saved as a {label} (drawing #{sample_id}). Draw the next one!"
+            st.rerun()
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image).astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def number_ui(image: np.ndarray, model, options: PrepOptions) -> None:
     reading = read_number(image, model, options)
     if reading is None:
@@ -148,6 +173,8 @@ with right, friendly_errors("The prediction"):
             verdict_ui(prediction, Calibration.from_card(active_card()))
             st.plotly_chart(probability_bars(prediction.probabilities), width="stretch",
                             config={"displayModeBar": False})
+            if not presenting():
+                save_ui(image, prediction)
 
 # Look inside
 if prediction is not None:

@@ -7,3 +7,4 @@ TRAIN_JOB = "train_job"  # ui.jobs.TrainingJob of this session
 PRESENT = "present"  # bool: presenter mode (large type, big canvas, fewer controls, fixed seed)
 SESSION_MODEL = "session_model"  # str: stored-model name this session uses instead of the active one
 URL_APPLIED = "url_applied"  # bool: the ?page=...&model=... settings were applied once
+FLASH = "draw_flash"  # str: a message to show once after the rerun that follows an action

@@ -30,3 +30,14 @@ def test_draw_a_two_digit_number(page, app_url):
     draw_digit(page, 4, box=(0.08, 0.15, 0.25, 0.7))
     draw_digit(page, 7, box=(0.55, 0.15, 0.25, 0.7))
     assert wait_for_metric(page, "Number", "47") == "47"
+
+
+def test_save_with_label_then_see_it_in_our_handwriting(page, app_url):
+    page.goto(f"{app_url}/draw")
+    canvas_box(page)
+    draw_digit(page, 7)
+    assert wait_for_metric(page, "Prediction", "7") == "7"
+    page.get_by_role("button", name="Save with label").click()
+    page.get_by_text("Saved as a 7").wait_for(timeout=30_000)
+    page.goto(f"{app_url}/handwriting")
+    page.get_by_text("7 (1)").first.wait_for(timeout=60_000)

@@ -63,3 +63,15 @@ def test_an_unreadable_drawing_gives_a_message_not_a_traceback():
     at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: np.full((28, 28), np.nan)})
     assert not at.exception
     assert any("NaN" in e.value for e in at.error)
+
+
+def test_save_with_label_stores_the_drawing_and_clears_the_canvas():
+    from mnist_core.handwriting import HandwritingStore
+
+    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(4)})
+    at.selectbox[0].set_value(9)
+    at.button(key="FormSubmitter:save-drawing-Save with label").click().run()
+    assert not at.exception
+    (sample,) = HandwritingStore().list()
+    assert sample.label == 9 and sample.raw_png.startswith(b"\x89PNG") and sample.model_input.shape == (28, 28)
+    assert keys.DRAWING_OVERRIDE not in at.session_state  # cleared for the next drawing

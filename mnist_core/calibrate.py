@@ -83,19 +83,25 @@ def drawn_set(x: np.ndarray, y: np.ndarray, n: int, seed: int = 0) -> tuple[np.n
     return inputs, np.asarray(y)[pick]
 
 
-def non_digit_set(n: int, seed: int = 1) -> np.ndarray:
-    """n normalised non-digit scribbles: (n, 28, 28) float32."""
+def non_digit_set(n: int, seed: int = 1, kinds: tuple[str, ...] | None = None) -> np.ndarray:
+    """n normalised non-digit scribbles of the given kinds (default: all): (n, 28, 28) float32."""
     from .preprocess import prepare
-    from .synth import scribble
+    from .synth import SCRIBBLE_KINDS, scribble
 
     rng = np.random.default_rng(seed)
-    return np.stack([prepare(scribble(rng)) for _ in range(n)])
+    return np.stack([prepare(scribble(rng, kinds=kinds or SCRIBBLE_KINDS)) for _ in range(n)])
 
 
 def calibrate(model: keras.Model, x_test: np.ndarray, y_test: np.ndarray, n_digits: int = 2000,
               n_other: int = 300, seed: int = 0) -> Calibration:
     """Fit thresholds for `model` on re-drawn MNIST test digits and synthetic non-digits."""
     from .predict import probabilities
+    from .synth import SCRIBBLE_KINDS, TRAINING_SCRIBBLES
 
     x, y = drawn_set(x_test, y_test, n_digits, seed)
-    return fit(probabilities(model, x), y, probabilities(model, non_digit_set(n_other, seed + 1)))
+    cal = fit(probabilities(model, x), y, probabilities(model, non_digit_set(n_other, seed + 1)))
+    unseen = tuple(k for k in SCRIBBLE_KINDS if k not in TRAINING_SCRIBBLES)  # never shown in training
+    top = probabilities(model, non_digit_set(max(n_other // 3, 1), seed + 2, unseen)).max(axis=1)
+    cal.measured["unseen_kinds"] = list(unseen)
+    cal.measured["unseen_non_digits_not_sure_or_caught"] = round(float((top < cal.sure_at).mean()), 4)
+    return cal

@@ -43,3 +43,25 @@ class Clip01(keras.layers.Layer):
 
     def call(self, x):
         return ops.clip(x, 0.0, 1.0)
+
+
+class DigitAccuracy(keras.metrics.Metric):
+    """Accuracy over the digits of a batch, ignoring non-digit examples (uniform targets)."""
+
+    def __init__(self, name: str = "accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.right = self.add_variable(shape=(), initializer="zeros", name="right")
+        self.seen = self.add_variable(shape=(), initializer="zeros", name="seen")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        is_digit = ops.cast(ops.max(y_true, axis=-1) > 0.5, "float32")
+        correct = ops.cast(ops.argmax(y_true, axis=-1) == ops.argmax(y_pred, axis=-1), "float32")
+        self.right.assign_add(ops.sum(correct * is_digit))
+        self.seen.assign_add(ops.sum(is_digit))
+
+    def result(self):
+        return self.right / ops.maximum(self.seen, 1.0)
+
+    def reset_state(self):
+        self.right.assign(0.0)
+        self.seen.assign(0.0)

@@ -133,9 +133,13 @@ def scan(drawing: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(gray).resize((side, side), Image.Resampling.BOX))
 
 
-def scribble(rng: np.random.Generator, canvas: int = 280) -> np.ndarray:
-    """Something that is not a digit: a random scribble, blob, hatch, star, letter or spiral."""
-    kind = rng.integers(0, 6)
+SCRIBBLE_KINDS = ("zigzag", "blob", "hatch", "star", "letter", "spiral", "grid", "triangle", "wave")
+TRAINING_SCRIBBLES = SCRIBBLE_KINDS[:6]  # grid, triangle and wave are kept out of training, for honest checks
+
+
+def scribble(rng: np.random.Generator, canvas: int = 280, kinds: tuple[str, ...] = SCRIBBLE_KINDS) -> np.ndarray:
+    """Something that is not a digit, of a random kind among `kinds`: (canvas, canvas, 4) RGBA uint8."""
+    kind = SCRIBBLE_KINDS.index(kinds[int(rng.integers(0, len(kinds)))])
     c = canvas
     pen = float(rng.uniform(10, 30))
     if kind == 0:  # random zig-zag scribble
@@ -167,7 +171,19 @@ def scribble(rng: np.random.Generator, canvas: int = 280) -> np.ndarray:
         }
         strokes = letters["XAHMWK"[int(rng.integers(0, 6))]]
         return render(place(strokes, 0.2 * c, 0.15 * c, 0.6 * c, 0.7 * c), (c, c), pen)
-    # a spiral
-    t = np.linspace(0, 4 * math.pi, 80)
-    r = 0.04 * c + 0.03 * c * t
-    return render([list(zip(c / 2 + r * np.cos(t), c / 2 + r * np.sin(t), strict=True))], (c, c), pen)
+    if kind == 5:  # a spiral
+        t = np.linspace(0, 4 * math.pi, 80)
+        r = 0.04 * c + 0.03 * c * t
+        return render([list(zip(c / 2 + r * np.cos(t), c / 2 + r * np.sin(t), strict=True))], (c, c), pen)
+    if kind == 6:  # a grid: '#' with 3-4 lines each way
+        n = int(rng.integers(3, 5))
+        lines = [[((0.2 + 0.6 * i / (n - 1)) * c, 0.15 * c), ((0.2 + 0.6 * i / (n - 1)) * c, 0.85 * c)] for i in range(n)]
+        lines += [[(0.15 * c, (0.2 + 0.6 * i / (n - 1)) * c), (0.85 * c, (0.2 + 0.6 * i / (n - 1)) * c)] for i in range(n)]
+        return render(lines, (c, c), pen)
+    if kind == 7:  # a triangle
+        pts = [(0.5 * c, 0.15 * c), (0.85 * c, 0.8 * c), (0.15 * c, 0.8 * c), (0.5 * c, 0.15 * c)]
+        return render([pts], (c, c), pen)
+    # a wave across the canvas
+    x = np.linspace(0.1, 0.9, 60) * c
+    y = c / 2 + rng.uniform(0.1, 0.25) * c * np.sin(np.linspace(0, rng.uniform(3, 6) * math.pi, 60))
+    return render([list(zip(x, y, strict=True))], (c, c), pen)

@@ -91,3 +91,28 @@ def test_augmented_training_runs(mnist):
                          augment=AugmentConfig(rotation=10, shift=0.1, thickness=0.5))
     result = train(config, x, y)
     assert len(result.history) == 1
+
+
+def test_targets_one_hot_and_uniform_for_non_digits():
+    from mnist_core.train import targets
+
+    t = targets(np.array([3, -1]))
+    np.testing.assert_array_equal(t[0], np.eye(10)[3])
+    np.testing.assert_allclose(t[1], np.full(10, 0.1))
+
+
+def test_outlier_exposure_makes_the_model_unsure_of_scribbles(mnist):
+    from mnist_core.calibrate import non_digit_set
+    from mnist_core.predict import probabilities
+    from mnist_core.synth import SCRIBBLE_KINDS, TRAINING_SCRIBBLES
+
+    x, y = _tiny(mnist, 3000)
+    unseen = tuple(k for k in SCRIBBLE_KINDS if k not in TRAINING_SCRIBBLES)
+    others = non_digit_set(60, seed=7, kinds=TRAINING_SCRIBBLES + unseen)
+    tops = {}
+    for share in (0.0, 0.15):
+        config = TrainConfig(architecture="simple_cnn", epochs=3, batch_size=64, validation_split=0.1, outliers=share)
+        result = train(config, x, y)
+        tops[share] = probabilities(result.model, others).max(axis=1).mean()
+        assert result.history[-1]["val_accuracy"] > 0.85  # digits are still learned
+    assert tops[0.15] < tops[0.0] - 0.1

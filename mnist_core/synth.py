@@ -127,10 +127,20 @@ def _disc(radius: int) -> np.ndarray:
     return x * x + y * y <= radius * radius
 
 
-def scan(drawing: np.ndarray, side: int) -> np.ndarray:
-    """A canvas drawing as a small grayscale scan (dark ink on white paper), side x side pixels."""
-    gray = 255 - np.asarray(drawing)[..., 0]
-    return np.asarray(Image.fromarray(gray).resize((side, side), Image.Resampling.BOX))
+def scan(drawing: np.ndarray, side: int, margin: float = 0.15) -> np.ndarray:
+    """A canvas drawing as a scanned bitmap: dark ink on white paper, side x side pixels.
+
+    As digit scans are made (USPS's 16x16 digits, say), the digit fills the bitmap: the ink's
+    square surroundings, with `margin` of its size around it, are area-averaged down to side x side.
+    """
+    ink = np.asarray(drawing)[..., 0]
+    rows, cols = np.flatnonzero(ink.max(1) > 64), np.flatnonzero(ink.max(0) > 64)
+    cy, cx = (rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2
+    half = max(rows[-1] - rows[0], cols[-1] - cols[0]) * (0.5 + margin)
+    padded = np.pad(255 - ink, int(half) + 2, constant_values=255)
+    top, left = int(cy - half) + int(half) + 2, int(cx - half) + int(half) + 2
+    square = padded[top : top + int(2 * half), left : left + int(2 * half)]
+    return np.asarray(Image.fromarray(square).resize((side, side), Image.Resampling.BOX))
 
 
 SCRIBBLE_KINDS = ("zigzag", "blob", "hatch", "star", "letter", "spiral", "grid", "triangle", "wave")

@@ -22,10 +22,10 @@ from ui.present import presenting, use_model
 CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the projector
 
 if keys.FLASH in st.session_state:  # a message from the action before the last rerun
-    st.toast(st.session_state.pop(keys.FLASH), icon="💾")
+    st.toast(st.session_state.pop(keys.FLASH), icon=":material/save:")
 head, reset = st.columns([4, 1], vertical_alignment="bottom")
-head.title("✏️ Draw a digit")
-if presenting() and reset.button("Shipped model", icon="↩️", help="Use the model that ships with the app"):
+head.title("Draw a digit")
+if presenting() and reset.button("Shipped model", icon=":material/undo:", help="Use the model that ships with the app"):
     use_model("default")
 
 
@@ -36,7 +36,7 @@ def canvas_ui(width: int) -> np.ndarray | None:
     version = st.session_state.setdefault(keys.CANVAS_KEY, 0)
     result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS,
                        width=width, drawing_mode="freedraw", return_image_data=True, key=f"canvas-{version}-{width}")
-    if st.button("Clear", icon="🧹"):
+    if st.button("Clear", icon=":material/ink_eraser:"):
         st.session_state[keys.CANVAS_KEY] = version + 1
         st.session_state.pop(keys.DRAWING_OVERRIDE, None)
         st.rerun()
@@ -124,7 +124,7 @@ def save_ui(image: np.ndarray, prediction: Prediction) -> None:
     with st.form("save-drawing", border=False):
         c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
         label = c1.selectbox("It really is a", range(10), index=prediction.digit)
-        if c2.form_submit_button("Save with label", icon="💾"):
+        if c2.form_submit_button("Save with label", icon=":material/save:"):
             sample_id = HandwritingStore().add(int(label), png_bytes(image), prediction.model_input)
             st.session_state[keys.CANVAS_KEY] = st.session_state.get(keys.CANVAS_KEY, 0) + 1
             st.session_state.pop(keys.DRAWING_OVERRIDE, None)

@@ -119,7 +119,7 @@ def show_evaluation(store: HandwritingStore, result: HandwritingEvaluation | Non
             st.caption(f"#{result.ids[i]} · {result.probabilities[i, result.predicted[i]]:.0%} sure")
 
 
-st.title("🗂️ Our handwriting")
+st.title("Our handwriting")
 st.caption("Drawings saved with **Save with label** on the Draw page. "
            "They stay on this computer, and the Train page can fine-tune a model on them.")
 if message := st.session_state.pop(FLASH, None):
@@ -130,7 +130,7 @@ with friendly_errors("The handwriting collection"):
     if store is not None and len(store) == 0:
         st.info("No drawings saved yet. On the Draw page, draw a digit, choose what it is, and press "
                 "**Save with label**: it appears here.")
-        st.page_link("pages/draw.py", label="Go to Draw", icon="✏️")
+        st.page_link("pages/draw.py", label="Go to Draw", icon=":material/draw:")
 
     elif store is not None:
         # Gallery

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from mnist_core.models import active_model_path, build_model, load_model
@@ -77,3 +78,35 @@ def test_kill_during_training(keeper, lab_home, mnist):
     proc.wait()
     assert not out.exists()  # nothing half-written where a model is expected
     assert "keeper" in _everything_loads(keeper) and keeper.active_name() == "keeper"
+
+
+DRAWING_LOOP = """
+import numpy as np
+from mnist_core.handwriting import HandwritingStore
+store = HandwritingStore()
+x = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+png = b"\\x89PNG\\r\\n\\x1a\\n" + bytes(3000)
+print("ready", flush=True)
+i = 0
+while True:
+    store.add(i % 10, png, x)
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("delay", [0.5, 1.5])
+def test_kill_during_drawing_saves(lab_home, delay):
+    from mnist_core.handwriting import HandwritingStore
+
+    store = HandwritingStore()
+    kept = store.add(3, None, np.zeros((28, 28), np.float32))
+    proc = _child(DRAWING_LOOP, lab_home)
+    assert proc.stdout.readline().strip().endswith("ready")
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    after = HandwritingStore()
+    assert after.get(kept).label == 3
+    x, y = after.arrays()
+    assert len(x) == len(after) >= 1 and np.isfinite(x).all()
+    after.add(7, None, np.zeros((28, 28), np.float32))  # still writable

@@ -1,0 +1,52 @@
+"""Presenter mode and settings in the URL."""
+
+from mnist_core.models import build_model
+from mnist_core.store import ModelStore
+from mnist_core.synth import digit_image
+from tests.pages.test_smoke import REPO
+from ui import keys
+
+
+def run_with_query(query: dict, **state):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def test_present_and_page_in_the_url_open_draw_in_presenter_mode():
+    at = run_with_query({"present": "1", "page": "draw"}, **{keys.DRAWING_OVERRIDE: digit_image(5)})
+    assert not at.exception
+    assert at.session_state[keys.PRESENT] is True
+    assert next(m.value for m in at.metric if m.label == "Prediction") == "5"
+    assert not [s for s in at.slider if s.label == "Pen width"]  # fewer controls for a demo
+    assert [b for b in at.button if b.label == "Shipped model"]
+
+
+def test_model_in_the_url_changes_only_this_session(lab_home):
+    store = ModelStore()
+    store.save(build_model("mlp"), "untrained", {"architecture": "mlp"})
+    at = run_with_query({"model": "untrained"})
+    assert at.session_state[keys.SESSION_MODEL] == "untrained"
+    assert store.active_name() == "default"  # the server-wide choice is untouched
+
+
+def test_unknown_or_hostile_model_name_is_refused_politely():
+    for name in ("nope", "../../etc/passwd"):
+        at = run_with_query({"model": name})
+        assert not at.exception
+        assert keys.SESSION_MODEL not in at.session_state
+
+
+def test_shipped_model_button_resets_the_session_model(lab_home):
+    store = ModelStore()
+    store.save(build_model("mlp"), "other", {"architecture": "mlp"})
+    at = run_with_query({"present": "1", "page": "draw", "model": "other"}, **{keys.DRAWING_OVERRIDE: digit_image(5)})
+    assert at.session_state[keys.SESSION_MODEL] == "other"
+    next(b for b in at.button if b.label == "Shipped model").click().run()
+    assert at.session_state[keys.SESSION_MODEL] == "default"
+    assert next(m.value for m in at.metric if m.label == "Prediction") == "5"

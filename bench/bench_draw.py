@@ -30,7 +30,7 @@ from mnist_core.evaluate import evaluate  # noqa: E402
 from mnist_core.models import load_model  # noqa: E402
 from mnist_core.predict import classify, probabilities  # noqa: E402
 from mnist_core.preprocess import prepare  # noqa: E402
-from mnist_core.synth import digit_image, redraw, scan  # noqa: E402
+from mnist_core.synth import STYLE_VARIANTS, digit_image, place, redraw, render, scan  # noqa: E402
 
 
 def main() -> None:
@@ -91,6 +91,15 @@ def main() -> None:
         pred = classify(digit_image(d, pen=float(rng.uniform(8, 40)), box=box), model)
         tpl_right.append(pred.digit == d)
     print(f"templates at random size/place/pen: {np.mean(tpl_right):.2%} of 500")
+    for name, (digit, strokes) in STYLE_VARIANTS.items():
+        right = []
+        for _ in range(40):
+            h = rng.uniform(0.35, 0.9) * 280
+            w = h * rng.uniform(0.45, 0.7)
+            box = (rng.uniform(0, 280 - w), rng.uniform(0, 280 - h), w, h)
+            img = render(place(strokes, *box), (280, 280), float(rng.uniform(8, 36)))
+            right.append(classify(img, model).digit == digit)
+        print(f"  style '{name}': {np.mean(right):.0%} of 40")
 
     # Speed of classify() on one canvas image
     canvases = [digit_image(d % 10, pen=20) for d in range(50)]

@@ -35,6 +35,22 @@ DIGIT_STROKES: dict[int, list[Stroke]] = {
 }
 
 
+# Other common ways of writing some digits (crossed 7, serif 1, closed 4, straight-stemmed 9, ...).
+STYLE_VARIANTS: dict[str, tuple[int, list[Stroke]]] = {
+    "7 crossed": (7, [[(0.05, 0.0), (0.95, 0.0), (0.4, 1.0)], [(0.3, 0.5), (0.85, 0.5)]]),
+    "1 with serif and base": (1, [[(0.25, 0.2), (0.55, 0.0), (0.55, 1.0)], [(0.25, 1.0), (0.85, 1.0)]]),
+    "1 plain stick": (1, [[(0.5, 0.0), (0.5, 1.0)]]),
+    "4 closed": (4, [[(0.7, 1.0), (0.7, 0.0), (0.1, 0.65), (0.95, 0.65)]]),
+    "9 straight stem": (9, [_arc(0.45, 0.27, 0.35, 0.27, 0, 360, 30) + [(0.8, 0.27), (0.8, 1.0)]]),
+    "2 with a loop": (2, [_arc(0.5, 0.28, 0.38, 0.28, 190, 380, 20) + [(0.15, 0.95)]
+                          + _arc(0.25, 0.88, 0.12, 0.1, -90, 270, 12) + [(0.95, 1.0)]]),
+    "6 curved": (6, [[(0.85, 0.05), (0.55, 0.02), (0.3, 0.18), (0.15, 0.45)] + _arc(0.47, 0.72, 0.33, 0.27, 180, 540, 30)]),
+    "3 flat top": (3, [[(0.1, 0.0), (0.9, 0.0), (0.45, 0.42)] + _arc(0.45, 0.7, 0.42, 0.28, -90, 160, 20)]),
+    "5 two strokes": (5, [[(0.85, 0.0), (0.2, 0.0)], [(0.2, 0.0), (0.15, 0.45)] + _arc(0.47, 0.68, 0.4, 0.32, -110, 160, 20)]),
+    "8 two loops": (8, [_arc(0.5, 0.25, 0.28, 0.25, 0, 360, 24), _arc(0.5, 0.74, 0.36, 0.26, 0, 360, 24)]),
+}
+
+
 def place(strokes: list[Stroke], left: float, top: float, width: float, height: float) -> list[Stroke]:
     """Map unit-box strokes into a pixel box."""
     return [[(left + x * width, top + y * height) for x, y in s] for s in strokes]

@@ -4,3 +4,7 @@ LAST_DRAWING = "last_drawing"  # (28, 28) float32: the last drawing's model inpu
 DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests, uploads)
 CANVAS_KEY = "canvas_key"  # int: bumped to clear the canvas (a new key remounts it empty)
 TRAIN_JOB = "train_job"  # ui.jobs.TrainingJob of this session
+EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter)
+EXPLORE_HARD = "explore_hard"  # bool: the hard-examples view was asked for (it loads the model)
+AUGMENT_SEED = "augment_seed"  # int: the Augment page's seed ("Resample" bumps it)
+AUGMENT_INDEX = "augment_index"  # int: the training digit the Augment page shows

@@ -65,6 +65,11 @@ class AugmentConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def summary(self) -> str:
+        """The settings that are on, in words: 'rotation 12, shift 0.1, seed 0' (or 'no augmentation')."""
+        on = [f"{name} {getattr(self, name):g}" for name in self.LIMITS if getattr(self, name)]
+        return ", ".join(on) + f", seed {self.seed}" if on else "no augmentation"
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AugmentConfig:
         known = {f.name for f in fields(cls)}

@@ -28,6 +28,31 @@ def digit_grid(images: np.ndarray, captions: Sequence[str] | None = None, factor
     st.image(list(enlarge(images, factor)), caption=list(captions) if captions is not None else None)
 
 
+def montage(images: np.ndarray, cols: int = 8, factor: int = 2, gap: int = 4,
+            flagged: np.ndarray | None = None) -> np.ndarray:
+    """Tile digits into one RGB picture: a compact grid that fits beside the controls on a projector.
+
+    Args:
+        images: (N, H, W) digits, uint8 or float in [0, 1].
+        cols: digits per row.
+        factor: each pixel becomes a factor x factor block.
+        gap: pixels between digits (grey); a flagged digit's gap is drawn red around it.
+        flagged: (N,) bool: digits to frame in red.
+    Returns:
+        (rows * (H * factor + gap) + gap, cols * (W * factor + gap) + gap, 3) uint8.
+    """
+    big = enlarge(images, factor)
+    n, h, w = big.shape
+    rows = -(-n // cols)
+    out = np.full((rows * (h + gap) + gap, cols * (w + gap) + gap, 3), 200, np.uint8)
+    for k in range(n):
+        top, left = gap + (k // cols) * (h + gap), gap + (k % cols) * (w + gap)
+        if flagged is not None and flagged[k]:
+            out[top - gap: top + h + gap, left - gap: left + w + gap] = (214, 39, 40)
+        out[top: top + h, left: left + w] = big[k][..., None]
+    return out
+
+
 def picked_index(event: Any) -> int | None:
     """The image index (the point's customdata) of the last point clicked on a map, or None."""
     try:

@@ -50,6 +50,11 @@ def test_absurd_strengths_are_refused(field, value):
         AugmentConfig(**{field: value})
 
 
+def test_summary_names_what_is_on():
+    assert AugmentConfig(rotation=12, shift=0.1, seed=3).summary() == "rotation 12, shift 0.1, seed 3"
+    assert AugmentConfig(seed=3).summary() == "no augmentation"
+
+
 def test_risky_settings_are_named():
     assert AugmentConfig(rotation=60, shift=0.3).risky_settings() == ["rotation", "shift"]
     assert DRAWING_AUGMENT.risky_settings() == []

@@ -1,5 +1,7 @@
 """Preview data augmentation live: a digit, and the randomly transformed copies training would see."""
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -32,8 +34,10 @@ with friendly_errors("The augmentation preview"):
     if image is None:
         about.info(caption)
     else:
+        start = time.perf_counter()
         variants = augment(np.repeat(image[None], count, axis=0), config)
         kept, lost = ink_kept(image, variants), ink_loss_share(image, variants, most=LOST)
+        took = time.perf_counter() - start
         original.image(enlarge(image, 4), caption=f"original: {caption}")
 
         # Guard rails
@@ -47,5 +51,5 @@ with friendly_errors("The augmentation preview"):
         # Preview
         with preview:
             st.image(montage(variants, cols=8, factor=2, flagged=kept < 1 - LOST))
-            st.caption(f"{count} copies. Ink kept: {kept.min():.0%} to {kept.max():.0%} of the original's "
-                       f"(median {np.median(kept):.0%}). Settings: {config.summary()}.")
+            st.caption(f"{count} copies in {took * 1000:.0f} ms. Ink kept: {kept.min():.0%} to {kept.max():.0%} of "
+                       f"the original's (median {np.median(kept):.0%}). Settings: {config.summary()}.")

@@ -28,7 +28,7 @@ def test_default_preview_shows_the_original_and_32_copies(mnist):
     at = augment_page()
     assert len(at.image) == 2  # the original and the grid
     assert at.image[0].captions == ["original: #0, labelled 5"]
-    assert "32 copies" in summary(at)
+    assert "32 copies in" in summary(at)
     assert "rotation 12" in summary(at) and "seed 0" in summary(at)
     assert not at.warning
 
@@ -66,7 +66,7 @@ def test_resample_and_fewer_copies(mnist):
     assert at.session_state[keys.AUGMENT_SEED] == 1 and "seed 1" in summary(at)
     assert grid_url(at) != before
     at.select_slider[0].set_value(16).run()
-    assert "16 copies" in summary(at)
+    assert "16 copies in" in summary(at)
 
 
 def test_digit_by_index_and_by_label(mnist):

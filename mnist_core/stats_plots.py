@@ -68,11 +68,11 @@ def heatmap_grid(images: np.ndarray, titles: Sequence[str], zmax: float | None =
     return _layout(fig, height or 40 + 175 * rows)  # about square cells at 6 columns on a laptop screen
 
 
-def digit_heatmap(image: np.ndarray, title: str = "", height: int = 460) -> go.Figure:
-    """One digit large: its 28x28 pixel values as a heatmap, each value on hover."""
+def digit_heatmap(image: np.ndarray, title: str = "", height: int = 460, scale: bool = True) -> go.Figure:
+    """One digit large: its 28x28 pixel values as a heatmap, each value on hover (scale: show the colour bar)."""
     img = np.asarray(image)
     fig = go.Figure(go.Heatmap(
-        z=img, zmin=0, zmax=255 if img.dtype == np.uint8 else 1, colorscale="gray",
+        z=img, zmin=0, zmax=255 if img.dtype == np.uint8 else 1, colorscale="gray", showscale=scale,
         colorbar=dict(thickness=14, title=dict(text="value")),
         hovertemplate="row %{y}, column %{x}: <b>%{z}</b><extra></extra>",
     ))

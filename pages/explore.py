@@ -13,7 +13,7 @@ from ui import keys
 from ui.cache import image_features, mnist, model_scores, pca_map, pixel_stats, tsne_is_cached, tsne_map
 from ui.explore_ui import gallery_query_ui
 from ui.guard import friendly_errors
-from ui.show import digit_grid, picked_index
+from ui.show import digit_grid, digit_row, picked_index
 
 PER_PAGE = 40  # gallery digits per page
 TSNE_SIZES = [1000, 3000, 5000]
@@ -87,33 +87,36 @@ if gallery.open:
 
 if maps.open:
     with maps, friendly_errors("The map"):
-        method = st.radio("Map", ["PCA of every image", "t-SNE of a sample (training set)"], horizontal=True)
+        method = st.radio("Map", ["PCA of every image", "t-SNE of a sample (training set)"], horizontal=True,
+                          label_visibility="collapsed")
         left, right = st.columns([3, 1], gap="medium")
         emb = None
         if method.startswith("PCA"):
             emb, where, where_labels = pca_map(split), images, labels
-            left.caption(f"PCA: {len(emb.indices):,} {split} images placed by the two directions in which their "
-                         f"pixels vary most ({emb.explained:.0%} of all variation).")
+            about = (f"PCA: {len(emb.indices):,} {split} images placed by the two directions in which their pixels "
+                     f"vary most ({emb.explained:.0%} of all variation).")
         else:
             n = right.select_slider("Digits in the sample", TSNE_SIZES, 3000)
             if tsne_is_cached(n) or right.button("Compute the t-SNE map", type="primary"):
                 emb, where, where_labels = tsne_map(n), data.x_train, data.y_train
-                left.caption(f"t-SNE of {n:,} training digits: similar digits form islands; the distances "
-                             "between islands mean little.")
+                about = (f"t-SNE of {n:,} training digits: similar digits form islands; the distances between "
+                         "islands mean little.")
             else:
                 left.info(f"t-SNE of {n:,} digits takes a minute or more the first time; it is then kept on "
                           "disk and loads at once.")
         if emb is not None:
             size = 3 if len(emb.indices) > 20_000 else 5
             event = left.plotly_chart(
-                stats_plots.embedding_map(emb.coords, where_labels[emb.indices], emb.indices, marker_size=size),
+                stats_plots.embedding_map(emb.coords, where_labels[emb.indices], emb.indices, marker_size=size,
+                                          height=520),
                 width="stretch", on_select="rerun", selection_mode="points", key=f"map_{method[:4]}_{split}")
+            left.caption(about)
             index = picked_index(event)
             if index is None:
                 right.info("Click a point on the map to see its digit here.")
             else:
                 right.plotly_chart(stats_plots.digit_heatmap(where[index], f"#{index}: labelled {where_labels[index]}",
-                                                             height=320), width="stretch")
+                                                             height=300, scale=False), width="stretch")
 
 if hard.open:
     with hard, friendly_errors("The hard examples"):
@@ -126,8 +129,8 @@ if hard.open:
             scores = model_scores(split)
             wrong = int((scores.predicted != labels).sum())
             st.caption(f"The model gets {wrong:,} of {len(labels):,} {split} digits wrong ({wrong / len(labels):.2%}). "
-                       "Under each digit: its index, its label → the model's answer (its confidence).")
+                       "Under each digit: its index, then its label → the model's answer (its confidence).")
             for d, chosen in enumerate(hardest_per_digit(scores.losses, labels, k)):
                 st.markdown(f"**Labelled {d}**")
-                digit_grid(images[chosen], [f"#{i}: {d} → {scores.predicted[i]} ({scores.confidence[i]:.0%})"
-                                            for i in chosen])
+                digit_row(images[chosen], [f"#{i}  \n{d} → **{scores.predicted[i]}** ({scores.confidence[i]:.0%})"
+                                           for i in chosen], slots=k)

@@ -28,6 +28,14 @@ def digit_grid(images: np.ndarray, captions: Sequence[str] | None = None, factor
     st.image(list(enlarge(images, factor)), caption=list(captions) if captions is not None else None)
 
 
+def digit_row(images: np.ndarray, captions: Sequence[str], factor: int = 3, slots: int | None = None) -> None:
+    """Digits in one row of equal columns, each with a caption of its own (may hold two lines)."""
+    columns = st.columns(slots or max(len(images), 1))
+    for column, image, caption in zip(columns, enlarge(images, factor), captions, strict=False):
+        column.image(image)
+        column.caption(caption)
+
+
 def montage(images: np.ndarray, cols: int = 8, factor: int = 2, gap: int = 4,
             flagged: np.ndarray | None = None) -> np.ndarray:
     """Tile digits into one RGB picture: a compact grid that fits beside the controls on a projector.

@@ -127,9 +127,15 @@ def test_hard_examples_after_the_button(mnist, default_model):
     at.slider[0].set_value(3)
     at.button[0].click().run()
     assert not at.exception and not errors(at)
-    assert len(at.image) == 10  # a row per digit
-    for d, row in enumerate(at.image):
-        assert len(row.captions) == 3 and all(c.split(": ")[1].startswith(f"{d} →") for c in row.captions)
+    assert len(at.image) == 30  # 3 per digit
+    rows = [m.value for m in at.markdown if m.value.startswith("**Labelled")]
+    assert rows == [f"**Labelled {d}**" for d in range(10)]
+    captions = [c.value for c in at.caption if c.value.startswith("#")]
+    assert len(captions) == 30
+    for d in range(10):
+        for caption in captions[3 * d: 3 * d + 3]:
+            index = int(caption.split()[0].lstrip("#"))
+            assert mnist.y_test[index] == d and caption.split("\n")[1].startswith(f"{d} → ")
     assert any("gets" in c.value and "wrong" in c.value for c in at.caption)
 
 

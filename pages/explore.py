@@ -20,6 +20,7 @@ TSNE_SIZES = [1000, 3000, 5000]
 
 st.title("🔎 Explore MNIST")
 
+data = None
 with friendly_errors("The dataset view"):
     data = mnist()
     left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -29,14 +30,17 @@ with friendly_errors("The dataset view"):
     # Lazy tabs: only the open one runs (bind= keeps it in the URL: /explore?tab=Map)
     overview, pixels, gallery, maps, hard = st.tabs(["Overview", "Pixels", "Gallery", "Map", "Hard examples"],
                                                     key=keys.EXPLORE_TAB, bind="query-params")
+if data is None:  # the error and what to do about it are on the page already
+    st.stop()
 
 if overview.open:
     with overview, friendly_errors("The overview"):
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Training images", f"{len(data.x_train):,}")
         c2.metric("Test images", f"{len(data.x_test):,}")
-        c3.metric("Image size", "28 x 28 pixels")
-        c4.metric("Pixel values", f"{data.x_train.dtype}, 0-255", help="0 is black, 255 full-white ink")
+        c3.metric("Image size (pixels)", " x ".join(map(str, data.x_train.shape[1:])))
+        c4.metric("Pixel values", f"{data.x_train.dtype}, {data.x_train.min()}-{data.x_train.max()}",
+                  help="0 is black, 255 full-white ink")
         st.subheader("How many of each digit?")
         train_counts, test_counts = stats.label_counts(data.y_train), stats.label_counts(data.y_test)
         st.plotly_chart(label_distribution({"train": train_counts, "test": test_counts}), width="stretch")

@@ -100,3 +100,16 @@ def test_my_drawing(mnist, has_drawing):
     else:
         assert any("Draw something on the Draw page first" in i.value for i in at.info)
         assert not at.image
+
+
+def test_without_the_dataset_the_page_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "nowhere"))
+    from ui.cache import mnist
+
+    mnist.clear()
+    try:
+        at = app("pages/augment.py")
+    finally:
+        mnist.clear()
+    assert not at.exception
+    assert any("could not be loaded" in e.value for e in at.error)

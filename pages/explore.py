@@ -77,14 +77,15 @@ if gallery.open:
         found = stats.select_images(labels, features, query.digit, query.feature, query.low, query.high, query.order)
         pages = max(1, -(-len(found) // PER_PAGE))
         left, right = st.columns([3, 2], gap="large")
-        page = left.number_input(f"Page (of {pages:,}; {len(found):,} digits)", 1, pages, 1, key=f"page_{query}")
+        page = left.number_input(f"Page (of {pages:,}; {len(found):,} digits match)", 1, pages, 1,
+                                 key=f"page_{query}")
         shown = found[(page - 1) * PER_PAGE: page * PER_PAGE]
         with left:
             digit_grid(images[shown], [f"{labels[i]} · {features[query.feature][i]:.3g}" for i in shown], factor=2)
         if len(shown):
             index = right.selectbox("Open a digit", shown, format_func=lambda i: f"#{i}: labelled {labels[i]}")
             right.plotly_chart(stats_plots.digit_heatmap(images[index], f"{split} #{index}: labelled {labels[index]}",
-                                                         height=400), width="stretch")
+                                                         height=380), width="stretch")
             right.caption(" · ".join(f"{n} {features[n][index]:.3g}" for n in stats.FEATURES))
         else:
             left.info("No digit matches: widen the range or choose another digit.")

@@ -28,10 +28,11 @@ def feature_label(name: str) -> str:
 
 def gallery_query_ui(features: dict[str, np.ndarray], labels: np.ndarray) -> GalleryQuery:
     """Which digits the gallery shows: a label, a feature range and an order (e.g. the thinnest 1s)."""
-    c1, c2, c3 = st.columns([1, 2, 1.2])
+    c1, c2, c3, c4 = st.columns([0.8, 1.1, 1.1, 2.4], vertical_alignment="bottom")
     digit = c1.selectbox("Digit", ["any", *range(10)], key="gallery_digit")
-    feature = c2.selectbox("Feature", list(FEATURES), format_func=feature_label, key="gallery_feature")
-    order = c3.radio("Order", list(ORDERS), key="gallery_order", horizontal=True)
+    feature = c2.selectbox("Feature", list(FEATURES), format_func=str.capitalize, key="gallery_feature",
+                           help="\n".join(f"- **{name}**: {feature_label(name)}" for name in FEATURES))
+    order = c3.selectbox("Order", list(ORDERS), key="gallery_order")
     digit = None if digit == "any" else int(digit)
     values = features[feature] if digit is None else features[feature][labels == digit]
     low, high = float(values.min()), float(values.max())
@@ -39,6 +40,6 @@ def gallery_query_ui(features: dict[str, np.ndarray], labels: np.ndarray) -> Gal
         low, high = int(low), int(high)
     if high > low:
         step = 1 if feature in INTEGER_FEATURES else round((high - low) / 100, 3) or 0.01
-        low, high = st.slider(f"Keep {feature} between", low, high, (low, high), step=step,
+        low, high = c4.slider(f"Keep {feature} between", low, high, (low, high), step=step,
                               key=f"gallery_range_{feature}_{digit}")
     return GalleryQuery(digit, feature, float(low), float(high), ORDERS[order])

@@ -1,7 +1,8 @@
 """Data augmentation: one frozen AugmentConfig drives the live preview, training and the model card.
 
-Built on Keras 3 preprocessing layers (black fill, never flips: a mirrored 2 is not a 2), plus a small
-stroke-thickness layer Keras lacks. Images are float32 (N, 28, 28, 1) in [0, 1], white ink on black.
+Built on Keras 3 preprocessing layers (black fill, never flips: a mirrored 2 is not a 2), plus small
+layers for what Keras lacks or gets wrong (mnist_core/layers.py): stroke thickness, a blur wider than
+sigma 1, and a fast elastic distortion that moves pixels in both directions. Images are float32 (N, 28, 28, 1) in [0, 1], white ink on black.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class AugmentConfig:
     shift: float = 0.0  # max shift, fraction of the side (0.1 = 2.8 px)
     zoom: float = 0.0  # max relative zoom in or out (0.1 = +-10%)
     shear: float = 0.0  # max horizontal shear (slant), as Keras's RandomShear x_factor
-    elastic: float = 0.0  # elastic distortion magnitude (Keras RandomElasticTransform scale)
+    elastic: float = 0.0  # max elastic distortion strength (as Keras RandomElasticTransform's scale: 1 = 2.8 px)
     thickness: float = 0.0  # max stroke thickening/thinning, in 3x3 dilation steps (0-2)
     noise: float = 0.0  # std of added Gaussian noise
     blur: float = 0.0  # max Gaussian blur sigma, pixels
@@ -66,6 +67,11 @@ class AugmentConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def summary(self) -> str:
+        """The settings that are on, in words: 'rotation 12, shift 0.1, seed 0' (or 'no augmentation')."""
+        on = [f"{name} {getattr(self, name):g}" for name in self.LIMITS if getattr(self, name)]
+        return ", ".join(on) + f", seed {self.seed}" if on else "no augmentation"
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AugmentConfig:
         known = {f.name for f in fields(cls)}
@@ -81,7 +87,7 @@ def build_augmenter(config: AugmentConfig) -> keras.Sequential:
     import keras
     from keras import layers
 
-    from .layers import Clip01, RandomThickness
+    from .layers import Clip01, RandomBlur, RandomElastic, RandomThickness
 
     seed = config.seed
     fill = {"fill_mode": "constant", "fill_value": 0.0}
@@ -97,13 +103,9 @@ def build_augmenter(config: AugmentConfig) -> keras.Sequential:
     if config.shift:
         steps.append(layers.RandomTranslation(config.shift, config.shift, seed=seed + 5, **fill))
     if config.elastic:
-        steps.append(
-            layers.RandomElasticTransform(
-                factor=1.0, scale=config.elastic, value_range=(0, 1), seed=seed + 6, **fill
-            )
-        )
+        steps.append(RandomElastic(config.elastic, seed=seed + 6))
     if config.blur:
-        steps.append(layers.RandomGaussianBlur(factor=1.0, kernel_size=5, sigma=config.blur, value_range=(0, 1), seed=seed + 7))
+        steps.append(RandomBlur(config.blur, seed=seed + 7))
     if config.contrast:
         steps.append(layers.RandomContrast(config.contrast, value_range=(0, 1), seed=seed + 8))
     if config.erasing:
@@ -128,3 +130,42 @@ def augment(images: np.ndarray, config: AugmentConfig) -> np.ndarray:
         return x4.reshape(x.shape)
     out = np.asarray(build_augmenter(config)(x4, training=True), dtype=np.float32)
     return out.reshape(x.shape)
+
+
+def ink_kept(original: np.ndarray, variants: np.ndarray) -> np.ndarray:
+    """How much of the original's ink each variant keeps.
+
+    Ink is the sum of the pixel values (white ink on black); a shift out of the frame, an erased
+    patch or a washed-out contrast lower it.
+
+    Args:
+        original: (28, 28) the digit, uint8 or float in [0, 1].
+        variants: (N, 28, 28) or (N, 28, 28, 1) its augmented copies, same scale conventions.
+    Returns:
+        (N,) float: variant ink / original ink (1.0 = all kept; may exceed 1, e.g. thicker strokes).
+    Raises:
+        ValueError: the original holds no ink.
+    """
+    def ink(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        scale = 255.0 if x.dtype == np.uint8 else 1.0
+        return x.reshape(len(x), -1).sum(axis=1, dtype=np.float64) / scale
+
+    total = ink(np.asarray(original)[None])[0]
+    if total <= 0:
+        raise ValueError("the original image holds no ink: nothing to augment")
+    return ink(variants) / total
+
+
+def ink_loss_share(original: np.ndarray, variants: np.ndarray, most: float = 0.5) -> float:
+    """The share of variants that lost most of their ink: a sign the settings destroy the digit.
+
+    Args:
+        original: (28, 28) the digit.
+        variants: (N, 28, 28[, 1]) its augmented copies.
+        most: a variant keeping less than 1 - most of the original's ink counts as lost.
+    Returns:
+        A share in [0, 1] (0.0 for no variants).
+    """
+    kept = ink_kept(original, variants)
+    return float((kept < 1.0 - most).mean()) if kept.size else 0.0

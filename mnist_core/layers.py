@@ -34,6 +34,9 @@ class RandomThickness(keras.layers.Layer):
             out = ops.where(part > 0, out + part * (dilated - out), out - part * (eroded - out))
         return out
 
+    def compute_output_shape(self, input_shape):  # without it, building traces call() (slow)
+        return input_shape
+
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "seed": self.seed}
 
@@ -44,6 +47,109 @@ class Clip01(keras.layers.Layer):
     def call(self, x):
         return ops.clip(x, 0.0, 1.0)
 
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def _gaussian_matrices(sigma, n: int):
+    """(N,) blur widths -> (N, n, n) matrices G with G @ row = that row blurred (zero padding).
+
+    Normalised by the full (untruncated) kernel, so ink near the border leaks out as with zero padding;
+    a width near 0 gives the identity. Blurring an image is then two batched matmuls: G @ X @ G^T.
+    """
+    sigma = ops.maximum(ops.cast(sigma, "float32"), 1e-3)[:, None, None]
+    idx = ops.arange(n, dtype="float32")
+    offsets = ops.arange(-(n - 1), n, dtype="float32")
+    kernel = ops.exp(-ops.square(idx[:, None] - idx[None, :])[None] / (2.0 * ops.square(sigma)))
+    norm = ops.sum(ops.exp(-ops.square(offsets)[None, None, :] / (2.0 * ops.square(sigma))), axis=-1, keepdims=True)
+    return kernel / norm
+
+
+def _blur(images, sigma):
+    """(N, H, W) images, (N,) widths -> each image blurred with its own Gaussian."""
+    gy = _gaussian_matrices(sigma, ops.shape(images)[1])
+    gx = _gaussian_matrices(sigma, ops.shape(images)[2])
+    return ops.matmul(ops.matmul(gy, images), ops.transpose(gx, (0, 2, 1)))
+
+
+class RandomBlur(keras.layers.Layer):
+    """Gaussian blur with a random width per image, uniform in [0, max_sigma] pixels.
+
+    Keras's RandomGaussianBlur refuses sigma > 1 and draws one width per batch; this one is
+    vectorised over the batch as two small matrix products. Expects (N, H, W, 1).
+    """
+
+    def __init__(self, max_sigma: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_sigma = float(max_sigma)
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=True):
+        if not training or self.max_sigma == 0:
+            return x
+        sigma = keras.random.uniform((ops.shape(x)[0],), 0.0, self.max_sigma, seed=self.generator)
+        return _blur(x[..., 0], sigma)[..., None]
+
+    def compute_output_shape(self, input_shape):  # without it, building traces call() (slow)
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "max_sigma": self.max_sigma, "seed": self.seed}
+
+
+class RandomElastic(keras.layers.Layer):
+    """Elastic distortion: each pixel moves along a smooth random field; strength random in [0, scale].
+
+    Same parameters as Keras's RandomElasticTransform (alpha = 0.1 * side * strength pixels of
+    displacement, field smoothness sigma = 0.05 * side * strength), but vectorised over the batch,
+    with independent x and y fields (Keras 3.15 draws both from one seed, so pixels only move
+    diagonally) and a strength of its own for every image. Black fill. Expects (N, H, W, 1).
+    """
+
+    def __init__(self, scale: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+        self.seed = seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=True):
+        if not training or self.scale == 0:
+            return x
+        images = x[..., 0]
+        n, h, w = ops.shape(images)[0], ops.shape(images)[1], ops.shape(images)[2]
+        side = ops.cast(ops.minimum(h, w), "float32")
+        strength = keras.random.uniform((n,), 0.0, self.scale, seed=self.generator)
+        alpha, sigma = 0.1 * side * strength, 0.05 * side * strength
+        noise = keras.random.normal((2, n, h, w), seed=self.generator) * sigma[None, :, None, None]
+        dy = _blur(noise[0], sigma) * alpha[:, None, None]
+        dx = _blur(noise[1], sigma) * alpha[:, None, None]
+        rows = ops.arange(h, dtype="float32")[None, :, None] + dy
+        cols = ops.arange(w, dtype="float32")[None, None, :] + dx
+        return _bilinear(images, rows, cols)[..., None]
+
+    def compute_output_shape(self, input_shape):  # without it, building traces call() (slow)
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "seed": self.seed}
+
+
+def _bilinear(images, rows, cols):
+    """Sample (N, H, W) images at fractional (N, H, W) positions; outside the frame is black."""
+    n, h, w = ops.shape(images)[0], ops.shape(images)[1], ops.shape(images)[2]
+    flat = ops.reshape(images, (n, h * w))
+    rows, cols = ops.cast(rows, "float32"), ops.cast(cols, "float32")
+    r0, c0 = ops.floor(rows), ops.floor(cols)
+    fr, fc = rows - r0, cols - c0
+    out = ops.zeros_like(rows)
+    for dr, dc, weight in ((0, 0, (1 - fr) * (1 - fc)), (0, 1, (1 - fr) * fc), (1, 0, fr * (1 - fc)), (1, 1, fr * fc)):
+        r, c = r0 + dr, c0 + dc
+        inside = (r >= 0) & (r <= ops.cast(h - 1, "float32")) & (c >= 0) & (c <= ops.cast(w - 1, "float32"))
+        index = ops.cast(ops.clip(r, 0, h - 1) * ops.cast(w, "float32") + ops.clip(c, 0, w - 1), "int32")
+        values = ops.reshape(ops.take_along_axis(flat, ops.reshape(index, (n, h * w)), axis=1), (n, h, w))
+        out = out + ops.where(inside, values * weight, 0.0)
+    return out
 
 class DigitAccuracy(keras.metrics.Metric):
     """Accuracy over the digits of a batch, ignoring non-digit examples (uniform targets)."""

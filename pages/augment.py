@@ -1,28 +1,55 @@
-"""Preview data augmentation on real digits."""
+"""Preview data augmentation live: a digit, and the randomly transformed copies training would see."""
+
+import time
 
 import numpy as np
 import streamlit as st
 
-from mnist_core.augment import DRAWING_AUGMENT, AugmentConfig, augment
+from mnist_core.augment import AugmentConfig, augment, ink_kept, ink_loss_share
+from ui.augment_ui import augment_options_ui, digit_source_ui
 from ui.cache import mnist
 from ui.guard import friendly_errors
+from ui.show import enlarge, montage
+
+LOST = 0.5  # a copy keeping under half of the original's ink has lost most of it
 
 st.title("🎛️ Augmentation preview")
-st.write("Training sees randomly transformed copies of each digit, so it learns what stays the same.")
+st.caption("Training sees randomly transformed copies of each digit, so it learns what stays the same. One "
+           "`AugmentConfig` drives this preview, training and the saved model's card.")
 
 with friendly_errors("The augmentation preview"):
     data = mnist()
+    controls, preview = st.columns([1, 2.6], gap="large")
 
     # Settings
-    c1, c2, c3, c4 = st.columns(4)
-    index = c1.number_input("Training digit #", 0, len(data.x_train) - 1, 0)
-    rotation = c2.slider("Rotation (degrees)", 0.0, 90.0, float(DRAWING_AUGMENT.rotation))
-    shift = c3.slider("Shift (share of side)", 0.0, 0.5, float(DRAWING_AUGMENT.shift))
-    zoom = c4.slider("Zoom", 0.0, 0.9, float(DRAWING_AUGMENT.zoom))
-    config = AugmentConfig(rotation=rotation, shift=shift, zoom=zoom, seed=0)
+    with controls:
+        config = augment_options_ui()
+        count = st.select_slider("Copies", [16, 24, 32], 32)
+    with preview:
+        original, about = st.columns([1, 3.2], gap="medium")
+        with about:
+            image, caption = digit_source_ui(data)
 
-    # Preview
-    digit = data.x_train[index]
-    variants = augment(np.repeat(digit[None], 16, axis=0), config)
-    st.image([digit] + list(variants), width=84, caption=[f"original ({data.y_train[index]})"] + [""] * 16,
-             clamp=True)
+    # Augment
+    if image is None:
+        about.info(caption)
+    else:
+        start = time.perf_counter()
+        variants = augment(np.repeat(image[None], count, axis=0), config)
+        kept, lost = ink_kept(image, variants), ink_loss_share(image, variants, most=LOST)
+        took = time.perf_counter() - start
+        original.image(enlarge(image, 4), caption=f"original: {caption}")
+
+        # Guard rails
+        risky = config.risky_settings()
+        if risky:
+            limits = ", ".join(f"{name} past {AugmentConfig.LIMITS[name][2]:g}" for name in risky)
+            about.warning(f"**Risky: {limits}.** {lost:.0%} of the copies lost most of their ink (red).")
+        elif lost:
+            about.info(f"{lost:.0%} of the copies lost most of their ink (framed red).")
+
+        # Preview
+        with preview:
+            st.image(montage(variants, cols=8, factor=2, flagged=kept < 1 - LOST))
+            st.caption(f"{count} copies in {took * 1000:.0f} ms. Ink kept: {kept.min():.0%} to {kept.max():.0%} of "
+                       f"the original's (median {np.median(kept):.0%}). Settings: {config.summary()}.")

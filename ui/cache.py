@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import streamlit as st
 
 from mnist_core.data import MnistData, load_mnist
 from ui import keys
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mnist_core.embed import Embedding
+    from mnist_core.hard import Scores
+    from mnist_core.stats import PixelStats
 
 
 # cache_resource, not cache_data: the arrays are 55 MB and read-only (np.frombuffer), so sharing one
@@ -59,3 +66,61 @@ def neighbour_index():
     """Nearest-neighbour index of this session's model, built once per model file (needs MNIST)."""
     path = model_path()
     return _neighbour_index(str(path), path.stat().st_mtime)
+
+
+# ---------------------------------------------------------------------------------------------
+# Explore: statistics computed once per server (and split), then served from memory.
+# cache_data, not cache_resource: the results are small and each caller may change its copy.
+
+
+@st.cache_data(show_spinner="Computing pixel statistics (once)...", max_entries=2)
+def pixel_stats(split: str) -> PixelStats:
+    from mnist_core.stats import pixel_stats as compute
+
+    return compute(*mnist().split(split))
+
+
+@st.cache_data(show_spinner="Measuring every digit (once)...", max_entries=2)
+def image_features(split: str) -> dict[str, np.ndarray]:
+    from mnist_core.stats import image_features as compute
+
+    return compute(mnist().split(split)[0])
+
+
+@st.cache_data(show_spinner="Projecting every image on its two main directions (PCA, once)...", max_entries=2)
+def pca_map(split: str) -> Embedding:
+    from mnist_core.embed import pca_map as compute
+
+    return compute(mnist().split(split)[0])
+
+
+def tsne_is_cached(n: int, seed: int = 0) -> bool:
+    """Whether the t-SNE map of n training images is on disk already (then it loads instantly)."""
+    from mnist_core.embed import is_tsne_cached
+
+    return is_tsne_cached(mnist().x_train, n, seed)
+
+
+@st.cache_data(show_spinner="Computing the t-SNE map (once; it is then kept on disk)...", max_entries=4)
+def tsne_map(n: int, seed: int = 0) -> Embedding:
+    from mnist_core.embed import tsne_map as compute
+
+    return compute(mnist().x_train, n, seed)
+
+
+def model_scores(split: str) -> Scores:
+    """What the active model makes of every image of a split. Loads the model (TensorFlow) on first use."""
+    from mnist_core.models import active_model_path
+
+    path = active_model_path()
+    return _model_scores(split, str(path), path.stat().st_mtime if path.exists() else 0.0)
+
+
+@st.cache_data(show_spinner="Scoring every image with the model (once per model)...", max_entries=4)
+def _model_scores(split: str, model_path: str, model_mtime: float) -> Scores:
+    from mnist_core.hard import model_file_id, score_images
+    from mnist_core.predict import cached_model  # imports TensorFlow
+
+    model = cached_model(model_path)
+    images, labels = mnist().split(split)
+    return score_images(model, images, labels, model_id=model_file_id(model_path))

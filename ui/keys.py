@@ -8,3 +8,7 @@ PRESENT = "present"  # bool: presenter mode (large type, big canvas, fewer contr
 SESSION_MODEL = "session_model"  # str: stored-model name this session uses instead of the active one
 URL_APPLIED = "url_applied"  # bool: the ?page=...&model=... settings were applied once
 FLASH = "draw_flash"  # str: a message to show once after the rerun that follows an action
+EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter)
+EXPLORE_HARD = "explore_hard"  # bool: the hard-examples view was asked for (it loads the model)
+AUGMENT_SEED = "augment_seed"  # int: the Augment page's seed ("Resample" bumps it)
+AUGMENT_INDEX = "augment_index"  # int: the training digit the Augment page shows

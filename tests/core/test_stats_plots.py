@@ -1,0 +1,56 @@
+"""Figure builders: the right traces and data, readable fonts, and nothing rendered."""
+
+import numpy as np
+import plotly.graph_objects as go
+
+from mnist_core import stats_plots
+
+
+def fonts_ok(fig: go.Figure) -> bool:
+    return fig.layout.font.size >= 14
+
+
+def test_intensity_histogram_is_log_scaled_and_names_the_black_share():
+    counts = np.zeros(256, int)
+    counts[0], counts[255] = 800, 200
+    fig = stats_plots.intensity_histogram(counts, 0.8)
+    assert isinstance(fig, go.Figure) and fonts_ok(fig)
+    assert fig.layout.yaxis.type == "log" and "80.0%" in fig.layout.title.text
+    np.testing.assert_array_equal(fig.data[0].y, counts)
+
+
+def test_heatmap_grid_has_one_map_per_image_and_a_shared_scale():
+    maps = np.random.default_rng(0).random((11, 28, 28))
+    fig = stats_plots.heatmap_grid(maps, ["all", *map(str, range(10))], cols=6)
+    assert len(fig.data) == 11 and fonts_ok(fig)
+    assert {t.zmax for t in fig.data} == {maps.max()}
+    assert [t.showscale for t in fig.data].count(True) == 1
+    assert [a.text for a in fig.layout.annotations][:2] == ["all", "0"]
+
+
+def test_digit_heatmap_keeps_the_pixels_and_their_orientation():
+    img = np.zeros((28, 28), np.uint8)
+    img[0, 27] = 255
+    fig = stats_plots.digit_heatmap(img, "#5: labelled 1")
+    np.testing.assert_array_equal(fig.data[0].z, img)
+    assert fig.data[0].zmax == 255 and tuple(fig.layout.yaxis.range) == (27.5, -0.5)  # row 0 at the top
+
+
+def test_feature_boxes_draw_precomputed_quartiles():
+    q = np.tile(np.array([1.0, 2, 3, 4, 5]), (10, 1)) + np.arange(10)[:, None]
+    fig = stats_plots.feature_boxes(q, "ink", "pixels")
+    assert len(fig.data) == 10 and fonts_ok(fig)
+    box = fig.data[3]
+    assert (box.lowerfence[0], box.q1[0], box.median[0], box.q3[0], box.upperfence[0]) == (4, 5, 6, 7, 8)
+    assert fig.layout.yaxis.title.text == "ink (pixels)"
+
+
+def test_embedding_map_carries_image_indices_for_clicks():
+    coords = np.arange(20, dtype=float).reshape(10, 2)
+    labels = np.array([0, 0, 1, 1, 1, 2, 2, 2, 2, 9])
+    indices = np.arange(100, 110)
+    fig = stats_plots.embedding_map(coords, labels, indices)
+    assert [t.name for t in fig.data] == ["0", "1", "2", "9"]
+    np.testing.assert_array_equal(fig.data[1].customdata, [102, 103, 104])
+    assert [a.text for a in fig.layout.annotations] == ["<b>0</b>", "<b>1</b>", "<b>2</b>", "<b>9</b>"]
+    assert fonts_ok(fig)

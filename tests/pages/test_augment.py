@@ -1,0 +1,115 @@
+"""The Augment page under AppTest: controls change the copies, guard rails speak up, every digit source works."""
+
+import pytest
+
+from mnist_core.preprocess import prepare
+from mnist_core.synth import digit_image
+from tests.pages.test_smoke import app, errors
+from ui import keys
+
+
+def augment_page(**state):
+    at = app("pages/augment.py", **state)
+    assert not at.exception, at.exception
+    assert not errors(at)
+    return at
+
+
+def grid_url(at) -> str:
+    """The media URL of the grid of copies (the last image; it changes when the pixels do)."""
+    return at.image[-1].value[0]
+
+
+def summary(at) -> str:
+    return next(c.value for c in at.caption if "Settings:" in c.value)
+
+
+def test_default_preview_shows_the_original_and_32_copies(mnist):
+    at = augment_page()
+    assert len(at.image) == 2  # the original and the grid
+    assert at.image[0].captions == ["original: #0, labelled 5"]
+    assert "32 copies in" in summary(at)
+    assert "rotation 12" in summary(at) and "seed 0" in summary(at)
+    assert not at.warning
+
+
+def test_moving_a_slider_changes_the_copies_and_flags_risky_settings(mnist):
+    at = augment_page()
+    before = grid_url(at)
+    at.slider(key="aug_rotation").set_value(30).run()
+    assert grid_url(at) != before and "rotation 30" in summary(at)
+    assert not at.warning
+    at.slider(key="aug_rotation").set_value(90).run()
+    at.slider(key="aug_shift").set_value(0.45).run()
+    assert not errors(at)
+    warning = at.warning[0].value
+    assert "rotation past 45" in warning and "shift past 0.2" in warning
+    assert "lost most of their ink" in warning
+
+
+def test_switches_add_and_remove_transforms(mnist):
+    at = augment_page()
+    at.toggle(key="aug_on_elastic").set_value(True).run()
+    at.toggle(key="aug_on_blur").set_value(True).run()
+    at.slider(key="aug_blur").set_value(3.0).run()  # wider than Keras's own blur allows
+    assert not errors(at) and "elastic 1" in summary(at) and "blur 3" in summary(at)
+    for name in ("rotation", "shift", "zoom", "shear", "thickness", "elastic", "blur"):
+        at.toggle(key=f"aug_on_{name}").set_value(False)
+    at.run()
+    assert "no augmentation" in summary(at) and "Ink kept: 100% to 100%" in summary(at)
+
+
+def test_resample_and_fewer_copies(mnist):
+    at = augment_page()
+    before = grid_url(at)
+    at.button[0].click().run()  # Resample
+    assert at.session_state[keys.AUGMENT_SEED] == 1 and "seed 1" in summary(at)
+    assert grid_url(at) != before
+    at.select_slider[0].set_value(16).run()
+    assert "16 copies in" in summary(at)
+
+
+def test_digit_by_index_and_by_label(mnist):
+    at = augment_page()
+    at.number_input(key=keys.AUGMENT_INDEX).set_value(7).run()
+    assert at.image[0].captions == [f"original: #7, labelled {mnist.y_train[7]}"]
+    at.radio(key="aug_source").set_value("By label").run()
+    at.selectbox(key="aug_label").set_value(7).run()
+    at.number_input(key="aug_nth_7").set_value(3).run()
+    third_seven = [i for i, y in enumerate(mnist.y_train) if y == 7][2]
+    assert at.image[0].captions == [f"original: #{third_seven}, labelled 7"]
+
+
+def test_a_random_digit(mnist):
+    at = augment_page()
+    at.radio(key="aug_source").set_value("At random").run()
+    next(b for b in at.button if b.label == "Another one").click().run()
+    index = at.session_state[keys.AUGMENT_INDEX]
+    assert 0 <= index < 60_000
+    assert at.image[0].captions == [f"original: #{index}, labelled {mnist.y_train[index]}"]
+
+
+@pytest.mark.parametrize("has_drawing", [False, True])
+def test_my_drawing(mnist, has_drawing):
+    state = {keys.LAST_DRAWING: prepare(digit_image(7))} if has_drawing else {}
+    at = augment_page(**state)
+    at.radio(key="aug_source").set_value("My drawing").run()
+    assert not at.exception and not errors(at)
+    if has_drawing:
+        assert at.image[0].captions == ["original: your drawing"] and len(at.image) == 2
+    else:
+        assert any("Draw something on the Draw page first" in i.value for i in at.info)
+        assert not at.image
+
+
+def test_without_the_dataset_the_page_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "nowhere"))
+    from ui.cache import mnist
+
+    mnist.clear()
+    try:
+        at = app("pages/augment.py")
+    finally:
+        mnist.clear()
+    assert not at.exception
+    assert any("could not be loaded" in e.value for e in at.error)

@@ -1,0 +1,160 @@
+"""The Explore page under AppTest: every tab, its widgets, and no TensorFlow unless asked for."""
+
+import base64
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+from tests.pages.test_smoke import app, errors
+from ui import keys
+from ui.show import picked_index
+
+
+def n_points(spec: dict) -> int:
+    """Points across a figure's traces (plotly sends numpy arrays base64-encoded)."""
+    total = 0
+    for trace in spec["data"]:
+        x = trace["x"]
+        total += np.frombuffer(base64.b64decode(x["bdata"]), x["dtype"]).size if isinstance(x, dict) else len(x)
+    return total
+
+
+def explore(tab: str, **state):
+    at = app("pages/explore.py", **{keys.EXPLORE_TAB: tab, **state})
+    assert not at.exception, at.exception
+    assert not errors(at)
+    return at
+
+
+def chart_titles(at) -> list[str]:
+    titles = []
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec)["layout"]
+        titles.append((layout.get("title") or {}).get("text", ""))
+    return titles
+
+
+def test_overview_states_sizes_and_imbalance(mnist):
+    at = explore("Overview")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Training images"] == "60,000" and metrics["Test images"] == "10,000"
+    assert any("most common digit is 1" in m.value for m in at.markdown)
+
+
+def test_pixels_tab_switches_between_mean_and_std_and_features(mnist):
+    at = explore("Pixels")
+    assert any("pure black" in t for t in chart_titles(at))
+    assert len(at.get("plotly_chart")) == 4  # histogram, mean grid, inked map, feature boxes
+    at.radio[0].set_value("standard deviation").run()
+    at.selectbox[0].set_value("holes").run()
+    assert not at.exception and not errors(at)
+    assert "Holes by digit" in chart_titles(at)
+
+
+def test_gallery_shows_the_thinnest_ones_first(mnist):
+    at = explore("Gallery")
+    at.selectbox(key="gallery_digit").set_value(1)
+    at.selectbox(key="gallery_feature").set_value("thickness")
+    at.selectbox(key="gallery_order").set_value("smallest first")
+    at.run()
+    assert not at.exception and not errors(at)
+    captions = at.image[0].captions
+    assert len(captions) == 40
+    labels = [c.split(" · ")[0] for c in captions]
+    values = [float(c.split(" · ")[1]) for c in captions]
+    assert set(labels) == {"1"} and values == sorted(values)
+    digits = int(mnist.y_train.tolist().count(1))
+    assert f"{digits:,} digits match" in at.number_input[0].label
+    opened = next(s for s in at.selectbox if s.label == "Open a digit")
+    assert opened.value is not None and "labelled 1" in chart_titles(at)[-1]
+
+
+def test_gallery_range_and_paging(mnist):
+    at = explore("Gallery")
+    at.selectbox(key="gallery_digit").set_value(7)
+    at.selectbox(key="gallery_feature").set_value("slant")
+    at.selectbox(key="gallery_order").set_value("largest first")
+    at.run()
+    slider = at.slider(key="gallery_range_slant_7")
+    at.slider(key="gallery_range_slant_7").set_value((30.0, slider.value[1])).run()
+    assert not errors(at)
+    page_input = at.number_input[0]
+    found = int(page_input.label.split("; ")[1].split(" ")[0].replace(",", ""))
+    assert 0 < found < 6265  # some, not all, of the 7s lean more than 30 degrees
+    slants = [float(c.split(" · ")[1]) for c in at.image[0].captions]
+    assert all(s >= 30 for s in slants) and slants == sorted(slants, reverse=True)
+
+
+def test_map_tab_draws_the_pca_map_of_the_chosen_split(mnist):
+    at = explore("Map", explore_split="test")
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.spec)
+    assert n_points(spec) == 10_000
+    assert any("Click a point" in i.value for i in at.info)
+
+
+def test_tsne_waits_for_the_button_then_draws(mnist, monkeypatch):
+    import mnist_core.embed as embed
+
+    at = explore("Map")
+    at.radio[0].set_value("t-SNE of a sample (training set)").run()
+    assert not at.get("plotly_chart") and any("t-SNE" in i.value for i in at.info)
+    # the page's wiring is under test here; t-SNE itself (slow) is tested in tests/core/test_embed.py
+    monkeypatch.setattr(embed, "_compute_tsne", lambda x, seed: (x[:, :2] * 10).astype(np.float32))
+    at.select_slider[0].set_value(1000)
+    at.button[0].click().run()
+    assert not at.exception and not errors(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert n_points(spec) == 1000
+
+
+def test_picked_index_reads_the_clicked_point():
+    assert picked_index(None) is None
+    assert picked_index({"selection": {"points": []}}) is None
+    event = {"selection": {"points": [{"customdata": 5}, {"customdata": [42], "x": 1.0}]}}
+    assert picked_index(event) == 42
+
+
+@pytest.mark.slow
+def test_hard_examples_after_the_button(mnist, default_model):
+    at = explore("Hard examples", explore_split="test")
+    assert not at.image  # nothing scored before the button
+    at.slider[0].set_value(3)
+    at.button[0].click().run()
+    assert not at.exception and not errors(at)
+    assert len(at.image) == 30  # 3 per digit
+    rows = [m.value for m in at.markdown if m.value.startswith("**Labelled")]
+    assert rows == [f"**Labelled {d}**" for d in range(10)]
+    captions = [c.value for c in at.caption if c.value.startswith("#")]
+    assert len(captions) == 30
+    for d in range(10):
+        for caption in captions[3 * d: 3 * d + 3]:
+            index = int(caption.split()[0].lstrip("#"))
+            assert mnist.y_test[index] == d and caption.split("\n")[1].startswith(f"{d} → ")
+    assert any("gets" in c.value and "wrong" in c.value for c in at.caption)
+
+
+TF_PROBE = """
+import sys
+from streamlit.testing.v1 import AppTest
+for tab in ["Overview", "Pixels", "Gallery", "Map", "Hard examples"]:
+    at = AppTest.from_file({app!r}, default_timeout=120)
+    at.session_state["tab"] = tab
+    at.run()
+    at.switch_page("pages/explore.py").run()
+    assert not at.exception, at.exception
+print("TF_LOADED" if {{"tensorflow", "keras"}} & set(sys.modules) else "TF_ABSENT")
+"""
+
+
+def test_the_explore_page_never_imports_tensorflow(mnist, lab_home):
+    """A fresh interpreter, so imports made by other tests cannot hide one made by the page."""
+    code = TF_PROBE.format(app=str(REPO / "app.py"))
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "TF_ABSENT" in out.stdout, out.stdout

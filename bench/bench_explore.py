@@ -50,7 +50,7 @@ def tabs_under_apptest(split: str = "train") -> None:
         at.session_state["explore_split"] = split
         at.run()
         start = time.perf_counter()
-        at.switch_page("pages/explore.py").run()
+        at.switch_page("app_pages/explore.py").run()
         first = time.perf_counter() - start
         assert not at.exception, at.exception
         reruns = []

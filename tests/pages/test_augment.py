@@ -9,7 +9,7 @@ from ui import keys
 
 
 def augment_page(**state):
-    at = app("pages/augment.py", **state)
+    at = app("app_pages/augment.py", **state)
     assert not at.exception, at.exception
     assert not errors(at)
     return at
@@ -108,7 +108,7 @@ def test_without_the_dataset_the_page_says_what_to_do(monkeypatch, tmp_path):
 
     mnist.clear()
     try:
-        at = app("pages/augment.py")
+        at = app("app_pages/augment.py")
     finally:
         mnist.clear()
     assert not at.exception

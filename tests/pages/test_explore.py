@@ -24,7 +24,7 @@ def n_points(spec: dict) -> int:
 
 
 def explore(tab: str, **state):
-    at = app("pages/explore.py", **{keys.EXPLORE_TAB: tab, **state})
+    at = app("app_pages/explore.py", **{keys.EXPLORE_TAB: tab, **state})
     assert not at.exception, at.exception
     assert not errors(at)
     return at
@@ -146,7 +146,7 @@ for tab in ["Overview", "Pixels", "Gallery", "Map", "Hard examples"]:
     at = AppTest.from_file({app!r}, default_timeout=120)
     at.session_state["tab"] = tab
     at.run()
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("app_pages/explore.py").run()
     assert not at.exception, at.exception
 print("TF_LOADED" if {{"tensorflow", "keras"}} & set(sys.modules) else "TF_ABSENT")
 """

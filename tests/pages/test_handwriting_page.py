@@ -11,7 +11,7 @@ from mnist_core.preprocess import prepare
 from mnist_core.synth import digit_image
 from tests.conftest import REPO
 
-PAGE = "pages/handwriting.py"
+PAGE = "app_pages/handwriting.py"
 
 
 def app() -> AppTest:

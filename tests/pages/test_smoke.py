@@ -8,7 +8,7 @@ from mnist_core.synth import digit_image
 from tests.conftest import REPO
 from ui import keys
 
-PAGES = ["pages/home.py", "pages/draw.py", "pages/explore.py", "pages/augment.py", "pages/train.py"]
+PAGES = ["app_pages/home.py", "app_pages/draw.py", "app_pages/explore.py", "app_pages/augment.py", "app_pages/train.py"]
 
 
 def app(page: str | None = None, **state) -> AppTest:
@@ -34,7 +34,7 @@ def test_every_page_renders_without_error(page, mnist):
 
 
 def test_draw_empty_canvas_shows_a_hint_and_no_prediction():
-    at = app("pages/draw.py")
+    at = app("app_pages/draw.py")
     assert not at.exception
     assert [m for m in at.metric if m.label == "Prediction"] == []
     assert any("Draw a digit" in i.value for i in at.info)
@@ -42,7 +42,7 @@ def test_draw_empty_canvas_shows_a_hint_and_no_prediction():
 
 @pytest.mark.parametrize("digit", [1, 7])
 def test_draw_with_a_drawing_shows_the_prediction(digit):
-    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(digit)})
+    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(digit)})
     assert not at.exception
     metric = next(m for m in at.metric if m.label == "Prediction")
     assert metric.value == str(digit)
@@ -51,7 +51,7 @@ def test_draw_with_a_drawing_shows_the_prediction(digit):
 
 def test_draw_works_without_the_dataset(monkeypatch, tmp_path):
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "nowhere"))
-    at = app("pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(3)})
+    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(3)})
     assert next(m for m in at.metric if m.label == "Prediction").value == "3"
 
 
@@ -60,7 +60,7 @@ def test_explore_without_the_dataset_says_what_to_do(monkeypatch, tmp_path):
     from ui.cache import mnist
 
     mnist.clear()
-    at = app("pages/explore.py")
+    at = app("app_pages/explore.py")
     mnist.clear()
     assert not at.exception
     assert any("could not be loaded" in e.value for e in at.error)

@@ -12,10 +12,10 @@ st.markdown(
 )
 
 c1, c2, c3, c4 = st.columns(4)
-c1.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
-c2.page_link("pages/explore.py", label="Explore the dataset", icon=":material/query_stats:")
-c3.page_link("pages/augment.py", label="Preview augmentation", icon=":material/tune:")
-c4.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+c1.page_link("app_pages/draw.py", label="Draw a digit", icon=":material/draw:")
+c2.page_link("app_pages/explore.py", label="Explore the dataset", icon=":material/query_stats:")
+c3.page_link("app_pages/augment.py", label="Preview augmentation", icon=":material/tune:")
+c4.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
 
 st.subheader("Active model")
 with friendly_errors("The model summary"):

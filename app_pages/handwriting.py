@@ -130,7 +130,7 @@ with friendly_errors("The handwriting collection"):
     if store is not None and len(store) == 0:
         st.info("No drawings saved yet. On the Draw page, draw a digit, choose what it is, and press "
                 "**Save with label**: it appears here.")
-        st.page_link("pages/draw.py", label="Go to Draw", icon=":material/draw:")
+        st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")
 
     elif store is not None:
         # Gallery

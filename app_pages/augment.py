@@ -13,7 +13,7 @@ from ui.show import enlarge, montage
 
 LOST = 0.5  # a copy keeping under half of the original's ink has lost most of it
 
-st.title("🎛️ Augmentation preview")
+st.title("Augmentation preview")
 st.caption("Training sees randomly transformed copies of each digit, so it learns what stays the same. One "
            "`AugmentConfig` drives this preview, training and the saved model's card.")
 

@@ -18,7 +18,7 @@ from ui.show import digit_grid, digit_row, picked_index
 PER_PAGE = 40  # gallery digits per page
 TSNE_SIZES = [1000, 3000, 5000]
 
-st.title("🔎 Explore MNIST")
+st.title("Explore MNIST")
 
 data = None
 with friendly_errors("The dataset view"):

@@ -53,7 +53,7 @@ def use_model(name: str) -> None:
     try:
         ModelStore().get(name)
     except StoreError as err:
-        st.toast(f"Model from the URL not used: {err}", icon="⚠️")
+        st.toast(f"Model from the URL not used: {err}", icon=":material/warning:")
         return
     st.session_state[keys.SESSION_MODEL] = name
 

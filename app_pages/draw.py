@@ -61,19 +61,23 @@ def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
 
 
 def steps_ui(prediction: Prediction) -> None:
-    """The normalisation, step by step, as the model's input is made."""
+    """The normalisation, step by step, as the model's input is made; every picture 150 px high."""
     steps = prediction.steps
-    cols = st.columns(4)
-    cols[0].image(pixels(steps.ink, 140), caption="Your drawing")
-    cols[1].image(pixels(steps.cropped, 140), caption="Cropped to the ink")
-    cols[2].image(pixels(steps.boxed, 100), caption=f"Scaled into 20x20 ({steps.boxed.shape[1]}x{steps.boxed.shape[0]})")
-    cols[3].image(pixels(steps.model_input, 140), caption="Centred in 28x28: what the model sees")
+    shown = [
+        (steps.ink, "Your drawing"),
+        (steps.cropped, "Cropped to the ink"),
+        (steps.boxed, f"Scaled into the 20x20 box ({steps.boxed.shape[1]}x{steps.boxed.shape[0]})"),
+        (steps.model_input, "Centred in 28x28: what the model sees"),
+    ]
+    for col, (img, caption) in zip(st.columns(4), shown, strict=True):
+        picture = pixels(img, 150)
+        col.image(picture, caption=caption, width=picture.shape[1])
 
 
 STEP_TOGGLES = {  # PrepOptions field -> (label, help)
-    "crop": ("Crop to the ink", "Off: the whole canvas is scaled down."),
-    "keep_aspect": ("Keep the shape", "Off: stretch the digit to fill the box."),
-    "fix_stroke": ("Fix pen width", "Off: thin pens fade, thick pens fill the loops."),
+    "crop": ("Crop", "Crop to the ink. Off: the whole canvas is scaled down."),
+    "keep_aspect": ("Keep shape", "Keep the aspect ratio. Off: stretch the digit to fill the box."),
+    "fix_stroke": ("Fix pen", "Bring the pen width to MNIST's. Off: thin pens fade, thick pens fill the loops."),
     "centre_of_mass": ("Centre by mass", "Off: centre the bounding box instead."),
     "drop_specks": ("Drop specks", "Off: stray dots count as part of the digit."),
 }

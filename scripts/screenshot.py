@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--digit", type=int, default=3)
     parser.add_argument("--full", action="store_true", help="the whole page, not just the viewport")
+    parser.add_argument("--scroll", type=int, default=0, help="scroll the page down this many pixels first")
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
     out = Path(args.out)
@@ -46,6 +47,10 @@ def main() -> None:
                 canvas_box(page)
                 draw_digit(page, args.digit)
                 wait_for_metric(page, "Prediction", str(args.digit))
+                settle(page)
+            if args.scroll:
+                page.mouse.move(width * 0.6, height * 0.5)
+                page.mouse.wheel(0, args.scroll)
                 settle(page)
             path = out / f"{name.replace('?', '_').replace('=', '-') or 'home'}.png"
             page.screenshot(path=str(path), full_page=args.full)

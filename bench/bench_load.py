@@ -55,7 +55,7 @@ async def clear(page) -> None:
     await page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for(state="detached", timeout=30_000)
 
 
-async def run(url: str, sessions: int, rounds: int, train: bool) -> None:
+async def run(url: str, sessions: int, rounds: int, train: bool) -> dict:
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         if train:
@@ -85,6 +85,7 @@ async def run(url: str, sessions: int, rounds: int, train: bool) -> None:
               f"{' during training' if train else ''}: median {statistics.median(latencies):.2f} s, "
               f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s; {right}/{len(latencies)} right")
         await browser.close()
+        return {"latencies": latencies, "right": right, "drawings": len(latencies)}
 
 
 def main() -> None:

@@ -1,0 +1,26 @@
+"""Several students at once (a reduced form of bench/bench_load.py's 20 sessions): all predictions right."""
+
+import asyncio
+import os
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+from tests.e2e.server import chromium_path, running_app
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_four_sessions_drawing_at_once_all_get_the_right_digit(tmp_path):
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed, and in CI the browser tests must run")
+        pytest.skip("Chromium is not installed")
+    sys.path.insert(0, str(REPO / "bench"))
+    from bench_load import run
+
+    with running_app(tmp_path / "home") as url:
+        result = asyncio.run(run(url, sessions=4, rounds=2, train=False))
+    assert result["drawings"] == 8
+    assert result["right"] == 8

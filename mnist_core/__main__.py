@@ -19,7 +19,8 @@ def _train(args: argparse.Namespace) -> int:
     from .augment import AugmentConfig
     from .data import load_mnist
     from .evaluate import evaluate
-    from .store import save_model_atomic, training_card
+    from .models import ARCHITECTURES
+    from .store import read_card, save_model_atomic, training_card
     from .train import PRESETS, train, with_overrides
 
     config = with_overrides(
@@ -30,17 +31,29 @@ def _train(args: argparse.Namespace) -> int:
         learning_rate=args.learning_rate,
         train_subset=args.subset,
         validation_split=args.validation_split,
+        outliers=args.outliers,
         seed=args.seed,
     )
     if args.no_augment:
         config = with_overrides(config, augment=AugmentConfig())
     data = load_mnist(args.data_dir)
-    print(f"MNIST from {data.source}; training {config.architecture} for {config.epochs} epochs", flush=True)
-    result = train(config, data.x_train, data.y_train, verbose=1 if sys.stdout.isatty() else 2)
+    start_from = None
+    if args.init:
+        from .models import load_model
+
+        start_from = load_model(args.init)
+        config = with_overrides(config, architecture=start_from.name if start_from.name in ARCHITECTURES else None)
+    print(f"MNIST from {data.source}; training {config.architecture} for {config.epochs} epochs"
+          + (f", starting from {args.init}" if args.init else ""), flush=True)
+    result = train(config, data.x_train, data.y_train, model=start_from, verbose=1 if sys.stdout.isatty() else 2)
     ev = evaluate(result.model, data.x_test, data.y_test)
     print(f"test accuracy {ev.accuracy:.4%} after {result.seconds:.0f} s", flush=True)
     name = Path(args.out).stem
     card = training_card(result, config, ev, name, command=" ".join(["python -m mnist_core", *sys.argv[1:]]))
+    if args.init:
+        parent = read_card(Path(args.init))
+        card["parent"] = {"file": Path(args.init).name, "command": parent.get("command"),
+                          "test_accuracy": parent.get("metrics", {}).get("test_accuracy")}
     card["calibration"] = _calibration(result.model, data)
     save_model_atomic(result.model, Path(args.out), card)
     print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
@@ -105,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--validation-split", type=float)
     t.add_argument("--seed", type=int)
     t.add_argument("--no-augment", action="store_true")
+    t.add_argument("--outliers", type=float, help="share of non-digit scribbles added (outlier exposure)")
+    t.add_argument("--init", help="start from this .keras model instead of a fresh one (fine-tuning)")
     t.set_defaults(func=_train)
 
     e = sub.add_parser("evaluate", help="evaluate a .keras model on MNIST test")

@@ -162,7 +162,7 @@ options = current_options()
 prediction = None
 
 with right, friendly_errors("The prediction"):
-    model = active_model()
+    model = active_model()  # loaded while the first digit is being drawn, not after the stroke
     if number_mode:
         if image is None:
             st.info("Write a number with the digits side by side, e.g. 2026.")

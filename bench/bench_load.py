@@ -71,6 +71,7 @@ async def run(url: str, sessions: int, rounds: int, train: bool) -> dict:
             await page.goto(f"{url}/draw")
             pages.append(page)
         await asyncio.gather(*(p.locator(CANVAS).first.wait_for(state="visible", timeout=120_000) for p in pages))
+        await asyncio.gather(*(p.get_by_text("The prediction appears here").wait_for(timeout=120_000) for p in pages))
         print(f"{sessions} sessions open with a usable canvas in {time.perf_counter() - t:.1f} s")
         latencies, right = [], 0
         for r in range(rounds):

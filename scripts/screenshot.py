@@ -44,6 +44,7 @@ def main() -> None:
             page.goto(f"{url}/{name}")
             settle(page)
             if name.startswith("draw"):
+                page.get_by_text("The prediction appears here").wait_for(timeout=120_000)
                 canvas_box(page)
                 draw_digit(page, args.digit)
                 wait_for_metric(page, "Prediction", str(args.digit))

@@ -35,6 +35,15 @@ def _child(code_or_args, env_home):
     return subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def _wait_ready(proc, timeout: float = 120) -> None:
+    """Read the child's output until it says it is ready (TensorFlow prints a banner first)."""
+    deadline = time.time() + timeout
+    for line in proc.stdout:
+        if line.strip() == "ready" or time.time() > deadline:
+            return
+    raise AssertionError("the child exited before it was ready")
+
+
 def _everything_loads(store: ModelStore) -> list[str]:
     names = []
     for stored in store.list():
@@ -56,7 +65,7 @@ def keeper(lab_home):
 @pytest.mark.parametrize("delay", [0.3, 1.1, 2.3])
 def test_kill_during_model_saves(keeper, lab_home, delay):
     proc = _child(SAVE_LOOP, lab_home)
-    assert proc.stdout.readline().strip().endswith("ready")
+    _wait_ready(proc)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -101,7 +110,7 @@ def test_kill_during_drawing_saves(lab_home, delay):
     store = HandwritingStore()
     kept = store.add(3, None, np.zeros((28, 28), np.float32))
     proc = _child(DRAWING_LOOP, lab_home)
-    assert proc.stdout.readline().strip().endswith("ready")
+    _wait_ready(proc)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

@@ -7,6 +7,13 @@ from mnist_core.synth import DIGIT_STROKES, place
 CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
 
 
+def open_draw(page, url: str) -> None:
+    """Open /draw and wait until its first run is done (model loaded, the hint to draw is shown)."""
+    page.goto(f"{url}/draw")
+    page.get_by_text("The prediction appears here").wait_for(timeout=120_000)
+    canvas_box(page)
+
+
 def canvas_box(page) -> dict:
     canvas = page.locator(CANVAS).first
     canvas.wait_for(state="visible", timeout=60_000)

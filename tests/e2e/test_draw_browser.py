@@ -2,14 +2,13 @@
 
 import pytest
 
-from tests.e2e.helpers import CANVAS, canvas_box, clear_canvas, draw_digit, wait_for_metric
+from tests.e2e.helpers import CANVAS, clear_canvas, draw_digit, open_draw, wait_for_metric
 
 pytestmark = pytest.mark.e2e
 
 
 def test_draw_a_one_then_a_zero(page, app_url):
-    page.goto(f"{app_url}/draw")
-    canvas_box(page)
+    open_draw(page, app_url)
     assert page.locator('[data-testid="stMetric"]', has_text="Prediction").count() == 0
     draw_digit(page, 1)
     assert wait_for_metric(page, "Prediction", "1") == "1"
@@ -19,8 +18,7 @@ def test_draw_a_one_then_a_zero(page, app_url):
 
 
 def test_draw_a_two_digit_number(page, app_url):
-    page.goto(f"{app_url}/draw")
-    canvas_box(page)
+    open_draw(page, app_url)
     page.get_by_text("A whole number").click()
     for _ in range(150):  # the canvas is remounted twice as wide (no box while it is replaced)
         box = page.locator(CANVAS).first.bounding_box()
@@ -33,8 +31,7 @@ def test_draw_a_two_digit_number(page, app_url):
 
 
 def test_save_with_label_then_see_it_in_our_handwriting(page, app_url):
-    page.goto(f"{app_url}/draw")
-    canvas_box(page)
+    open_draw(page, app_url)
     draw_digit(page, 7)
     assert wait_for_metric(page, "Prediction", "7") == "7"
     page.get_by_role("button", name="Save with label").click()

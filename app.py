@@ -14,6 +14,8 @@ def run() -> None:
         st.Page("pages/explore.py", title="Explore", icon="🔎", url_path="explore"),
         st.Page("pages/augment.py", title="Augment", icon="🎛️", url_path="augment"),
         st.Page("pages/train.py", title="Train", icon="🏋️", url_path="train"),
+        st.Page("pages/evaluate.py", title="Evaluate", icon="🧪", url_path="evaluate"),
+        st.Page("pages/models.py", title="Models", icon="🗂️", url_path="models"),
     ]
     st.navigation(pages).run()
 

@@ -4,3 +4,4 @@ LAST_DRAWING = "last_drawing"  # (28, 28) float32: the last drawing's model inpu
 DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests, uploads)
 CANVAS_KEY = "canvas_key"  # int: bumped to clear the canvas (a new key remounts it empty)
 TRAIN_JOB = "train_job"  # ui.jobs.TrainingJob of this session
+AUGMENT_CONFIG = "augment_config"  # mnist_core.augment.AugmentConfig set on the Augment page (Augment -> Train)

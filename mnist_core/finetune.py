@@ -124,7 +124,8 @@ def prepare(model: keras.Model, mode: str, seed: int = 0) -> keras.Model:
     features = old.input  # (N, F): what the old head read
     head = keras.layers.Dense(10, activation="softmax", name=HEAD_NAME,
                               kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
-    return keras.Model(model.inputs, head(features), name=model.name)
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs  # a list would warn on every call
+    return keras.Model(inputs, head(features), name=model.name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -116,9 +116,11 @@ def parse_digits(text: str) -> tuple[int, ...]:
     for part in str(text).replace(" ", "").split(","):
         if not part:
             continue
-        lo, _, hi = part.partition("-")
-        if not (lo.isdigit() and (not hi or hi.isdigit())) or len(lo) > 1 or len(hi) > 1:
+        lo, dash, hi = part.partition("-")
+        if not (lo.isdigit() and (hi.isdigit() or not dash)) or len(lo) > 1 or len(hi) > 1:
             raise ConfigError(f"{part!r} is not a digit or a range like 0-4")
+        if int(hi or lo) < int(lo):
+            raise ConfigError(f"{part!r}: a range goes from the smaller digit to the larger, like 0-4")
         digits.update(range(int(lo), int(hi or lo) + 1))
     return check_digits(digits)
 

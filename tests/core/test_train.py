@@ -91,3 +91,36 @@ def test_augmented_training_runs(mnist):
                          augment=AugmentConfig(rotation=10, shift=0.1, thickness=0.5))
     result = train(config, x, y)
     assert len(result.history) == 1
+
+
+@pytest.mark.parametrize("text, digits", [("0-4", (0, 1, 2, 3, 4)), ("5, 7,9", (5, 7, 9)), ("", ()), ("0-9", ()),
+                                          ("3", (3,)), ("2-3,3-4", (2, 3, 4))])
+def test_digit_lists_are_parsed(text, digits):
+    from mnist_core.train import parse_digits
+
+    assert parse_digits(text) == digits
+
+
+@pytest.mark.parametrize("text", ["a", "1-", "10", "4-12", "-3", "1..3", "4-2"])
+def test_bad_digit_lists_are_refused(text):
+    from mnist_core.train import parse_digits
+
+    with pytest.raises(ConfigError):
+        parse_digits(text)
+
+
+def test_training_on_chosen_digits_sees_only_those(mnist):
+    config = TrainConfig(architecture="mlp", epochs=1, batch_size=50, train_subset=500, validation_split=0.2,
+                         digits=(0, 1, 2, 3, 4))
+    x_tr, y_tr, x_val, y_val = split_data(mnist.x_train, mnist.y_train, config)
+    assert len(x_tr) == 400 and len(x_val) == 100
+    assert set(np.unique(np.concatenate([y_tr, y_val]))) == {0, 1, 2, 3, 4}
+    assert TrainConfig.from_dict(config.to_dict()).digits == (0, 1, 2, 3, 4)
+
+
+def test_every_epoch_row_says_when_it_ended(mnist):
+    x, y = _tiny(mnist, 400)
+    progress = TrainingProgress()
+    train(TrainConfig(architecture="mlp", epochs=2, batch_size=100, validation_split=0.0), x, y, progress=progress)
+    seconds = [row["seconds"] for row in progress.snapshot()["history"]]
+    assert len(seconds) == 2 and 0 <= seconds[0] <= seconds[1]

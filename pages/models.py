@@ -77,12 +77,14 @@ with friendly_errors("The model store"):
         st.rerun()
     b2.download_button("Download .keras", data=chosen.path.read_bytes, file_name=f"{chosen.name}.keras",
                        mime="application/octet-stream", icon="⬇️")
-    with b3.popover("Delete", icon="🗑️", disabled=name == DEFAULT_NAME,
-                    help="The shipped default cannot be deleted" if name == DEFAULT_NAME else None):
-        st.write(f"Delete **{name}** and its card for good?")
-        if st.button(f"Yes, delete {name}", type="primary", key="confirm-delete"):
-            store.delete(name)
-            st.rerun()
+    if name == DEFAULT_NAME:
+        b3.button("Delete", icon="🗑️", disabled=True, help="The shipped default cannot be deleted")
+    else:
+        with b3.popover("Delete", icon="🗑️"):
+            st.write(f"Delete **{name}** and its card for good?")
+            if st.button(f"Yes, delete {name}", type="primary", key="confirm-delete"):
+                store.delete(name)
+                st.rerun()
     with st.expander("The model's card"):
         st.code(json.dumps({k: v for k, v in chosen.card.items() if k != "history"}, indent=2), language="json")
 

@@ -8,7 +8,8 @@ from mnist_core.synth import digit_image
 from tests.conftest import REPO
 from ui import keys
 
-PAGES = ["pages/home.py", "pages/draw.py", "pages/explore.py", "pages/augment.py", "pages/train.py"]
+PAGES = ["pages/home.py", "pages/draw.py", "pages/explore.py", "pages/augment.py", "pages/train.py", "pages/evaluate.py",
+         "pages/models.py"]
 
 
 def app(page: str | None = None, **state) -> AppTest:

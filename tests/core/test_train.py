@@ -77,7 +77,7 @@ def test_stop_ends_after_the_current_batch_and_keeps_best_weights(mnist):
     rows = snap["history"]
     assert rows[-1]["epoch"] == 2 and rows[-1].get("partial") == 1.0 and "partial" not in rows[0]
     best = rows[result.best_epoch - 1]
-    assert best["val_accuracy"] == max(r["val_accuracy"] for r in rows)  # the best validated weights are kept
+    assert best["val_loss"] == min(r["val_loss"] for r in rows)  # the best validated weights are kept
     from mnist_core.evaluate import evaluate
     from mnist_core.train import split_data
 

@@ -42,7 +42,8 @@ def curves_figure(history: Sequence[Mapping[str, float]], batch_log: Sequence[tu
     for col, key in ((1, "loss"), (2, "accuracy")):
         first = col == 1
         if len(batches):
-            fig.add_trace(go.Scatter(x=batches[:, 0], y=batches[:, col], mode="lines", name="training (per batch)",
+            fig.add_trace(go.Scatter(x=batches[:, 0].tolist(), y=batches[:, col].tolist(), mode="lines",
+                                     name="training (per batch)",
                                      line={"color": TRAIN_COLOUR, "width": 1.5}, opacity=0.45, showlegend=first,
                                      legendgroup="batch"), row=1, col=col)
         if history:

@@ -9,7 +9,7 @@ from mnist_core.models import ARCHITECTURES
 from mnist_core.store import ModelStore
 from mnist_core.train import OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, parse_digits
 from mnist_core.train_plots import curves_figure
-from ui import keys
+from ui import jobs, keys
 from ui.cache import mnist
 from ui.guard import friendly_errors
 from ui.jobs import TrainingJob
@@ -45,6 +45,8 @@ def training_options_ui(running: bool) -> TrainConfig | None:
     """The settings form; a validated TrainConfig when submitted, else None (errors shown in the form)."""
     params = parameter_counts()
     names = list(ARCHITECTURES)
+    st.table([{"architecture": a, "parameters": f"{params[a]:,}", "what it is": ARCHITECTURES[a].description}
+              for a in names])
     preset_name = st.segmented_control("Preset", ["Quick", "Best"], default="Quick", key="preset") or "Quick"
     p = PRESETS[preset_name.lower()]
     k = preset_name.lower()  # widget keys per preset, so choosing a preset resets the form to it
@@ -68,7 +70,6 @@ def training_options_ui(running: bool) -> TrainConfig | None:
         seed = c2.number_input("Seed", value=p.seed, step=1, key=f"{k}-seed")
         with st.expander("Augmentation: random changes to each training image"):
             aug = augment_ui(p.augment, f"{k}-aug")
-        st.caption("; ".join(f"**{a}**: {ARCHITECTURES[a].description}" for a in names))
         submitted = st.form_submit_button("Start training", type="primary", disabled=running)
         if not submitted:
             return None
@@ -217,12 +218,22 @@ def result_ui(job: TrainingJob) -> None:
 def start(job: TrainingJob) -> None:
     data = mnist()
     job.start(data.x_train, data.y_train, data.x_test, data.y_test)
+    jobs.register(job)
     st.session_state[keys.TRAIN_JOB] = job
 
 
+def current_job() -> TrainingJob | None:
+    """This session's job; after a reload (a new session) the one named in the URL."""
+    job = st.session_state.get(keys.TRAIN_JOB) or jobs.find(st.query_params.get("job"))
+    if job is not None:
+        st.session_state[keys.TRAIN_JOB] = job
+        st.query_params["job"] = job.id
+    return job
+
+
 with friendly_errors("Training"):
-    # The current job (kept in this session: leaving the page does not stop it)
-    job: TrainingJob | None = st.session_state.get(keys.TRAIN_JOB)
+    # The current job (leaving the page, or reloading it, does not stop it)
+    job = current_job()
     running = job is not None and job.running
     if job is not None:
         st.subheader("Current run" if running else "Last run")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +88,7 @@ class TrainingJob:
     finetune: FinetuneConfig | None = None
     parent: str = ""  # the stored model fine-tuned (its store name)
     queue: TrainingQueue = field(default=QUEUE, repr=False)
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(9))  # unguessable: it goes in the page URL
 
     @property
     def running(self) -> bool:
@@ -128,6 +130,26 @@ class TrainingJob:
                 log.exception("training job %s failed", self.name)
                 self.error = f"Training failed unexpectedly ({type(err).__name__}: {err})."
                 self.progress.update(status="failed", error=self.error, finished=time.time())
+
+
+# Jobs by id, so that a reloaded page (a new Streamlit session) can find its job again from the URL.
+_registry: dict[str, TrainingJob] = {}
+_registry_lock = threading.Lock()
+KEEP_FINISHED = 50  # finished jobs remembered (their figures), oldest forgotten first
+
+
+def register(job: TrainingJob) -> None:
+    with _registry_lock:
+        _registry[job.id] = job
+        finished = [k for k, j in _registry.items() if not j.running]
+        for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del _registry[key]
+
+
+def find(job_id: str | None) -> TrainingJob | None:
+    """The job with this id, if this server still knows it."""
+    with _registry_lock:
+        return _registry.get(job_id or "")
 
 
 def _train_and_store(config, name, x, y, x_test, y_test, progress) -> dict[str, Any]:

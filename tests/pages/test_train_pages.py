@@ -1,9 +1,11 @@
 """Train, Evaluate and Models pages driven through Streamlit's AppTest (real scripts, real store)."""
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from mnist_core.models import build_model
 from mnist_core.store import ModelStore, read_card
+from tests.conftest import REPO
 from tests.pages.test_smoke import app, errors
 from ui import keys
 
@@ -74,6 +76,13 @@ def test_a_tiny_training_job_runs_in_the_background_and_is_stored(mnist):
     at.switch_page("pages/home.py").run()
     at.switch_page("pages/train.py").run()
     assert at.session_state[keys.TRAIN_JOB] is job and any(name in s.value for s in at.success)
+    assert at.query_params["job"] in (job.id, [job.id])
+    # so does a reload (a new session) of the page's URL, which names the job
+    again = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    again.query_params["job"] = job.id
+    again.run()
+    again.switch_page("pages/train.py").run()
+    assert again.session_state[keys.TRAIN_JOB] is job and any(name in s.value for s in again.success)
 
 
 def test_handwriting_option_says_there_is_none_yet_and_refuses(mnist):

@@ -21,8 +21,10 @@ import numpy as np
 from mnist_core.errors import MnistLabError
 from mnist_core.finetune import FinetuneConfig
 from mnist_core.train import TrainConfig, TrainingProgress
+from ui.runtime import keep_keras_state
 
 log = logging.getLogger("mnist_lab.jobs")
+keep_keras_state()  # before any job can start: Streamlit's reruns must not reset Keras under a training job
 
 MAX_CONCURRENT_JOBS = 1  # training uses every core; queue the rest so predictions stay fast
 

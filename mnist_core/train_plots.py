@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 FONT = {"size": 16}
+AXIS_FONT = {"tickfont": {"size": 15}, "title_font": {"size": 16}}  # explicit: Streamlit's theme shrinks ticks
 TRAIN_COLOUR = "#1f77b4"
 VAL_COLOUR = "#d62728"
 MODEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd")
@@ -56,17 +57,18 @@ def curves_figure(history: Sequence[Mapping[str, float]], batch_log: Sequence[tu
                                      marker={"size": 9, "symbol": "diamond"}, showlegend=first, legendgroup="val"),
                           row=1, col=col)
     top = max(epochs or 0, *(x_ep or [0]), 1)
-    fig.update_xaxes(title_text="epoch", range=[0, top + 0.05], dtick=max(1, top // 10))
+    fig.update_xaxes(title_text="epoch", range=[0, top + 0.05], dtick=max(1, top // 10), **AXIS_FONT)
+    fig.update_yaxes(**AXIS_FONT)
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1.0], tickformat=".0%", row=1, col=2)
     fig.update_layout(height=height, font=FONT, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": -0.22, "x": 0.5, "xanchor": "center"},
+                      legend={"orientation": "h", "y": -0.25, "x": 0.5, "xanchor": "center", "font": {"size": 15}},
                       uirevision="curves")
     fig.update_annotations(font_size=17)
     return fig
 
 
-def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = None, height: int = 560) -> go.Figure:
+def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = None, height: int = 480) -> go.Figure:
     """Confusion-matrix heatmap: mistakes coloured (log scale), the diagonal grey; every cell clickable.
 
     Rows are the true digit, columns the prediction. Cell clicks select a point of the overlay trace,
@@ -84,24 +86,27 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
                              showscale=False, hoverinfo="skip"))
     fig.add_trace(go.Heatmap(z=np.log10(1 + off), x=digits, y=digits, colorscale="Reds", zmin=0,
                              zmax=max(1.0, float(np.nanmax(np.log10(1 + off))) if n > 1 else 1.0),
-                             showscale=False, customdata=cm, hovertemplate="true %{y}, predicted %{x}: "
+                             showscale=False, customdata=cm.tolist(), hovertemplate="true %{y}, predicted %{x}: "
                              "%{customdata} test digits<extra></extra>"))
     true, pred = np.meshgrid(range(n), range(n), indexing="ij")
     fig.add_trace(go.Scatter(  # invisible squares over the cells: what a click selects
         x=[str(p) for p in pred.ravel()], y=[str(t) for t in true.ravel()], mode="markers+text",
         text=[f"{c:,}" for c in cm.ravel()], textfont={"size": 15, "color": "#222"},
         marker={"symbol": "square", "size": 38, "opacity": 0.01, "color": "#000"},
-        customdata=np.stack([true.ravel(), pred.ravel()], axis=1), showlegend=False,
+        customdata=np.stack([true.ravel(), pred.ravel()], axis=1).tolist(), showlegend=False,  # plain lists: readable in JS
         hovertemplate="true %{y}, predicted %{x}: %{text}<extra>click to see them</extra>",
     ))
     if selected is not None:
         t, p = selected
         fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
                       line={"color": "#1f77b4", "width": 4})
-    fig.update_xaxes(title_text="predicted digit", side="top", type="category", constrain="domain")
-    fig.update_yaxes(title_text="true digit", autorange="reversed", type="category", scaleanchor="x")
+    # fixed ranges: the overlay's big markers would otherwise pad the axes
+    fig.update_xaxes(title_text="predicted digit", side="top", type="category", showgrid=False,
+                     range=[-0.5, n - 0.5], autorange=False, **AXIS_FONT)
+    fig.update_yaxes(title_text="true digit", type="category", showgrid=False, range=[n - 0.5, -0.5],
+                     autorange=False, **AXIS_FONT)
     fig.update_layout(height=height, font=FONT, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      plot_bgcolor="white", clickmode="event+select", dragmode=False)
+                      plot_bgcolor="white", clickmode="event+select")
     return fig
 
 
@@ -113,10 +118,10 @@ def per_class_figure(scores: Mapping[str, np.ndarray], metric: str = "F1", heigh
                              marker_color=MODEL_COLOURS[i % len(MODEL_COLOURS)],
                              hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2%}}<extra></extra>"))
     lows = [float(np.min(v)) for v in scores.values()] or [0.0]
-    fig.update_yaxes(title_text=metric, tickformat=".1%", range=[max(0.0, min(lows) - 0.02), 1.0])
-    fig.update_xaxes(title_text="digit", type="category")
-    fig.update_layout(barmode="group", height=height, font=FONT, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "y": 1.12, "x": 0})
+    fig.update_yaxes(title_text=metric, tickformat=".1%", range=[max(0.0, min(lows) - 0.02), 1.0], **AXIS_FONT)
+    fig.update_xaxes(title_text="digit", type="category", **AXIS_FONT)
+    fig.update_layout(barmode="group", height=height, font=FONT, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 15}})
     return fig
 
 

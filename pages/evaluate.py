@@ -27,7 +27,7 @@ def scores_table(ev: Evaluation) -> None:
              "test digits": int(ev.support[d]), "mistakes": int(ev.support[d] - ev.confusion[d, d])} for d in range(10)]
     pct = st.column_config.NumberColumn(format="%.2f%%")
     st.dataframe([{**r, **{k: r[k] * 100 for k in ("precision", "recall", "F1")}} for r in rows], hide_index=True,
-                 column_config={"precision": pct, "recall": pct, "F1": pct}, height=420)
+                 column_config={"precision": pct, "recall": pct, "F1": pct}, height=35 * 11 + 3)
 
 
 def gallery(indices: np.ndarray, ev: Evaluation, x: np.ndarray, y: np.ndarray, per_row: int = 8) -> None:
@@ -66,7 +66,7 @@ with friendly_errors("The evaluation"):
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Test accuracy", f"{ev.accuracy:.2%}")
     c2.metric("Mistakes", f"{wrong:,} of {len(data.y_test):,}")
-    c3.metric("Hardest digit (lowest F1)", f"{worst}", f"F1 {ev.f1[worst]:.2%}", delta_color="off")
+    c3.metric(f"Hardest digit (F1 {ev.f1[worst]:.2%})", f"{worst}")
     c4.metric("Parameters", f"{stored.card['parameters']:,}" if "parameters" in stored.card else "?")
 
     # Where it goes wrong

@@ -16,20 +16,25 @@ st.write("Every model trained here is saved with its card (settings, scores, his
          "is the one the Draw page uses. The shipped default is always kept.")
 
 
+def origin(card: dict) -> str:
+    if card.get("parent"):
+        return f"fine-tuned from {card['parent']}"
+    return card.get("source") or ("command line" if card.get("command") else "Train page" if "train_config" in card
+                                  else "")
+
+
 def model_row(m: StoredModel, active: str) -> dict:
     card = m.card
-    cfg = card.get("train_config", {})
     return {
         "active": "✅" if m.name == active else "",
         "name": m.name,
         "architecture": card.get("architecture", "?"),
         "parameters": card.get("parameters"),
         "test accuracy": (card.get("metrics", {}).get("test_accuracy") or 0) * 100 or None,
-        "epochs": len(card.get("history", [])) or cfg.get("epochs"),
+        "epochs": len(card.get("history", [])) or card.get("train_config", {}).get("epochs"),
         "training s": card.get("training_seconds"),
-        "fine-tuned from": card.get("parent") or "",
-        "created": card.get("created", "")[:16].replace("T", " "),
-        "source": card.get("source", "") or ("trained here" if "train_config" in card else ""),
+        "origin": origin(card),
+        "created": card.get("created", "")[5:16].replace("T", " "),
     }
 
 

@@ -205,6 +205,9 @@ def result_ui(job: TrainingJob) -> None:
             st.markdown(f"Before and after fine-tuning **{r['parent']}** "
                         f"({r['trainable_weights']} trainable weight tensors):")
             before_after_ui(r)
+            if "mnist_test_digits" in r["before"]:
+                st.caption("MNIST test counts all ten digits: fine-tuned only on the chosen ones, the model "
+                           "forgets the others. Fine-tune on all digits, or with replay, to keep them.")
         c1, c2, _ = st.columns([1, 1, 3])
         c1.page_link("pages/evaluate.py", label="Evaluate it", icon="🧪")
         c2.page_link("pages/models.py", label="Models", icon="🗂️")

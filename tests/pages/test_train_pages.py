@@ -45,6 +45,7 @@ def test_a_batch_larger_than_the_subset_is_refused(mnist):
     at = app("pages/train.py")
     at.number_input(key="quick-subset").set_value(200)
     at.number_input(key="quick-batch").set_value(512)
+    at.number_input(key="quick-val").set_value(0.0)
     button(at, "Start training").click().run()
     assert any("larger than the 200 training images" in e.value for e in at.error)
 

@@ -14,9 +14,12 @@ def progress_text(page) -> str:
     return page.locator(PROGRESS).first.inner_text().strip()
 
 
-def batch_points(page) -> int:
-    """Points on the live curves' per-batch loss line (the plotly figure's own data)."""
-    return page.evaluate(f"() => (document.querySelector('{CURVES}')?.data?.[0]?.x || []).length")
+LAST_X = f"(document.querySelector('{CURVES}')?.data?.[0]?.x || [-1]).slice(-1)[0]"
+
+
+def curve_end(page) -> float:
+    """Where the live per-batch loss line ends, in epochs (the plotly figure's own data)."""
+    return page.evaluate(f"() => {LAST_X}")
 
 
 def set_number(page, label: str, value: int) -> None:
@@ -49,15 +52,14 @@ def test_start_watch_leave_return_and_stop_a_training_job(page, app_url):
     page.locator(PROGRESS).first.wait_for(timeout=120_000)
     page.wait_for_function(f"() => (document.querySelector('{CURVES}')?.data?.[0]?.x || []).length > 0",
                            timeout=180_000)  # the first batches wait for graph tracing (slow on a busy machine)
-    first_text, first_points = progress_text(page), batch_points(page)
+    first_text, first_end = progress_text(page), curve_end(page)
     assert re.search(r"epoch \d+/200, batch \d+/\d+", first_text)
     page.wait_for_function(
-        f"""([text, n]) => {{
+        f"""([text, end]) => {{
             const bar = document.querySelector('{PROGRESS}');
-            const plot = document.querySelector('{CURVES}');
-            return bar && plot && bar.innerText.trim() !== text && (plot.data?.[0]?.x || []).length > n;
+            return bar && bar.innerText.trim() !== text && {LAST_X} > end;
         }}""",
-        arg=[first_text, first_points], timeout=120_000)
+        arg=[first_text, first_end], timeout=120_000)
 
     # Leaving the page and coming back: the job is still running
     nav(page, "Models")

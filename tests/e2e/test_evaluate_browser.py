@@ -25,6 +25,7 @@ def test_clicking_a_confusion_cell_shows_those_mistakes(page, app_url):
     nav.wait_for(timeout=60_000)
     nav.click()
     page.get_by_text("Two models side by side").wait_for(timeout=180_000)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=120_000)  # the run is over
     plot = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first
     plot.scroll_into_view_if_needed()
     page.wait_for_timeout(500)

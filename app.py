@@ -6,9 +6,11 @@ Run with `streamlit run app.py`.
 import streamlit as st
 
 from ui.present import apply_url_settings, read_present_flag, style
+from ui.runtime import keep_keras_state
 
 
 def run() -> None:
+    keep_keras_state()  # Streamlit would reset Keras (and run a full GC) after every rerun
     st.set_page_config(page_title="MNIST Digit Lab", page_icon=":material/draw:", layout="wide")
     pages = [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -17,6 +19,8 @@ def run() -> None:
         st.Page("app_pages/explore.py", title="Explore", icon=":material/query_stats:", url_path="explore"),
         st.Page("app_pages/augment.py", title="Augment", icon=":material/tune:", url_path="augment"),
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+        st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/fact_check:", url_path="evaluate"),
+        st.Page("app_pages/models.py", title="Models", icon=":material/inventory_2:", url_path="models"),
     ]
     nav = st.navigation(pages, position="hidden" if read_present_flag() else "sidebar")
     apply_url_settings({p.url_path or "home": p for p in pages})

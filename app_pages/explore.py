@@ -128,7 +128,7 @@ if hard.open:
         st.write("The digits the model believes least, given their label: badly written ones, and some whose "
                  "label is probably wrong. This loads the model and runs it over every image once.")
         k = st.slider("Digits per label", 3, 12, 6)
-        if st.button(f"Find the hard {split} examples", type="primary", icon="🔍"):
+        if st.button(f"Find the hard {split} examples", type="primary", icon=":material/search:"):
             st.session_state[keys.EXPLORE_HARD] = True
         if st.session_state.get(keys.EXPLORE_HARD):
             scores = model_scores(split)

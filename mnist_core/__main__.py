@@ -2,6 +2,8 @@
 
     python -m mnist_core train --preset best --out assets/default_model.keras
     python -m mnist_core evaluate assets/default_model.keras
+    python -m mnist_core train --preset quick --digits 0-4 --out /tmp/first-half.keras
+    python -m mnist_core finetune /tmp/first-half.keras --mode head --digits 5-9 --out /tmp/second-half.keras
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ def _train(args: argparse.Namespace) -> int:
     from .evaluate import evaluate
     from .models import ARCHITECTURES
     from .store import read_card, save_model_atomic, training_card
-    from .train import PRESETS, train, with_overrides
+    from .train import PRESETS, parse_digits, train, with_overrides
 
     config = with_overrides(
         PRESETS[args.preset],
@@ -33,6 +35,7 @@ def _train(args: argparse.Namespace) -> int:
         validation_split=args.validation_split,
         outliers=args.outliers,
         seed=args.seed,
+        digits=parse_digits(args.digits) if args.digits is not None else None,
     )
     if args.no_augment:
         config = with_overrides(config, augment=AugmentConfig())
@@ -43,7 +46,8 @@ def _train(args: argparse.Namespace) -> int:
 
         start_from = load_model(args.init)
         config = with_overrides(config, architecture=start_from.name if start_from.name in ARCHITECTURES else None)
-    print(f"MNIST from {data.source}; training {config.architecture} for {config.epochs} epochs"
+    digits = f" on digits {', '.join(map(str, config.digits))}" if config.digits else ""
+    print(f"MNIST from {data.source}; training {config.architecture} for {config.epochs} epochs{digits}"
           + (f", starting from {args.init}" if args.init else ""), flush=True)
     result = train(config, data.x_train, data.y_train, model=start_from, verbose=1 if sys.stdout.isatty() else 2)
     ev = evaluate(result.model, data.x_test, data.y_test)
@@ -54,8 +58,44 @@ def _train(args: argparse.Namespace) -> int:
         parent = read_card(Path(args.init))
         card["parent"] = {"file": Path(args.init).name, "command": parent.get("command"),
                           "test_accuracy": parent.get("metrics", {}).get("test_accuracy")}
-    card["calibration"] = _calibration(result.model, data)
+    if not args.no_calibrate:
+        card["calibration"] = _calibration(result.model, data)
     save_model_atomic(result.model, Path(args.out), card)
+    print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
+    return 0
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .evaluate import evaluate
+    from .finetune import FinetuneConfig, finetune, load_handwriting
+    from .models import ARCHITECTURES, load_model
+    from .store import read_card, save_model_atomic, training_card
+    from .train import CUSTOM, parse_digits
+
+    fc = FinetuneConfig(mode=args.mode, source=args.source, digits=parse_digits(args.digits or ""),
+                        subset=args.subset, replay=args.replay, epochs=args.epochs, batch_size=args.batch_size,
+                        learning_rate=args.learning_rate, seed=args.seed)
+    parent = Path(args.parent)
+    model = load_model(parent)
+    data = load_mnist(args.data_dir)
+    handwriting = load_handwriting() if fc.source == "handwriting" else None
+    print(f"fine-tuning {parent.name} ({fc.mode}) on {fc.source} for {fc.epochs} epochs at lr {fc.lr:g}", flush=True)
+    out = finetune(model, fc, data.x_train, data.y_train, data.x_test, data.y_test, handwriting=handwriting,
+                   verbose=1 if sys.stdout.isatty() else 2)
+    for key, before in out.before.items():
+        after = out.after[key]
+        if before is not None and after is not None:
+            print(f"{key}: {before:.2%} -> {after:.2%}", flush=True)
+    ev = evaluate(out.result.model, data.x_test, data.y_test)
+    arch = read_card(parent).get("architecture", "")
+    config = fc.train_config(arch if arch in ARCHITECTURES else CUSTOM)
+    card = training_card(out.result, config, ev, Path(args.out).stem, parent=parent.stem, finetune=fc.to_dict(),
+                         before=out.before, after=out.after, images=out.images,
+                         handwriting_held_out=out.handwriting_held_out,
+                         description=f"{parent.stem} fine-tuned ({fc.mode}, {fc.source})",
+                         command=" ".join(["python -m mnist_core", *sys.argv[1:]]))
+    save_model_atomic(out.result.model, Path(args.out), card)
     print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
     return 0
 
@@ -117,10 +157,27 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--subset", type=int, help="train on the first N images")
     t.add_argument("--validation-split", type=float)
     t.add_argument("--seed", type=int)
+    t.add_argument("--digits", help="train only on these digits, e.g. 0-4 (the transfer demo)")
     t.add_argument("--no-augment", action="store_true")
     t.add_argument("--outliers", type=float, help="share of non-digit scribbles added (outlier exposure)")
     t.add_argument("--init", help="start from this .keras model instead of a fresh one (fine-tuning)")
+    t.add_argument("--no-calibrate", action="store_true",
+                   help="skip fitting the Draw page's 'not sure' thresholds (about a minute on 2 cores)")
     t.set_defaults(func=_train)
+
+    f = sub.add_parser("finetune", help="fine-tune a .keras model and save the result with its card")
+    f.add_argument("parent", help="the .keras model to start from")
+    f.add_argument("--out", required=True)
+    f.add_argument("--mode", choices=["head", "all"], default="head")
+    f.add_argument("--source", choices=["mnist", "handwriting"], default="mnist")
+    f.add_argument("--digits", help="MNIST digits to fine-tune on, e.g. 5-9")
+    f.add_argument("--subset", type=int, default=6000)
+    f.add_argument("--replay", type=int, default=3000)
+    f.add_argument("--epochs", type=int, default=3)
+    f.add_argument("--batch-size", type=int, default=64)
+    f.add_argument("--learning-rate", type=float)
+    f.add_argument("--seed", type=int, default=0)
+    f.set_defaults(func=_finetune)
 
     e = sub.add_parser("evaluate", help="evaluate a .keras model on MNIST test")
     e.add_argument("model")

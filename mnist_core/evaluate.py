@@ -73,3 +73,33 @@ def predict_all(model: keras.Model, x: np.ndarray, batch_size: int = 1000) -> np
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> Evaluation:
     """Evaluate `model` on images `x` with labels `y`."""
     return evaluate_probabilities(predict_all(model, x), y)
+
+
+def mistakes(ev: Evaluation, y_true: np.ndarray, true: int | None = None, predicted: int | None = None,
+             limit: int | None = None) -> np.ndarray:
+    """Indices of misread examples, the most confident mistakes first.
+
+    Args:
+        ev: an evaluation on (x, y_true).
+        true, predicted: keep only this true digit and/or this predicted digit (a confusion-matrix cell).
+        limit: at most this many.
+    """
+    y_true = np.asarray(y_true, int)
+    wrong = ev.predicted != y_true
+    if true is not None:
+        wrong &= y_true == true
+    if predicted is not None:
+        wrong &= ev.predicted == predicted
+    idx = np.flatnonzero(wrong)
+    confidence = ev.probabilities[idx, ev.predicted[idx]]
+    idx = idx[np.argsort(-confidence, kind="stable")]
+    return idx[:limit] if limit is not None else idx
+
+
+def agreement(a: Evaluation, b: Evaluation, y_true: np.ndarray) -> dict[str, int]:
+    """How two models' answers on the same examples relate: both right, only one right, both wrong."""
+    y_true = np.asarray(y_true, int)
+    ra, rb = a.predicted == y_true, b.predicted == y_true
+    return {"both_right": int((ra & rb).sum()), "only_first": int((ra & ~rb).sum()),
+            "only_second": int((~ra & rb).sum()), "both_wrong": int((~ra & ~rb).sum()),
+            "disagree": int((a.predicted != b.predicted).sum())}

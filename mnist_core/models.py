@@ -130,6 +130,11 @@ def build_model(name: str) -> keras.Model:
     return ARCHITECTURES[name].build()
 
 
+def parameter_counts() -> dict[str, int]:
+    """Trainable + non-trainable parameters of every architecture (builds each once; imports Keras)."""
+    return {name: int(build_model(name).count_params()) for name in ARCHITECTURES}
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading
 

@@ -230,15 +230,17 @@ def training_card(result: Any, config: Any, evaluation: Any, name: str, **extra:
 
     Args:
         result: train.TrainResult; config: train.TrainConfig; evaluation: evaluate.Evaluation on MNIST test.
-        extra: more fields (command, parent, ...).
+        extra: more fields (command, parent, description, ...).
     """
     from .models import ARCHITECTURES
 
+    known = ARCHITECTURES.get(config.architecture)
+    description = extra.pop("description", None) or (known.description if known else "a Keras model")
     return make_card(
         result.model,
         name=name,
-        architecture=config.architecture,
-        description=ARCHITECTURES[config.architecture].description,
+        architecture=config.architecture if known else result.model.name,
+        description=description,
         train_config=config.to_dict(),
         augment=config.augment.to_dict(),
         seed=config.seed,

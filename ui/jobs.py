@@ -1,4 +1,4 @@
-"""Training jobs: a background thread per job, a server-wide limit, progress the page polls.
+"""Training jobs: a background thread per job, a server-wide FIFO queue, progress the page polls.
 
 The page script never trains: it starts a TrainingJob, keeps it in st.session_state, and a fragment
 that reruns every second reads `job.progress.snapshot()`. A rerun, a click or leaving the page does
@@ -7,35 +7,99 @@ not stop the job; only `job.stop()` does (after the current batch, keeping the b
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from mnist_core.errors import MnistLabError
+from mnist_core.finetune import FinetuneConfig
 from mnist_core.train import TrainConfig, TrainingProgress
+from ui.runtime import keep_keras_state
 
 log = logging.getLogger("mnist_lab.jobs")
+keep_keras_state()  # before any job can start: Streamlit's reruns must not reset Keras under a training job
 
 MAX_CONCURRENT_JOBS = 1  # training uses every core; queue the rest so predictions stay fast
-_slots = threading.BoundedSemaphore(MAX_CONCURRENT_JOBS)
 
 
-@dataclass
+class TrainingQueue:
+    """A server-wide limit on jobs training at once; the others wait first come, first served."""
+
+    def __init__(self, slots: int):
+        self._cond = threading.Condition()
+        self._slots = slots
+        self._running = 0
+        self._waiting: list[object] = []
+
+    @contextlib.contextmanager
+    def slot(self, job: object, give_up: Callable[[], bool]) -> Iterator[bool]:
+        """Wait for a free slot (yields True) unless `give_up()` turns true first (yields False)."""
+        got = self._acquire(job, give_up)
+        try:
+            yield got
+        finally:
+            if got:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+
+    def _acquire(self, job: object, give_up: Callable[[], bool]) -> bool:
+        with self._cond:
+            self._waiting.append(job)
+            try:
+                while not (self._waiting[0] is job and self._running < self._slots):
+                    if give_up():
+                        return False
+                    self._cond.wait(0.2)
+                self._running += 1
+                return True
+            finally:
+                self._waiting.remove(job)
+                self._cond.notify_all()
+
+    def position(self, job: object) -> int:
+        """1 for the next job to start, 2 after it...; 0 when `job` is not waiting."""
+        with self._cond:
+            return next((i + 1 for i, j in enumerate(self._waiting) if j is job), 0)
+
+    def running(self) -> int:
+        with self._cond:
+            return self._running
+
+
+QUEUE = TrainingQueue(MAX_CONCURRENT_JOBS)
+
+
+@dataclass(eq=False)
 class TrainingJob:
+    """Training from scratch (config), or fine-tuning the stored model `parent` (finetune)."""
+
     config: TrainConfig
     name: str
     progress: TrainingProgress = field(default_factory=TrainingProgress)
     result: dict[str, Any] = field(default_factory=dict)  # test accuracy, saved model name, ...
     error: str = ""
     thread: threading.Thread | None = None
+    finetune: FinetuneConfig | None = None
+    parent: str = ""  # the stored model fine-tuned (its store name)
+    queue: TrainingQueue = field(default=QUEUE, repr=False)
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(9))  # unguessable: it goes in the page URL
 
     @property
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
+
+    @property
+    def queue_position(self) -> int:
+        """Place in the server's queue (1 = next), 0 when not waiting."""
+        return self.queue.position(self)
 
     def start(self, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> None:
         self.thread = threading.Thread(target=self._run, args=(x, y, x_test, y_test), daemon=True,
@@ -45,13 +109,22 @@ class TrainingJob:
     def stop(self) -> None:
         self.progress.request_stop()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (tests, the command line); True if it has ended."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+        return not self.running
+
     def _run(self, x, y, x_test, y_test) -> None:
-        with _slots:  # waits here while another job of this server trains
-            if self.progress.stop_requested:
+        with self.queue.slot(self, lambda: self.progress.stop_requested) as got:
+            if not got:
                 self.progress.update(status="stopped", finished=time.time())
                 return
             try:
-                self.result = _train_and_store(self.config, self.name, x, y, x_test, y_test, self.progress)
+                if self.finetune is not None:
+                    self.result = _finetune_and_store(self, x, y, x_test, y_test)
+                else:
+                    self.result = _train_and_store(self.config, self.name, x, y, x_test, y_test, self.progress)
             except MnistLabError as err:
                 self.error = str(err)
                 self.progress.update(status="failed", error=self.error, finished=time.time())
@@ -59,6 +132,26 @@ class TrainingJob:
                 log.exception("training job %s failed", self.name)
                 self.error = f"Training failed unexpectedly ({type(err).__name__}: {err})."
                 self.progress.update(status="failed", error=self.error, finished=time.time())
+
+
+# Jobs by id, so that a reloaded page (a new Streamlit session) can find its job again from the URL.
+_registry: dict[str, TrainingJob] = {}
+_registry_lock = threading.Lock()
+KEEP_FINISHED = 50  # finished jobs remembered (their figures), oldest forgotten first
+
+
+def register(job: TrainingJob) -> None:
+    with _registry_lock:
+        _registry[job.id] = job
+        finished = [k for k, j in _registry.items() if not j.running]
+        for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del _registry[key]
+
+
+def find(job_id: str | None) -> TrainingJob | None:
+    """The job with this id, if this server still knows it."""
+    with _registry_lock:
+        return _registry.get(job_id or "")
 
 
 def _train_and_store(config, name, x, y, x_test, y_test, progress) -> dict[str, Any]:
@@ -71,4 +164,34 @@ def _train_and_store(config, name, x, y, x_test, y_test, progress) -> dict[str, 
     store = ModelStore()
     name = store.unique_name(name)
     store.save(result.model, name, training_card(result, config, ev, name))
-    return {"test_accuracy": ev.accuracy, "model_name": name, "seconds": result.seconds}
+    return {"test_accuracy": ev.accuracy, "model_name": name, "seconds": result.seconds,
+            "stopped": result.stopped_early, "best_epoch": result.best_epoch}
+
+
+def _finetune_and_store(job: TrainingJob, x, y, x_test, y_test) -> dict[str, Any]:
+    from mnist_core.evaluate import evaluate
+    from mnist_core.finetune import finetune, load_handwriting
+    from mnist_core.models import ARCHITECTURES, load_model
+    from mnist_core.store import ModelStore, training_card
+    from mnist_core.train import CUSTOM
+
+    fc = job.finetune
+    store = ModelStore()
+    parent = store.get(job.parent)
+    model = load_model(parent.path)  # a fresh copy of this job's own: fine-tuning changes its layers
+    handwriting = load_handwriting() if fc.source == "handwriting" else None
+    arch = parent.card.get("architecture", "")
+    out = finetune(model, fc, x, y, x_test, y_test, handwriting=handwriting, progress=job.progress)
+    ev = evaluate(out.result.model, x_test, y_test)
+    name = store.unique_name(job.name)
+    config = fc.train_config(arch if arch in ARCHITECTURES else CUSTOM)
+    card = training_card(out.result, config, ev, name, parent=parent.name, finetune=fc.to_dict(),
+                         before=out.before, after=out.after, images=out.images,
+                         handwriting_held_out=out.handwriting_held_out,
+                         description=f"{parent.name} fine-tuned ({fc.mode}: "
+                                     f"{'new head' if fc.mode == 'head' else 'all layers'}, {fc.source})")
+    store.save(out.result.model, name, card)
+    return {"test_accuracy": ev.accuracy, "model_name": name, "seconds": out.result.seconds,
+            "stopped": out.result.stopped_early, "best_epoch": out.result.best_epoch, "before": out.before,
+            "after": out.after, "trainable_weights": out.trainable_weights, "parent": parent.name,
+            "handwriting_held_out": out.handwriting_held_out}

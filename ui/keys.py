@@ -12,3 +12,4 @@ EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter
 EXPLORE_HARD = "explore_hard"  # bool: the hard-examples view was asked for (it loads the model)
 AUGMENT_SEED = "augment_seed"  # int: the Augment page's seed ("Resample" bumps it)
 AUGMENT_INDEX = "augment_index"  # int: the training digit the Augment page shows
+AUGMENT_CONFIG = "augment_config"  # mnist_core.augment.AugmentConfig set on the Augment page (Augment -> Train)

@@ -92,3 +92,121 @@ def test_card_fields_of_the_shipped_default():
         assert key in card, key
     assert card["metrics"]["test_accuracy"] >= 0.992
     assert np.isclose(sum(1 for _ in card["metrics"]["per_class"]), 10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Saves that die half-way, uploads that are refused, cards of trained models
+
+
+def _saved(store, name, arch="mlp"):
+    model = build_model(arch)
+    store.save(model, name, {"architecture": arch})
+    return model
+
+
+def test_a_save_killed_half_way_leaves_the_previous_model_loadable(store, tmp_path):
+    """A real process is SIGKILLed while it writes a new version over a stored model."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from mnist_core.models import load_model
+    from tests.conftest import REPO
+
+    old = _saved(store, "precious")
+    old_bytes = store.get("precious").path.read_bytes()
+    script = f"""
+import sys, time
+from pathlib import Path
+from mnist_core.models import build_model
+from mnist_core.store import save_model_atomic
+model = build_model("simple_cnn")
+real_save = model.save
+def slow_save(path, *a, **k):
+    real_save(path, *a, **k)
+    with open(path, "r+b") as fh:  # the new file is half written when the kill comes
+        fh.truncate(Path(path).stat().st_size // 2)
+    print("writing", flush=True)
+    time.sleep(60)
+model.save = slow_save
+save_model_atomic(model, Path({str(store.get("precious").path)!r}), {{"architecture": "simple_cnn"}})
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    stored = store.get("precious")
+    assert stored.path.read_bytes() == old_bytes and stored.card["architecture"] == "mlp"
+    assert load_model(stored.path).count_params() == old.count_params()
+    assert [m.name for m in store.list()] == ["default", "precious"]  # the leftover temp file is not listed
+
+
+def test_a_save_that_fails_half_way_keeps_the_old_file_and_cleans_up(store, monkeypatch):
+    from mnist_core.models import load_model
+
+    old = _saved(store, "keep-me")
+    new = build_model("simple_cnn")
+
+    def broken_save(path, *args, **kwargs):
+        with open(path, "wb") as fh:
+            fh.write(b"PK\x03\x04 half a zip")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(new, "save", broken_save)
+    with pytest.raises(StoreError, match="No space left on device"):
+        store.save(new, "keep-me", {"architecture": "simple_cnn"})
+    assert load_model(store.get("keep-me").path).count_params() == old.count_params()
+    assert store.get("keep-me").card["architecture"] == "mlp"
+    assert sorted(p.name for p in store.folder.iterdir()) == ["keep-me.json", "keep-me.keras"]
+
+
+def _keras_bytes(tmp_path, model, name="m.keras"):
+    model.save(tmp_path / name)
+    return (tmp_path / name).read_bytes()
+
+
+def test_upload_refusals_are_clear_and_store_nothing(store, tmp_path, monkeypatch):
+    import keras
+
+    import mnist_core.store as store_module
+
+    def seq(*layers, shape=(28, 28, 1)):
+        return keras.Sequential([keras.Input(shape), *layers])
+
+    cases = {
+        "lambda.keras": (seq(keras.layers.Lambda(lambda x: x * 2), keras.layers.Flatten(),
+                             keras.layers.Dense(10, activation="softmax")), "refused for safety"),
+        "rgb.keras": (seq(keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax"), shape=(32, 32, 3)),
+                      "input of shape"),
+        "five.keras": (seq(keras.layers.Flatten(), keras.layers.Dense(5, activation="softmax")), "10 probabilities"),
+        "logits.keras": (seq(keras.layers.Flatten(), keras.layers.Dense(10)), "softmax"),
+    }
+    for filename, (model, message) in cases.items():
+        with pytest.raises(ModelError, match=message):
+            store.import_upload(_keras_bytes(tmp_path, model, filename), filename)
+    monkeypatch.setattr(store_module, "MAX_MODEL_BYTES", 1000)
+    with pytest.raises(ModelError, match="over the"):
+        store.import_upload(_keras_bytes(tmp_path, build_model("mlp")), "big.keras")
+    assert [m.name for m in store.list()] == ["default"]
+    assert not store.folder.exists() or not list(store.folder.glob("*.keras"))
+
+
+def test_training_card_of_an_upload_being_fine_tuned(store):
+    from mnist_core.evaluate import evaluate_probabilities
+    from mnist_core.store import training_card
+    from mnist_core.train import CUSTOM, TrainConfig, TrainResult
+
+    model = build_model("mlp")
+    result = TrainResult(model, [{"epoch": 1, "loss": 0.5}], 1.0, False, 1)
+    ev = evaluate_probabilities(np.eye(10)[np.arange(10)], np.arange(10))
+    card = training_card(result, TrainConfig(architecture=CUSTOM), ev, "child", parent="uploaded-one")
+    assert card["architecture"] == "mlp" and card["parent"] == "uploaded-one"
+    assert card["metrics"]["test_accuracy"] == 1.0 and card["train_config"]["architecture"] == CUSTOM
+    store.save(model, "child", card)
+    assert store.get("child").card["parent"] == "uploaded-one"

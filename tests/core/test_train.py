@@ -77,7 +77,7 @@ def test_stop_ends_after_the_current_batch_and_keeps_best_weights(mnist):
     rows = snap["history"]
     assert rows[-1]["epoch"] == 2 and rows[-1].get("partial") == 1.0 and "partial" not in rows[0]
     best = rows[result.best_epoch - 1]
-    assert best["val_accuracy"] == max(r["val_accuracy"] for r in rows)  # the best validated weights are kept
+    assert best["val_loss"] == min(r["val_loss"] for r in rows)  # the best validated weights are kept
     from mnist_core.evaluate import evaluate
     from mnist_core.train import split_data
 
@@ -116,3 +116,36 @@ def test_outlier_exposure_makes_the_model_unsure_of_scribbles(mnist):
         tops[share] = probabilities(result.model, others).max(axis=1).mean()
         assert result.history[-1]["val_accuracy"] > 0.85  # digits are still learned
     assert tops[0.15] < tops[0.0] - 0.1
+
+
+@pytest.mark.parametrize("text, digits", [("0-4", (0, 1, 2, 3, 4)), ("5, 7,9", (5, 7, 9)), ("", ()), ("0-9", ()),
+                                          ("3", (3,)), ("2-3,3-4", (2, 3, 4))])
+def test_digit_lists_are_parsed(text, digits):
+    from mnist_core.train import parse_digits
+
+    assert parse_digits(text) == digits
+
+
+@pytest.mark.parametrize("text", ["a", "1-", "10", "4-12", "-3", "1..3", "4-2"])
+def test_bad_digit_lists_are_refused(text):
+    from mnist_core.train import parse_digits
+
+    with pytest.raises(ConfigError):
+        parse_digits(text)
+
+
+def test_training_on_chosen_digits_sees_only_those(mnist):
+    config = TrainConfig(architecture="mlp", epochs=1, batch_size=50, train_subset=500, validation_split=0.2,
+                         digits=(0, 1, 2, 3, 4))
+    x_tr, y_tr, x_val, y_val = split_data(mnist.x_train, mnist.y_train, config)
+    assert len(x_tr) == 400 and len(x_val) == 100
+    assert set(np.unique(np.concatenate([y_tr, y_val]))) == {0, 1, 2, 3, 4}
+    assert TrainConfig.from_dict(config.to_dict()).digits == (0, 1, 2, 3, 4)
+
+
+def test_every_epoch_row_says_when_it_ended(mnist):
+    x, y = _tiny(mnist, 400)
+    progress = TrainingProgress()
+    train(TrainConfig(architecture="mlp", epochs=2, batch_size=100, validation_split=0.0), x, y, progress=progress)
+    seconds = [row["seconds"] for row in progress.snapshot()["history"]]
+    assert len(seconds) == 2 and 0 <= seconds[0] <= seconds[1]

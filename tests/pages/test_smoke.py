@@ -8,7 +8,8 @@ from mnist_core.synth import digit_image
 from tests.conftest import REPO
 from ui import keys
 
-PAGES = ["app_pages/home.py", "app_pages/draw.py", "app_pages/explore.py", "app_pages/augment.py", "app_pages/train.py"]
+PAGES = ["app_pages/home.py", "app_pages/draw.py", "app_pages/explore.py", "app_pages/augment.py", "app_pages/train.py",
+         "app_pages/evaluate.py", "app_pages/models.py"]
 
 
 def app(page: str | None = None, **state) -> AppTest:

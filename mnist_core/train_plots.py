@@ -1,0 +1,133 @@
+"""Figures for training and evaluation: learning curves, confusion matrix, per-class comparison.
+
+Each builder returns a plotly `go.Figure` and never renders it. Fonts are sized for a projector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+FONT = {"size": 16}
+AXIS_FONT = {"tickfont": {"size": 15}, "title_font": {"size": 16}}  # explicit: Streamlit's theme shrinks ticks
+TRAIN_COLOUR = "#1f77b4"
+VAL_COLOUR = "#d62728"
+MODEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd")
+
+
+def bin_points(points: Sequence[tuple[float, ...]], max_points: int = 300) -> np.ndarray:
+    """(N, k) points averaged in consecutive bins so that at most `max_points` rows remain."""
+    arr = np.asarray(points, dtype=float).reshape(len(points), -1) if len(points) else np.zeros((0, 3))
+    if len(arr) <= max_points:
+        return arr
+    edges = np.linspace(0, len(arr), max_points + 1).astype(int)
+    return np.stack([arr[a:b].mean(axis=0) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a])
+
+
+def curves_figure(history: Sequence[Mapping[str, float]], batch_log: Sequence[tuple[float, float, float]] = (),
+                  epochs: int | None = None, height: int = 340) -> go.Figure:
+    """Loss and accuracy against epochs: training per batch (binned), training and validation per epoch.
+
+    Args:
+        history: one row per finished epoch with loss, accuracy, val_loss, val_accuracy.
+        batch_log: (epoch + fraction, loss, accuracy) per batch.
+        epochs: the run's length, to fix the x range while training.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"),
+                        horizontal_spacing=0.08)
+    batches = bin_points(batch_log)
+    x_ep = [row["epoch"] for row in history]
+    for col, key in ((1, "loss"), (2, "accuracy")):
+        first = col == 1
+        if len(batches):
+            fig.add_trace(go.Scatter(x=batches[:, 0].tolist(), y=batches[:, col].tolist(), mode="lines",
+                                     name="training (per batch)",
+                                     line={"color": TRAIN_COLOUR, "width": 1.5}, opacity=0.45, showlegend=first,
+                                     legendgroup="batch"), row=1, col=col)
+        if history:
+            fig.add_trace(go.Scatter(x=x_ep, y=[row.get(key) for row in history], mode="lines+markers",
+                                     name="training (epoch)", line={"color": TRAIN_COLOUR, "width": 3},
+                                     marker={"size": 9}, showlegend=first, legendgroup="train"), row=1, col=col)
+        if any(f"val_{key}" in row for row in history):
+            fig.add_trace(go.Scatter(x=x_ep, y=[row.get(f"val_{key}") for row in history], mode="lines+markers",
+                                     name="validation", line={"color": VAL_COLOUR, "width": 3, "dash": "dash"},
+                                     marker={"size": 9, "symbol": "diamond"}, showlegend=first, legendgroup="val"),
+                          row=1, col=col)
+    top = max(epochs or 0, *(x_ep or [0]), 1)
+    fig.update_xaxes(title_text="epoch", range=[0, top + 0.05], dtick=max(1, top // 10), **AXIS_FONT)
+    fig.update_yaxes(**AXIS_FONT)
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.0], tickformat=".0%", row=1, col=2)
+    fig.update_layout(height=height, font=FONT, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.25, "x": 0.5, "xanchor": "center", "font": {"size": 15}},
+                      uirevision="curves")
+    fig.update_annotations(font_size=17)
+    return fig
+
+
+def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = None, height: int = 480) -> go.Figure:
+    """Confusion-matrix heatmap: mistakes coloured (log scale), the diagonal grey; every cell clickable.
+
+    Rows are the true digit, columns the prediction. Cell clicks select a point of the overlay trace,
+    whose customdata is [true, predicted].
+    """
+    cm = np.asarray(confusion)
+    n = len(cm)
+    digits = [str(d) for d in range(n)]
+    off = cm.astype(float).copy()
+    np.fill_diagonal(off, np.nan)
+    diag = np.full_like(off, np.nan)
+    np.fill_diagonal(diag, 1.0)
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(z=diag, x=digits, y=digits, colorscale=[[0, "#e8e8e8"], [1, "#e8e8e8"]],
+                             showscale=False, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=np.log10(1 + off), x=digits, y=digits, colorscale="Reds", zmin=0,
+                             zmax=max(1.0, float(np.nanmax(np.log10(1 + off))) if n > 1 else 1.0),
+                             showscale=False, customdata=cm.tolist(), hovertemplate="true %{y}, predicted %{x}: "
+                             "%{customdata} test digits<extra></extra>"))
+    true, pred = np.meshgrid(range(n), range(n), indexing="ij")
+    fig.add_trace(go.Scatter(  # invisible squares over the cells: what a click selects
+        x=[str(p) for p in pred.ravel()], y=[str(t) for t in true.ravel()], mode="markers+text",
+        text=[f"{c:,}" for c in cm.ravel()], textfont={"size": 15, "color": "#222"},
+        marker={"symbol": "square", "size": 38, "opacity": 0.01, "color": "#000"},
+        customdata=np.stack([true.ravel(), pred.ravel()], axis=1).tolist(), showlegend=False,  # plain lists: readable in JS
+        hovertemplate="true %{y}, predicted %{x}: %{text}<extra>click to see them</extra>",
+    ))
+    if selected is not None:
+        t, p = selected
+        fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
+                      line={"color": "#1f77b4", "width": 4})
+    # fixed ranges: the overlay's big markers would otherwise pad the axes
+    fig.update_xaxes(title_text="predicted digit", side="top", type="category", showgrid=False,
+                     range=[-0.5, n - 0.5], autorange=False, **AXIS_FONT)
+    fig.update_yaxes(title_text="true digit", type="category", showgrid=False, range=[n - 0.5, -0.5],
+                     autorange=False, **AXIS_FONT)
+    fig.update_layout(height=height, font=FONT, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      plot_bgcolor="white", clickmode="event+select")
+    return fig
+
+
+def per_class_figure(scores: Mapping[str, np.ndarray], metric: str = "F1", height: int = 360) -> go.Figure:
+    """Grouped bars of a per-digit score (10 values) for one or more models."""
+    fig = go.Figure()
+    for i, (name, values) in enumerate(scores.items()):
+        fig.add_trace(go.Bar(x=[str(d) for d in range(10)], y=np.asarray(values), name=name,
+                             marker_color=MODEL_COLOURS[i % len(MODEL_COLOURS)],
+                             hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2%}}<extra></extra>"))
+    lows = [float(np.min(v)) for v in scores.values()] or [0.0]
+    fig.update_yaxes(title_text=metric, tickformat=".1%", range=[max(0.0, min(lows) - 0.02), 1.0], **AXIS_FONT)
+    fig.update_xaxes(title_text="digit", type="category", **AXIS_FONT)
+    fig.update_layout(barmode="group", height=height, font=FONT, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 15}})
+    return fig
+
+
+def enlarge(images: np.ndarray, factor: int = 4) -> np.ndarray:
+    """(N, 28, 28) or (28, 28) images scaled up by pixel repetition (sharp on a projector), uint8."""
+    x = np.asarray(images)
+    if x.dtype != np.uint8:
+        x = np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
+    return x.repeat(factor, axis=-1).repeat(factor, axis=-2)

@@ -1,0 +1,65 @@
+import numpy as np
+import plotly.graph_objects as go
+
+from mnist_core.evaluate import agreement, evaluate_probabilities, mistakes
+from mnist_core.train_plots import bin_points, confusion_figure, curves_figure, enlarge, per_class_figure
+
+
+def test_bin_points_keeps_short_logs_and_averages_long_ones():
+    short = [(0.1, 2.0, 0.1), (0.2, 1.0, 0.2)]
+    np.testing.assert_array_equal(bin_points(short), np.array(short))
+    long = [(i / 1000, float(i), 0.5) for i in range(1000)]
+    binned = bin_points(long, max_points=100)
+    assert binned.shape == (100, 3)
+    assert binned[0, 1] == np.mean(range(10)) and binned[-1, 1] == np.mean(range(990, 1000))
+
+
+def test_curves_show_batches_epochs_and_validation():
+    history = [{"epoch": 1, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.4, "val_accuracy": 0.85},
+               {"epoch": 2, "loss": 0.3, "accuracy": 0.9, "val_loss": 0.35, "val_accuracy": 0.9}]
+    batches = [(i / 10, 1.0 - i / 20, i / 20) for i in range(1, 21)]
+    fig = curves_figure(history, batches, epochs=5)
+    assert isinstance(fig, go.Figure)
+    names = [t.name for t in fig.data]
+    assert names.count("training (per batch)") == 2 and names.count("validation") == 2
+    val_acc = next(t for t in fig.data if t.name == "validation" and t.xaxis == "x2")
+    assert list(val_acc.y) == [0.85, 0.9]
+    assert fig.layout.xaxis.range[1] >= 5
+    assert len(curves_figure([], []).data) == 0  # nothing yet: an empty figure, no error
+
+
+def test_confusion_cells_carry_true_and_predicted_digit():
+    cm = np.arange(100).reshape(10, 10)
+    fig = confusion_figure(cm, selected=(3, 5))
+    overlay = fig.data[-1]
+    k = list(zip(overlay.y, overlay.x, strict=True)).index(("3", "5"))
+    assert list(overlay.customdata[k]) == [3, 5] and overlay.text[k] == "35"
+    assert len(fig.layout.shapes) == 1
+
+
+def test_per_class_figure_has_a_bar_group_per_model():
+    fig = per_class_figure({"a": np.full(10, 0.99), "b": np.full(10, 0.98)})
+    assert [t.name for t in fig.data] == ["a", "b"] and len(fig.data[0].y) == 10
+
+
+def test_enlarge_repeats_pixels():
+    img = np.zeros((28, 28), np.float32)
+    img[0, 0] = 1.0
+    big = enlarge(img, 3)
+    assert big.shape == (84, 84) and big.dtype == np.uint8
+    assert (big[:3, :3] == 255).all() and big[3:, :].max() == 0
+    assert enlarge(np.zeros((5, 28, 28), np.uint8), 2).shape == (5, 56, 56)
+
+
+def test_mistakes_are_ordered_by_confidence_and_filtered_by_cell():
+    y = np.array([0, 1, 2, 3, 4])
+    probs = np.full((5, 10), 0.01)
+    probs[0, 7], probs[1, 1], probs[2, 7], probs[3, 8], probs[4, 4] = 0.6, 0.9, 0.9, 0.7, 0.9
+    ev = evaluate_probabilities(probs / probs.sum(axis=1, keepdims=True), y)
+    assert list(mistakes(ev, y)) == [2, 3, 0]
+    assert list(mistakes(ev, y, predicted=7)) == [2, 0]
+    assert list(mistakes(ev, y, true=0, predicted=7)) == [0]
+    assert list(mistakes(ev, y, limit=1)) == [2]
+    other = evaluate_probabilities(np.eye(10)[y], y)
+    assert agreement(ev, other, y) == {"both_right": 2, "only_first": 0, "only_second": 3, "both_wrong": 0,
+                                       "disagree": 3}

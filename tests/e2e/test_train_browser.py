@@ -1,0 +1,78 @@
+"""End to end: start a small training job in a real browser, watch it update, leave and come back, stop it."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PROGRESS = '[data-testid="stProgress"]'
+CURVES = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+
+
+def progress_text(page) -> str:
+    return page.locator(PROGRESS).first.inner_text().strip()
+
+
+LAST_X = f"(document.querySelector('{CURVES}')?.data?.[0]?.x || [-1]).slice(-1)[0]"
+
+
+def curve_end(page) -> float:
+    """Where the live per-batch loss line ends, in epochs (the plotly figure's own data)."""
+    return page.evaluate(f"() => {LAST_X}")
+
+
+def set_number(page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def nav(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+
+
+def test_start_watch_leave_return_and_stop_a_training_job(page, app_url):
+    # From the home page, as a class would (a deep link before any visit to / runs Streamlit's old
+    # pages-directory mode, without app.py's navigation)
+    page.goto(app_url)
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Train").wait_for(timeout=60_000)
+    nav(page, "Train")
+    page.get_by_role("button", name="Start training").wait_for(timeout=120_000)
+
+    # A small job that would run for minutes: an MLP on 5,000 images, batch 32, 200 epochs
+    page.get_by_role("combobox", name=re.compile("Architecture")).click()
+    page.get_by_role("option", name=re.compile(r"^mlp")).click()
+    set_number(page, "Epochs (1-200)", 200)
+    set_number(page, "Batch size", 32)
+    set_number(page, "Training images (first N; 0 = all 60,000)", 5000)
+    page.get_by_role("button", name="Start training").click()
+
+    # The progress bar and the curves appear, and they keep moving
+    page.locator(PROGRESS).first.wait_for(timeout=120_000)
+    page.wait_for_function(f"() => (document.querySelector('{CURVES}')?.data?.[0]?.x || []).length > 0",
+                           timeout=180_000)  # the first batches wait for graph tracing (slow on a busy machine)
+    first_text, first_end = progress_text(page), curve_end(page)
+    assert re.search(r"epoch \d+/200, batch \d+/\d+", first_text)
+    page.wait_for_function(
+        f"""([text, end]) => {{
+            const bar = document.querySelector('{PROGRESS}');
+            return bar && bar.innerText.trim() !== text && {LAST_X} > end;
+        }}""",
+        arg=[first_text, first_end], timeout=120_000)
+
+    # Leaving the page and coming back: the job is still running
+    nav(page, "Models")
+    page.get_by_text("Upload a model").wait_for(timeout=60_000)
+    nav(page, "Train")
+    page.locator(PROGRESS).first.wait_for(timeout=60_000)
+    assert re.search(r"epoch \d+/200", progress_text(page))
+
+    # Stop: it ends after the current batch and the best weights are saved
+    page.locator('[data-testid="stMain"]').get_by_role("button", name="Stop").click()
+    done = page.locator('[data-testid="stAlertContentSuccess"]', has_text="Stopped early")
+    done.wait_for(timeout=120_000)
+    assert re.search(r"saved as \S*mlp-200ep", done.inner_text())
+    # the live view is gone and the final curves stay (stale elements of the last run may linger a moment)
+    page.wait_for_function(f"""() => document.querySelectorAll('{PROGRESS}').length === 0
+                                     && document.querySelectorAll('{CURVES}').length === 1""", timeout=30_000)

@@ -1,0 +1,164 @@
+"""Train, Evaluate and Models pages driven through Streamlit's AppTest (real scripts, real store)."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mnist_core.models import build_model
+from mnist_core.store import ModelStore, read_card
+from tests.conftest import REPO
+from tests.pages.test_smoke import app, errors
+from ui import keys
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def wait_for_job(at):
+    job = at.session_state[keys.TRAIN_JOB]
+    assert job.wait(300), "the job did not finish"
+    at.run()
+    return job
+
+
+# ---------------------------------------------------------------------------------------------
+# Train
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [("quick-epochs", 0, "epochs must be 1-200"), ("quick-lr", 5.0, "learning rate"),
+     ("quick-batch", 0, "batch size"), ("quick-subset", 50, "training subset"),
+     ("quick-val", 0.8, "validation split"), ("quick-digits", "1-12", "not a digit")],
+)
+def test_out_of_range_settings_are_refused_before_anything_runs(mnist, key, value, message):
+    at = app("app_pages/train.py")
+    widget = at.text_input(key=key) if key.endswith("digits") else at.number_input(key=key)
+    widget.set_value(value)
+    button(at, "Start training").click().run()
+    assert any(message in e.value and "Not started" in e.value for e in at.error), errors(at)
+    assert keys.TRAIN_JOB not in at.session_state
+    assert not at.exception
+
+
+def test_a_batch_larger_than_the_subset_is_refused(mnist):
+    at = app("app_pages/train.py")
+    at.number_input(key="quick-subset").set_value(200)
+    at.number_input(key="quick-batch").set_value(512)
+    at.number_input(key="quick-val").set_value(0.0)
+    button(at, "Start training").click().run()
+    assert any("larger than the 200 training images" in e.value for e in at.error)
+
+
+def test_architectures_show_their_parameter_counts():
+    at = app("app_pages/train.py")
+    options = at.selectbox(key="quick-arch").options
+    assert any(o.startswith("simple_cnn (34,826 parameters)") for o in options)
+    assert len(options) == 4
+
+
+def test_a_tiny_training_job_runs_in_the_background_and_is_stored(mnist):
+    at = app("app_pages/train.py")
+    at.selectbox(key="quick-arch").set_value("mlp")
+    at.number_input(key="quick-epochs").set_value(2)
+    at.number_input(key="quick-subset").set_value(400)
+    at.number_input(key="quick-val").set_value(0.25)
+    button(at, "Start training").click().run()
+    assert not at.exception, at.exception
+    job = wait_for_job(at)
+    assert not at.exception and not errors(at), errors(at)
+    assert job.progress.snapshot()["status"] == "done"
+    name = job.result["model_name"]
+    assert any(name in s.value and "Test accuracy" in s.value for s in at.success)
+    card = ModelStore().get(name).card
+    assert card["train_config"]["train_subset"] == 400 and card["train_config"]["architecture"] == "mlp"
+    assert len(card["history"]) == 2 and "val_accuracy" in card["history"][0]
+    # leaving the page and coming back shows the same job
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/train.py").run()
+    assert at.session_state[keys.TRAIN_JOB] is job and any(name in s.value for s in at.success)
+    assert at.query_params["job"] in (job.id, [job.id])
+    # so does a reload (a new session) of the page's URL, which names the job
+    again = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    again.query_params["job"] = job.id
+    again.run()
+    again.switch_page("app_pages/train.py").run()
+    assert again.session_state[keys.TRAIN_JOB] is job and any(name in s.value for s in again.success)
+
+
+def test_handwriting_option_says_there_is_none_yet_and_refuses(mnist):
+    at = app("app_pages/train.py")
+    at.segmented_control(key="kind").set_value("Fine-tune a stored model").run()
+    source = at.radio(key="ft-source")
+    assert any("no saved handwriting yet" in str(o) for o in source.options)
+    source.set_value("handwriting")
+    button(at, "Start fine-tuning").click().run()
+    assert any("no saved handwriting yet" in e.value for e in at.error)
+    assert keys.TRAIN_JOB not in at.session_state
+
+
+def test_finetuning_a_stored_model_shows_before_and_after(mnist):
+    ModelStore().save(build_model("mlp"), "blank-mlp", {"architecture": "mlp"})
+    at = app("app_pages/train.py")
+    at.segmented_control(key="kind").set_value("Fine-tune a stored model").run()
+    at.selectbox(key="ft-parent").set_value("blank-mlp")
+    at.text_input(key="ft-digits").set_value("5-9")
+    at.number_input(key="ft-subset").set_value(500)
+    at.number_input(key="ft-epochs").set_value(1)
+    button(at, "Start fine-tuning").click().run()
+    job = wait_for_job(at)
+    assert not errors(at), errors(at)
+    labels = [m.label for m in at.metric]
+    assert "MNIST test" in labels and "MNIST test, chosen digits" in labels
+    card = read_card(ModelStore().get(job.result["model_name"]).path)
+    assert card["parent"] == "blank-mlp" and card["finetune"]["digits"] == [5, 6, 7, 8, 9]
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluate
+
+
+def test_evaluate_shows_accuracy_scores_and_a_cell_gallery(mnist):
+    at = app("app_pages/evaluate.py")
+    assert not at.exception and not errors(at), errors(at)
+    card_acc = ModelStore().default().card["metrics"]["test_accuracy"]
+    assert next(m for m in at.metric if m.label == "Test accuracy").value == f"{card_acc:.2%}"
+    assert any(s.value == "The most confident mistakes" for s in at.subheader)
+    cell = at.selectbox(key="eval-cell")
+    cell.select_index(1).run()  # the cell with the most mistakes
+    true, pred = at.session_state["eval-cell"]
+    assert any(s.value.startswith(f"Test digits {true} read as {pred}") for s in at.subheader)
+    assert any(f"true **{true}**" in m.value for m in at.markdown)
+    assert any("Only one model is stored" in i.value for i in at.info)
+
+
+def test_evaluate_compares_two_models(mnist):
+    ModelStore().save(build_model("mlp"), "untrained", {"architecture": "mlp"})
+    at = app("app_pages/evaluate.py")
+    at.selectbox(key="eval-model").set_value("untrained").run()
+    at.selectbox(key="eval-other").set_value("default").run()
+    assert not errors(at), errors(at)
+    accuracies = {m.label: m.value for m in at.metric}
+    assert float(accuracies["untrained"].rstrip("%")) < 30 < float(accuracies["default"].rstrip("%"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+def test_models_page_activates_and_deletes_but_never_the_default(mnist):
+    store = ModelStore()
+    store.save(build_model("mlp"), "mine", {"architecture": "mlp", "metrics": {"test_accuracy": 0.5}})
+    at = app("app_pages/models.py")
+    assert not errors(at), errors(at)
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["default", "mine"] and list(table["active"]) == ["✅", ""]
+    at.selectbox(key="models-chosen").set_value("mine").run()
+    button(at, "Make active").click().run()
+    assert store.active_name() == "mine"
+    assert list(at.dataframe[0].value["active"]) == ["", "✅"]
+    button(at, "Yes, delete mine").click().run()
+    assert [m.name for m in store.list()] == ["default"] and store.active_name() == "default"
+    at.selectbox(key="models-chosen").set_value("default").run()
+    assert button(at, "Make active").disabled
+    assert not any(b.label == "Yes, delete default" for b in at.button)  # the default's delete is disabled

@@ -151,6 +151,7 @@ def _bilinear(images, rows, cols):
         out = out + ops.where(inside, values * weight, 0.0)
     return out
 
+@keras.saving.register_keras_serializable(package="mnist_lab")
 class DigitAccuracy(keras.metrics.Metric):
     """Accuracy over the digits of a batch, ignoring non-digit examples (uniform targets)."""
 

@@ -90,11 +90,23 @@ def save_model_atomic(model: keras.Model, path: Path, card: dict[str, Any] | Non
         raise StoreError(f"{path.name}: a model is saved as a .keras file")
     try:
         with atomic_path(path) as tmp:
-            model.save(tmp)
+            _inference_copy(model).save(tmp)
         if card is not None:
             write_card(path.with_suffix(".json"), card)
     except OSError as err:
         raise StoreError(f"could not save the model to {path.parent}: {err.strerror or err}") from err
+
+
+def _inference_copy(model: keras.Model) -> keras.Model:
+    """The model without its training state (optimizer, loss, metrics): what is stored is for
+    inference and fine-tuning, loads with plain Keras, and is smaller."""
+    if not getattr(model, "compiled", False):
+        return model
+    import keras
+
+    plain = keras.models.clone_model(model)
+    plain.set_weights(model.get_weights())
+    return plain
 
 
 def library_versions() -> dict[str, str]:

@@ -26,7 +26,7 @@ def origin(card: dict) -> str:
 def model_row(m: StoredModel, active: str) -> dict:
     card = m.card
     return {
-        "active": "✅" if m.name == active else "",
+        "active": "active" if m.name == active else "",
         "name": m.name,
         "architecture": card.get("architecture", "?"),
         "parameters": card.get("parameters"),

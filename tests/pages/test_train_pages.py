@@ -152,11 +152,11 @@ def test_models_page_activates_and_deletes_but_never_the_default(mnist):
     at = app("app_pages/models.py")
     assert not errors(at), errors(at)
     table = at.dataframe[0].value
-    assert list(table["name"]) == ["default", "mine"] and list(table["active"]) == ["✅", ""]
+    assert list(table["name"]) == ["default", "mine"] and list(table["active"]) == ["active", ""]
     at.selectbox(key="models-chosen").set_value("mine").run()
     button(at, "Make active").click().run()
     assert store.active_name() == "mine"
-    assert list(at.dataframe[0].value["active"]) == ["", "✅"]
+    assert list(at.dataframe[0].value["active"]) == ["", "active"]
     button(at, "Yes, delete mine").click().run()
     assert [m.name for m in store.list()] == ["default"] and store.active_name() == "default"
     at.selectbox(key="models-chosen").set_value("default").run()

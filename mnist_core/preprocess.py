@@ -169,14 +169,15 @@ def fix_stroke(cropped: np.ndarray, scale: float, width: float | None = None) ->
         radius = min(radius, int(width / 3))
     if radius < 1 or (STROKE_BAND[0] * want <= width <= STROKE_BAND[1] * want):
         return cropped
-    disc = _disc(radius)
+    disc = disc_footprint(radius)
     if change > 0:
         padded = np.pad(cropped, radius)
         return ndimage.grey_dilation(padded, footprint=disc).astype(np.float32)
     return ndimage.grey_erosion(cropped, footprint=disc).astype(np.float32)
 
 
-def _disc(radius: int) -> np.ndarray:
+def disc_footprint(radius: int) -> np.ndarray:
+    """A filled disc of the given radius: the footprint of pen-like dilation and erosion."""
     y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
     return x * x + y * y <= radius * radius
 

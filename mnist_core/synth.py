@@ -11,6 +11,8 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .preprocess import disc_footprint
+
 Stroke = list[tuple[float, float]]
 
 
@@ -109,7 +111,7 @@ def redraw(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280, heigh
     width_now = 2.0 * shape.sum() / max((shape & ~ndimage.binary_erosion(shape)).sum(), 1)
     radius = int(round((rng.uniform(*pen) - width_now) / 2))
     if radius > 0:
-        shape = ndimage.binary_dilation(np.pad(shape, radius), structure=_disc(radius))
+        shape = ndimage.binary_dilation(np.pad(shape, radius), structure=disc_footprint(radius))
     elif radius < 0:
         shape = thin(shape, max(1.5, width_now / 2 + radius), width_now / 2)
     sh, sw = shape.shape
@@ -134,13 +136,9 @@ def thin(shape: np.ndarray, half_width: float, stroke_half_width: float) -> np.n
     from scipy import ndimage
 
     edt = ndimage.distance_transform_edt(shape)
-    ridge = ndimage.grey_dilation(edt, footprint=_disc(max(int(np.ceil(stroke_half_width)), 1)))
+    ridge = ndimage.grey_dilation(edt, footprint=disc_footprint(max(int(np.ceil(stroke_half_width)), 1)))
     return shape & (edt >= ridge - half_width)
 
-
-def _disc(radius: int) -> np.ndarray:
-    y, x = np.ogrid[-radius : radius + 1, -radius : radius + 1]
-    return x * x + y * y <= radius * radius
 
 
 def scan(drawing: np.ndarray, side: int, margin: float = 0.15) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.helpers import CANVAS, clear_canvas, draw_digit, open_draw, wait_for_metric
+from tests.e2e.helpers import CANVAS, clear_canvas, draw_and_read, draw_digit, open_draw, wait_for_metric
 
 pytestmark = pytest.mark.e2e
 
@@ -10,11 +10,9 @@ pytestmark = pytest.mark.e2e
 def test_draw_a_one_then_a_zero(page, app_url):
     open_draw(page, app_url)
     assert page.locator('[data-testid="stMetric"]', has_text="Prediction").count() == 0
-    draw_digit(page, 1)
-    assert wait_for_metric(page, "Prediction", "1") == "1"
+    assert draw_and_read(page, 1) == "1"
     clear_canvas(page)
-    draw_digit(page, 0)
-    assert wait_for_metric(page, "Prediction", "0") == "0"
+    assert draw_and_read(page, 0) == "0"
 
 
 def test_draw_a_two_digit_number(page, app_url):
@@ -32,8 +30,7 @@ def test_draw_a_two_digit_number(page, app_url):
 
 def test_save_with_label_then_see_it_in_our_handwriting(page, app_url):
     open_draw(page, app_url)
-    draw_digit(page, 7)
-    assert wait_for_metric(page, "Prediction", "7") == "7"
+    assert draw_and_read(page, 7) == "7"
     page.get_by_role("button", name="Save with label").click()
     page.get_by_text("Saved as a 7").wait_for(timeout=30_000)
     page.goto(f"{app_url}/handwriting")

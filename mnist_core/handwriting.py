@@ -21,6 +21,7 @@ import io
 import operator
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PNG_BYTES = 2 * 1024 * 1024  # a 280x280 canvas PNG is ~5-20 KB; refuse anything absurd
 SIDE = 28
 PIXEL_BYTES = SIDE * SIDE * 4  # model input stored as 784 little-endian float32
+_OPENING_LOCK = threading.Lock()  # see HandwritingStore._open_schema
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for another writer before saying the database is locked
 
 _SCHEMA = [
@@ -228,8 +230,12 @@ class HandwritingStore:
         return StoreError(f"{where}: {err}")
 
     def _open_schema(self) -> None:
-        """Create the tables in a new (empty) file; refuse a damaged, foreign or newer one untouched."""
-        with self._connect() as con:
+        """Create the tables in a new (empty) file; refuse a damaged, foreign or newer one untouched.
+
+        Serialised per file in this process: every Streamlit session opens the store, and switching
+        a new file to WAL needs the database to itself (SQLite answers "locked" without waiting).
+        """
+        with _OPENING_LOCK, self._connect() as con:
             if self._is_empty(con):  # fails with "file is not a database" on a damaged file
                 with self._transaction(con):
                     if self._is_empty(con):  # again under the write lock: another thread may have won
@@ -238,8 +244,15 @@ class HandwritingStore:
             version = self._check_ours(con)
             if version < SCHEMA_VERSION:
                 self._migrate(con, version)
-            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                con.execute("PRAGMA journal_mode = WAL")  # persistent: set once per file
+            for attempt in range(50):  # another process may hold the file for a moment
+                try:
+                    if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                        con.execute("PRAGMA journal_mode = WAL")  # persistent: set once per file
+                    break
+                except sqlite3.OperationalError:
+                    if attempt == 49:
+                        raise
+                    time.sleep(0.1)
 
     @staticmethod
     def _is_empty(con: sqlite3.Connection) -> bool:

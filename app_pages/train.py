@@ -77,7 +77,8 @@ def training_options_ui(running: bool) -> TrainConfig | None:
             config = TrainConfig(architecture=arch, epochs=int(epochs), batch_size=int(batch), optimizer=optimizer,
                                  learning_rate=float(lr), schedule=schedule, train_subset=int(subset),
                                  validation_split=float(val), augment=aug, seed=int(seed),
-                                 digits=parse_digits("" if digits.strip() == "all" else digits))
+                                 digits=parse_digits("" if digits.strip() == "all" else digits),
+                                 outliers=p.outliers, precision=p.precision)
             config.check_data(60000)
         except ConfigError as err:
             st.error(f"Not started: {err}.")

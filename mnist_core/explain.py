@@ -30,6 +30,9 @@ def _submodels(model: keras.Model) -> dict:
         return _cache[model]
 
 
+GRADCAM_MIN_SIDE = 7
+
+
 def _spatial_layers(model: keras.Model) -> list:
     """Layers whose output is an image-shaped (N, H, W, C) map, after their activation when separate."""
     import keras
@@ -63,8 +66,11 @@ def gradcam(model: keras.Model, x: np.ndarray, class_index: int | None = None) -
     cache = _submodels(model)
     if not spatial:
         return saliency(model, x, class_index)
+    # the last map that still says *where* (at least 7x7): the default CNN ends in a 1x1 conv
+    # (128C4), whose Grad-CAM would be one number spread over the whole image
+    where = [layer for layer in spatial if min(layer.output.shape[1:3]) >= GRADCAM_MIN_SIDE] or spatial
     if "gradcam" not in cache:
-        cache["gradcam"] = keras.Model(model.inputs[0], [spatial[-1].output, model.outputs[0]])
+        cache["gradcam"] = keras.Model(model.inputs[0], [where[-1].output, model.outputs[0]])
     with tf.GradientTape() as tape:
         maps, probs = cache["gradcam"](x4, training=False)
         k = int(tf.argmax(probs[0])) if class_index is None else class_index

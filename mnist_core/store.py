@@ -259,6 +259,7 @@ def training_card(result: Any, config: Any, evaluation: Any, name: str, **extra:
         metrics={"test_accuracy": evaluation.accuracy, **evaluation.summary()},
         history=result.history,
         training_seconds=round(result.seconds, 1),
+        precision=result.precision,
         best_epoch=result.best_epoch,
         stopped_early=result.stopped_early,
         **{"parent": None, **extra},

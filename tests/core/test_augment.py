@@ -113,7 +113,7 @@ def test_never_flips_digits():
     everything = AugmentConfig(**{name: limits[2] for name, limits in AugmentConfig.LIMITS.items()})
     names = [type(layer).__name__ for layer in build_augmenter(everything).layers]
     assert not [n for n in names if "Flip" in n]
-    assert "RandomRotation" in names and "RandomElastic" in names
+    assert "RandomAffine" in names and "RandomElastic" in names
 
 
 def test_blur_matches_scipy_gaussian_filter():

@@ -31,7 +31,7 @@ def test_feature_maps_of_the_first_two_layers(default_model, seven):
     maps = feature_maps(default_model, seven, n_layers=2)
     assert len(maps) == 2
     for _name, m in maps:
-        assert m.ndim == 3 and m.shape[:2] == (28, 28) and (m >= 0).all()  # after ReLU
+        assert m.ndim == 3 and m.shape[0] == m.shape[1] >= 24 and (m >= 0).all()  # after ReLU (26x26, 24x24)
     assert feature_maps(build_model("mlp"), seven) == []
 
 

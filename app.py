@@ -5,12 +5,16 @@ Run with `streamlit run app.py`.
 
 import streamlit as st
 
+from ui.cache import load_in_background
 from ui.present import apply_url_settings, read_present_flag, style
 from ui.runtime import keep_keras_state
 
 
 def run() -> None:
     keep_keras_state()  # Streamlit would reset Keras (and run a full GC) after every rerun
+    # On the first run of any page: import TensorFlow and load the active model in a background thread
+    # (while this page is drawn), so that Draw can answer the first stroke at once. No-op afterwards.
+    load_in_background()
     st.set_page_config(page_title="MNIST Digit Lab", page_icon=":material/draw:", layout="wide")
     pages = [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -29,5 +33,7 @@ def run() -> None:
 
 
 # `streamlit run app.py` executes this file as a script on every rerun (not as __main__ in all
-# versions), so the entry point is called unconditionally.
-run()
+# versions), so the entry point is called unconditionally, except in a training worker: Python's
+# multiprocessing (spawn) re-imports the parent's main script there as "__mp_main__".
+if __name__ != "__mp_main__":
+    run()

@@ -3,6 +3,8 @@
 The page script never trains: it starts a TrainingJob, keeps it in st.session_state, and a fragment
 that reruns every second reads `job.progress.snapshot()`. A rerun, a click or leaving the page does
 not stop the job; only `job.stop()` does (after the current batch, keeping the best weights).
+The job's thread only waits for a queue slot and relays: the training itself runs in a child
+process at low CPU priority (mnist_core/worker.py), so the predictions of everyone drawing come first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from mnist_core.errors import MnistLabError
 from mnist_core.finetune import FinetuneConfig
 from mnist_core.train import TrainConfig, TrainingProgress
+from mnist_core.worker import JobSpec, run_in_process
 from ui.runtime import keep_keras_state
 
 log = logging.getLogger("mnist_lab.jobs")
@@ -120,11 +123,9 @@ class TrainingJob:
             if not got:
                 self.progress.update(status="stopped", finished=time.time())
                 return
+            spec = JobSpec(self.config, self.name, finetune=self.finetune, parent=self.parent)
             try:
-                if self.finetune is not None:
-                    self.result = _finetune_and_store(self, x, y, x_test, y_test)
-                else:
-                    self.result = _train_and_store(self.config, self.name, x, y, x_test, y_test, self.progress)
+                self.result = run_in_process(spec, x, y, x_test, y_test, self.progress)
             except MnistLabError as err:
                 self.error = str(err)
                 self.progress.update(status="failed", error=self.error, finished=time.time())
@@ -152,46 +153,3 @@ def find(job_id: str | None) -> TrainingJob | None:
     """The job with this id, if this server still knows it."""
     with _registry_lock:
         return _registry.get(job_id or "")
-
-
-def _train_and_store(config, name, x, y, x_test, y_test, progress) -> dict[str, Any]:
-    from mnist_core.evaluate import evaluate
-    from mnist_core.store import ModelStore, training_card
-    from mnist_core.train import train
-
-    result = train(config, x, y, progress=progress)
-    ev = evaluate(result.model, x_test, y_test)
-    store = ModelStore()
-    name = store.unique_name(name)
-    store.save(result.model, name, training_card(result, config, ev, name))
-    return {"test_accuracy": ev.accuracy, "model_name": name, "seconds": result.seconds,
-            "stopped": result.stopped_early, "best_epoch": result.best_epoch}
-
-
-def _finetune_and_store(job: TrainingJob, x, y, x_test, y_test) -> dict[str, Any]:
-    from mnist_core.evaluate import evaluate
-    from mnist_core.finetune import finetune, load_handwriting
-    from mnist_core.models import ARCHITECTURES, load_model
-    from mnist_core.store import ModelStore, training_card
-    from mnist_core.train import CUSTOM
-
-    fc = job.finetune
-    store = ModelStore()
-    parent = store.get(job.parent)
-    model = load_model(parent.path)  # a fresh copy of this job's own: fine-tuning changes its layers
-    handwriting = load_handwriting() if fc.source == "handwriting" else None
-    arch = parent.card.get("architecture", "")
-    out = finetune(model, fc, x, y, x_test, y_test, handwriting=handwriting, progress=job.progress)
-    ev = evaluate(out.result.model, x_test, y_test)
-    name = store.unique_name(job.name)
-    config = fc.train_config(arch if arch in ARCHITECTURES else CUSTOM)
-    card = training_card(out.result, config, ev, name, parent=parent.name, finetune=fc.to_dict(),
-                         before=out.before, after=out.after, images=out.images,
-                         handwriting_held_out=out.handwriting_held_out,
-                         description=f"{parent.name} fine-tuned ({fc.mode}: "
-                                     f"{'new head' if fc.mode == 'head' else 'all layers'}, {fc.source})")
-    store.save(out.result.model, name, card)
-    return {"test_accuracy": ev.accuracy, "model_name": name, "seconds": out.result.seconds,
-            "stopped": out.result.stopped_early, "best_epoch": out.result.best_epoch, "before": out.before,
-            "after": out.after, "trainable_weights": out.trainable_weights, "parent": parent.name,
-            "handwriting_held_out": out.handwriting_held_out}

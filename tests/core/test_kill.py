@@ -119,3 +119,47 @@ def test_kill_during_drawing_saves(lab_home, delay):
     x, y = after.arrays()
     assert len(x) == len(after) >= 1 and np.isfinite(x).all()
     after.add(7, None, np.zeros((28, 28), np.float32))  # still writable
+
+
+JOB_IN_WORKER = """
+import multiprocessing, os, threading, time
+from mnist_core.data import load_mnist
+from mnist_core.train import TrainConfig, TrainingProgress
+from mnist_core.worker import JobSpec, run_in_process
+d = load_mnist(os.environ["MNIST_DATA_DIR"])
+progress = TrainingProgress()
+spec = JobSpec(TrainConfig(architecture="simple_cnn", epochs=30, train_subset=3000), "in-training")
+threading.Thread(target=run_in_process, args=(spec, d.x_train, d.y_train, d.x_test, d.y_test, progress),
+                 daemon=True).start()
+while not progress.batch_log:
+    time.sleep(0.05)
+print("ready", flush=True)
+print(multiprocessing.active_children()[0].pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return any(line.startswith("State:") and "Z" in line for line in fh)  # a zombie has exited
+    except FileNotFoundError:
+        return True
+
+
+def test_kill_of_the_server_during_a_training_job_ends_its_worker_and_keeps_the_store(keeper, lab_home, mnist):
+    """The app trains in a child process (mnist_core/worker.py): kill -9 of the server process must not
+    leave that child training (and later saving) on its own."""
+    proc = _child(JOB_IN_WORKER, lab_home)
+    _wait_ready(proc, timeout=180)
+    worker_pid = int(proc.stdout.readline())
+    assert not _gone(worker_pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 20
+    while not _gone(worker_pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert _gone(worker_pid), "the training worker outlived the server"
+    names = _everything_loads(keeper)
+    assert "keeper" in names and not [n for n in names if n.startswith("in-training")]
+    assert keeper.active_name() == "keeper"

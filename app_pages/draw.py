@@ -162,7 +162,10 @@ options = current_options()
 prediction = None
 
 with right, friendly_errors("The prediction"):
-    model = active_model()  # loaded while the first digit is being drawn, not after the stroke
+    # The canvas is on screen already; on a cold server this waits for the model that app.py started
+    # loading in the background on the first visit to any page (no polling fragment: its timer would
+    # keep interrupting the page's own reruns on a busy server).
+    model = active_model()
     if number_mode:
         if image is None:
             st.info("Write a number with the digits side by side, e.g. 2026.")

@@ -33,19 +33,35 @@ class Prediction:
 _models: dict[tuple[str, float], keras.Model] = {}
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its compiled forward pass
 _lock = threading.Lock()
+_loading: dict[tuple[str, float], threading.Lock] = {}  # one lock per model file being loaded
+
+
+def _cache_key(path: Path) -> tuple[str, float]:
+    return str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0
+
+
+def is_cached(path: str | Path) -> bool:
+    """Whether cached_model(path) would return at once (this file version is loaded and traced)."""
+    with _lock:
+        return _cache_key(Path(path)) in _models
 
 
 def cached_model(path: str | Path | None = None) -> keras.Model:
     """Load a model once per (file, modification time) and share it, read-only, for inference."""
     path = Path(path) if path is not None else active_model_path()
-    key = (str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0)
+    key = _cache_key(path)
     with _lock:
         model = _models.get(key)
+        loading = _loading.setdefault(key, threading.Lock())
     if model is None:
-        model = load_model(path)
-        probabilities(model, np.zeros((1, 28, 28), np.float32))  # trace the compiled pass now, not on a click
-        with _lock:
-            model = _models.setdefault(key, model)
+        with loading:  # one load per file: a page asking while a background load runs waits for it
+            with _lock:
+                model = _models.get(key)
+            if model is None:
+                model = load_model(path)
+                probabilities(model, np.zeros((1, 28, 28), np.float32))  # trace the pass now, not on a click
+                with _lock:
+                    model = _models.setdefault(key, model)
     return model
 
 

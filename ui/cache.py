@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +46,38 @@ def active_model():
 
     with st.spinner("Loading the model..."):
         return cached_model(model_path())
+
+
+_loading: dict[str, threading.Thread] = {}  # model file -> the thread loading it
+_loading_lock = threading.Lock()
+
+
+def load_in_background(path: Path | None = None) -> None:
+    """Start loading a model (TensorFlow import, file, tracing: ~2-5 s on a cold server) in a daemon
+    thread, once per file. app.py calls it for the active model on the first run of any page, so a
+    class that opens Home first finds the Draw page ready."""
+    from mnist_core.models import active_model_path
+    from mnist_core.predict import cached_model, is_cached
+
+    if path is None and os.environ.get("MNIST_LAB_PRELOAD", "1") == "0":
+        return  # the setting says: load TensorFlow only when a page needs it
+    path = path or active_model_path()
+    with _loading_lock:
+        thread = _loading.get(str(path))
+        if (thread is not None and thread.is_alive()) or is_cached(path):
+            return
+
+        def load() -> None:
+            try:
+                cached_model(path)
+            except Exception:  # noqa: BLE001, S110 - the page loads it again and shows the reason
+                return
+            # TensorFlow and Keras leave ~10^6 long-lived objects; move them out of the collector's
+            # way, or each automatic full collection holds the GIL for a quarter second under a class
+            gc.freeze()
+
+        _loading[str(path)] = thread = threading.Thread(target=load, name="model-preload", daemon=True)
+        thread.start()
 
 
 def active_card() -> dict:

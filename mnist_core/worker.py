@@ -152,6 +152,21 @@ def _child(conn, spec: JobSpec, x, y, x_test, y_test) -> None:
     conn.close()
 
 
+def apply_message(progress: TrainingProgress, message: tuple) -> str:
+    """Apply one message of a RelayProgress to the parent's `progress`; returns the message kind."""
+    kind = message[0]
+    if kind == "update":
+        values = dict(message[1])
+        if progress.stop_requested and values.get("status") == "running":
+            values.pop("status")  # keep showing "stopping" until the child has stopped
+        progress.update(**values)
+    elif kind == "batch":
+        progress.add_batch(*message[1:])
+    elif kind == "epoch":
+        progress.add_epoch(message[1])
+    return kind
+
+
 def run_in_process(spec: JobSpec, x, y, x_test, y_test, progress: TrainingProgress,
                    poll: float = 0.1) -> dict[str, Any]:
     """Run the job in a nice'd child process; mirror its progress into `progress`; honour
@@ -179,19 +194,10 @@ def run_in_process(spec: JobSpec, x, y, x_test, y_test, progress: TrainingProgre
                 message = parent_conn.recv()
             except EOFError:
                 raise JobError(f"the training process ended unexpectedly (exit code {proc.exitcode})") from None
-            kind = message[0]
-            if kind == "update":
-                values = dict(message[1])
-                if progress.stop_requested and values.get("status") == "running":
-                    values.pop("status")  # keep showing "stopping" until the child has stopped
-                progress.update(**values)
-            elif kind == "batch":
-                progress.add_batch(*message[1:])
-            elif kind == "epoch":
-                progress.add_epoch(message[1])
-            elif kind == "done":
+            kind = apply_message(progress, message)
+            if kind == "done":
                 return message[1]
-            elif kind == "failed":
+            if kind == "failed":
                 raise JobError(message[1])  # already worded for the page by the child
     finally:
         parent_conn.close()

@@ -12,9 +12,6 @@ from ui.runtime import keep_keras_state
 
 def run() -> None:
     keep_keras_state()  # Streamlit would reset Keras (and run a full GC) after every rerun
-    # On the first run of any page: import TensorFlow and load the active model in a background thread
-    # (while this page is drawn), so that Draw can answer the first stroke at once. No-op afterwards.
-    load_in_background()
     st.set_page_config(page_title="MNIST Digit Lab", page_icon=":material/draw:", layout="wide")
     pages = [
         st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -30,6 +27,10 @@ def run() -> None:
     apply_url_settings({p.url_path or "home": p for p in pages})
     style()
     nav.run()
+    # Once the first page has been drawn (not before: importing TensorFlow holds the GIL for seconds
+    # and would slow that page down), load the active model in a background thread, so that Draw
+    # answers at once when the class gets there. No-op once loaded or loading.
+    load_in_background()
 
 
 # `streamlit run app.py` executes this file as a script on every rerun (not as __main__ in all

@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--digit", type=int, default=3)
     parser.add_argument("--full", action="store_true", help="the whole page, not just the viewport")
     parser.add_argument("--scroll", type=int, default=0, help="scroll the page down this many pixels first")
+    parser.add_argument("--view", help="on /draw, open this 'Look inside' view first (e.g. Why)")
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
     out = Path(args.out)
@@ -49,6 +50,9 @@ def main() -> None:
                 draw_digit(page, args.digit)
                 wait_for_metric(page, "Prediction", str(args.digit))
                 settle(page)
+                if args.view:
+                    page.get_by_text(args.view, exact=True).first.click()
+                    settle(page)
             if args.scroll:
                 page.mouse.move(width * 0.6, height * 0.5)
                 page.mouse.wheel(0, args.scroll)

@@ -177,3 +177,16 @@ def test_float_images_in_either_range():
 def test_render_helper_draws_round_strokes():
     img = render([[(10, 10), (50, 10)]], size=(60, 60), pen=6)
     assert img.shape == (60, 60, 4) and img[10, 30, 0] == 255 and img[40, 30, 0] == 0
+
+
+def test_a_faint_thin_stroke_is_thickened_to_full_ink():
+    """A thin pen, shrunk to the working size, leaves a line at 0.4-0.9; thickened, it must be full ink."""
+    from mnist_core.preprocess import fix_stroke
+
+    img = np.zeros((80, 40), np.float32)
+    img[10:70, 19] = np.linspace(0.45, 0.9, 60)  # a 1 px vertical line, uneven and faint
+    out = fix_stroke(img, scale=20 / 80, width=1.0)
+    assert out.shape[0] > img.shape[0]  # it was thickened (padded by the disc)
+    core = out[out.shape[0] // 2, :]
+    assert core.max() == 1.0 and (core >= 0.999).sum() >= 5  # several full-ink pixels across the stroke
+    assert out.max() <= 1.0 and out.min() >= 0.0

@@ -15,7 +15,7 @@ from mnist_core.plots import heat_overlay, image_heatmap, mosaic, pixels, probab
 from mnist_core.predict import Prediction, classify, read_number
 from mnist_core.preprocess import PrepOptions
 from ui import keys
-from ui.cache import active_card, active_model, mnist, neighbour_index
+from ui.cache import active_card, active_model, load_in_background, mnist, model_path, model_ready, neighbour_index
 from ui.guard import friendly_errors
 from ui.present import presenting, use_model
 
@@ -162,10 +162,13 @@ options = current_options()
 prediction = None
 
 with right, friendly_errors("The prediction"):
-    # The canvas is on screen already; on a cold server this waits for the model that app.py started
-    # loading in the background on the first visit to any page (no polling fragment: its timer would
-    # keep interrupting the page's own reruns on a busy server).
-    model = active_model()
+    # Nothing drawn yet and the model not loaded (a fresh server): do not wait for TensorFlow's
+    # seconds-long import here; it loads in the background and the first stroke waits for it. (No
+    # polling fragment to show it when ready: its timer would keep interrupting reruns on a busy server.)
+    cold = image is None and not model_ready()
+    if cold:
+        load_in_background(model_path())
+    model = None if cold else active_model()
     if number_mode:
         if image is None:
             st.info("Write a number with the digits side by side, e.g. 2026.")
@@ -174,7 +177,8 @@ with right, friendly_errors("The prediction"):
     else:
         prediction = None if image is None else classify(image, model, options)
         if prediction is None:
-            st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears here.")
+            st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears here."
+                    + (" The first one takes a few seconds: the model is still loading." if cold else ""))
         else:
             st.session_state[keys.LAST_DRAWING] = prediction.model_input
             verdict_ui(prediction, Calibration.from_card(active_card()))

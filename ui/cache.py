@@ -80,6 +80,13 @@ def load_in_background(path: Path | None = None) -> None:
         thread.start()
 
 
+def model_ready() -> bool:
+    """Whether this session's model is loaded (active_model() would return at once)."""
+    from mnist_core.predict import is_cached
+
+    return is_cached(model_path())
+
+
 def active_card() -> dict:
     """The metadata card of the model this session predicts with ({} when it has none)."""
     from mnist_core.store import read_card

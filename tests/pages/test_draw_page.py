@@ -75,3 +75,29 @@ def test_save_with_label_stores_the_drawing_and_clears_the_canvas():
     (sample,) = HandwritingStore().list()
     assert sample.label == 9 and sample.raw_png.startswith(b"\x89PNG") and sample.model_input.shape == (28, 28)
     assert keys.DRAWING_OVERRIDE not in at.session_state  # cleared for the next drawing
+
+
+COLD_PROBE = """
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({app!r}, default_timeout=120)
+at.run()
+at.switch_page("app_pages/draw.py").run()
+assert not at.exception, at.exception
+print("INFO:", " | ".join(i.value for i in at.info))
+"""
+
+
+def test_a_fresh_server_shows_draw_without_waiting_for_the_model(lab_home):
+    """Nothing drawn yet and the model not loaded: the page says it is loading instead of waiting
+    for TensorFlow (a fresh interpreter, so no other test has loaded the model already)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "MNIST_LAB_PRELOAD": "0"}  # no preload from the home page's first view
+    out = subprocess.run([sys.executable, "-c", COLD_PROBE.format(app=str(REPO / "app.py"))], cwd=REPO,
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "The prediction appears here" in out.stdout and "still loading" in out.stdout, out.stdout

@@ -153,6 +153,15 @@ def epoch_table(history: list[dict]) -> None:
     })
 
 
+def curves_and_table(snap: dict, key: str) -> None:
+    """Loss and accuracy curves (per batch and per epoch) and the epoch table, as far as they go."""
+    if snap["batch_log"]:
+        st.plotly_chart(curves_figure(snap["history"], snap["batch_log"], snap["epochs"]), key=key,
+                        config={"displayModeBar": False})
+    if snap["history"]:
+        epoch_table(snap["history"])
+
+
 @st.fragment(run_every=1.0)
 def live_progress_ui(job: TrainingJob) -> None:
     """Redrawn every second from the job's thread-safe progress record."""
@@ -170,11 +179,7 @@ def live_progress_ui(job: TrainingJob) -> None:
     if c2.button("Stop", icon=":material/stop_circle:", key="stop-job", disabled=snap["status"] == "stopping", width="stretch"):
         job.stop()
         st.rerun(scope="fragment")
-    if snap["batch_log"]:
-        st.plotly_chart(curves_figure(snap["history"], snap["batch_log"], snap["epochs"]), key="live-curves",
-                        config={"displayModeBar": False})
-    if snap["history"]:
-        epoch_table(snap["history"])
+    curves_and_table(snap, "live-curves")
 
 
 def before_after_ui(result: dict) -> None:
@@ -212,11 +217,7 @@ def result_ui(job: TrainingJob) -> None:
         c1, c2, _ = st.columns([1, 1, 3])
         c1.page_link("app_pages/evaluate.py", label="Evaluate it", icon=":material/fact_check:")
         c2.page_link("app_pages/models.py", label="Models", icon=":material/inventory_2:")
-    if snap["batch_log"]:
-        st.plotly_chart(curves_figure(snap["history"], snap["batch_log"], snap["epochs"]), key="final-curves",
-                        config={"displayModeBar": False})
-    if snap["history"]:
-        epoch_table(snap["history"])
+    curves_and_table(snap, "final-curves")
 
 
 def start(job: TrainingJob) -> None:

@@ -143,10 +143,10 @@ def _child(conn, spec: JobSpec, x, y, x_test, y_test) -> None:
     try:
         result = run_job(spec, x, y, x_test, y_test, progress)
     except MnistLabError as err:
-        progress._send("failed", str(err), True)
+        progress._send("failed", str(err))
     except Exception as err:  # noqa: BLE001 - reported to the parent, which shows it
         log.exception("training job %s failed", spec.name)
-        progress._send("failed", f"Training failed unexpectedly ({type(err).__name__}: {err}).", False)
+        progress._send("failed", f"Training failed unexpectedly ({type(err).__name__}: {err}).")
     else:
         progress._send("done", {**result, "worker_niceness": os.nice(0) if hasattr(os, "nice") else 0})
     conn.close()

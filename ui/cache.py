@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 from pathlib import Path
@@ -71,10 +70,7 @@ def load_in_background(path: Path | None = None) -> None:
             try:
                 cached_model(path)
             except Exception:  # noqa: BLE001, S110 - the page loads it again and shows the reason
-                return
-            # TensorFlow and Keras leave ~10^6 long-lived objects; move them out of the collector's
-            # way, or each automatic full collection holds the GIL for a quarter second under a class
-            gc.freeze()
+                pass
 
         _loading[str(path)] = thread = threading.Thread(target=load, name="model-preload", daemon=True)
         thread.start()

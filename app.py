@@ -3,9 +3,12 @@
 Run with `streamlit run app.py`.
 """
 
+import os
+
 import streamlit as st
 
-from ui.cache import load_in_background
+from ui import flash, session_model
+from ui.nav import PAGES, note_page
 from ui.present import apply_url_settings, read_present_flag, style
 from ui.runtime import keep_keras_state
 
@@ -13,24 +16,19 @@ from ui.runtime import keep_keras_state
 def run() -> None:
     keep_keras_state()  # Streamlit would reset Keras (and run a full GC) after every rerun
     st.set_page_config(page_title="MNIST Digit Lab", page_icon=":material/draw:", layout="wide")
-    pages = [
-        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
-        st.Page("app_pages/handwriting.py", title="Our handwriting", icon=":material/photo_library:", url_path="handwriting"),
-        st.Page("app_pages/explore.py", title="Explore", icon=":material/query_stats:", url_path="explore"),
-        st.Page("app_pages/augment.py", title="Augment", icon=":material/tune:", url_path="augment"),
-        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-        st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/fact_check:", url_path="evaluate"),
-        st.Page("app_pages/models.py", title="Models", icon=":material/inventory_2:", url_path="models"),
-    ]
+    pages = [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path or None, default=not p.url_path)
+             for p in PAGES]
     nav = st.navigation(pages, position="hidden" if read_present_flag() else "sidebar")
     apply_url_settings({p.url_path or "home": p for p in pages})
     style()
+    flash.show()
+    note_page(nav.url_path)
     nav.run()
     # Once the first page has been drawn (not before: importing TensorFlow holds the GIL for seconds
-    # and would slow that page down), load the active model in a background thread, so that Draw
-    # answers at once when the class gets there. No-op once loaded or loading.
-    load_in_background()
+    # and would slow that page down), load the model in a background thread, so that Draw answers at
+    # once when the class gets there. No-op once loaded or loading.
+    if os.environ.get("MNIST_LAB_PRELOAD", "1") != "0":
+        session_model.preload()
 
 
 # `streamlit run app.py` executes this file as a script on every rerun (not as __main__ in all

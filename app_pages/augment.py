@@ -5,17 +5,18 @@ import time
 import numpy as np
 import streamlit as st
 
-from mnist_core.augment import AugmentConfig, augment, ink_kept, ink_loss_share
+from mnist_core.augment import DRAWING_AUGMENT, AugmentConfig, augment, ink_kept, ink_loss_share
+from mnist_core.plots import enlarge
 from ui.augment_ui import augment_options_ui, digit_source_ui
 from ui.cache import mnist
 from ui.guard import friendly_errors
-from ui.show import enlarge, montage
+from ui.show import montage
 
 LOST = 0.5  # a copy keeping under half of the original's ink has lost most of it
 
 st.title("Augmentation preview")
-st.caption("Training sees randomly transformed copies of each digit, so it learns what stays the same. One "
-           "`AugmentConfig` drives this preview, training and the saved model's card.")
+st.caption("Training sees randomly transformed copies of each digit, so it learns what stays the same. What "
+           "you set here is also what the Train page trains with, and it is saved in the trained model's card.")
 
 with friendly_errors("The augmentation preview"):
     data = mnist()
@@ -23,7 +24,7 @@ with friendly_errors("The augmentation preview"):
 
     # Settings
     with controls:
-        config = augment_options_ui()
+        config = augment_options_ui(DRAWING_AUGMENT)
         count = st.select_slider("Copies", [16, 24, 32], 32)
     with preview:
         original, about = st.columns([1, 3.2], gap="medium")

@@ -1,174 +1,51 @@
 """Draw a digit (or a whole number) and see what the model predicts, what it sees, and why."""
 
-from __future__ import annotations
-
-import io
-
-import numpy as np
 import streamlit as st
-from PIL import Image
-from streamlit_drawable_canvas import st_canvas
 
-from mnist_core.calibrate import NOT_A_DIGIT, SURE, Calibration
-from mnist_core.handwriting import HandwritingStore
-from mnist_core.plots import heat_overlay, image_heatmap, mosaic, pixels, probability_bars
-from mnist_core.predict import Prediction, classify, read_number
-from mnist_core.preprocess import PrepOptions
-from ui import keys
-from ui.cache import active_card, active_model, load_in_background, mnist, model_path, model_ready, neighbour_index
+from mnist_core.calibrate import Calibration
+from mnist_core.plots import image_heatmap, probability_bars
+from mnist_core.predict import classify
+from ui import session_model
+from ui.draw_ui import (
+    canvas_ui,
+    current_options,
+    model_caption,
+    number_ui,
+    options_ui,
+    remember_drawing,
+    save_ui,
+    steps_ui,
+    verdict_ui,
+    why_ui,
+)
 from ui.guard import friendly_errors
 from ui.present import presenting, use_model
 
 CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the projector
 
-if keys.FLASH in st.session_state:  # a message from the action before the last rerun
-    st.toast(st.session_state.pop(keys.FLASH), icon=":material/save:")
 head, reset = st.columns([4, 1], vertical_alignment="bottom")
 head.title("Draw a digit")
 if presenting() and reset.button("Shipped model", icon=":material/undo:", help="Use the model that ships with the app"):
     use_model("default")
 
-
-def canvas_ui(width: int) -> np.ndarray | None:
-    """The drawing canvas with pen width and clear; returns the RGBA drawing (None before a stroke)."""
-    pen = 28 if presenting() else st.slider("Pen width", 8, 40, 20,
-                                            help="Draw thin or thick: the drawing is normalised either way.")
-    version = st.session_state.setdefault(keys.CANVAS_KEY, 0)
-    result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000", height=CANVAS,
-                       width=width, drawing_mode="freedraw", return_image_data=True, key=f"canvas-{version}-{width}")
-    if st.button("Clear", icon=":material/ink_eraser:"):
-        st.session_state[keys.CANVAS_KEY] = version + 1
-        st.session_state.pop(keys.DRAWING_OVERRIDE, None)
-        st.rerun()
-    override = st.session_state.get(keys.DRAWING_OVERRIDE)
-    return override if override is not None else result.image_data
-
-
-def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
-    """The prediction in words: sure, not sure (with the runner-up), or not a digit."""
-    p = prediction.probabilities
-    first, second = np.argsort(-p)[:2]
-    verdict = calibration.verdict(p)
-    c1, c2 = st.columns(2)
-    c1.metric("Prediction", str(prediction.digit))
-    c2.metric("Confidence", f"{p[first]:.0%}")
-    if verdict == SURE:
-        st.success(f"That's a **{first}**.")
-    elif verdict == NOT_A_DIGIT:
-        st.warning(f"That doesn't look like a digit to me. My best guess is **{first}**, but only {p[first]:.0%}.")
-    else:
-        st.warning(f"Not sure: maybe **{first}** ({p[first]:.0%}) or **{second}** ({p[second]:.0%}).")
-
-
-def steps_ui(prediction: Prediction) -> None:
-    """The normalisation, step by step, as the model's input is made; every picture 150 px high."""
-    steps = prediction.steps
-    shown = [
-        (steps.ink, "Your drawing"),
-        (steps.cropped, "Cropped to the ink"),
-        (steps.boxed, f"Scaled into the 20x20 box ({steps.boxed.shape[1]}x{steps.boxed.shape[0]})"),
-        (steps.model_input, "Centred in 28x28: what the model sees"),
-    ]
-    for col, (img, caption) in zip(st.columns(4), shown, strict=True):
-        picture = pixels(img, 150)
-        col.image(picture, caption=caption, width=picture.shape[1])
-
-
-STEP_TOGGLES = {  # PrepOptions field -> (label, help)
-    "crop": ("Crop", "Crop to the ink. Off: the whole canvas is scaled down."),
-    "keep_aspect": ("Keep shape", "Keep the aspect ratio. Off: stretch the digit to fill the box."),
-    "fix_stroke": ("Fix pen", "Bring the pen width to MNIST's. Off: thin pens fade, thick pens fill the loops."),
-    "centre_of_mass": ("Centre by mass", "Off: centre the bounding box instead."),
-    "drop_specks": ("Drop specks", "Off: stray dots count as part of the digit."),
-}
-
-
-def current_options() -> PrepOptions:
-    """The steps switched on, read before the prediction so a toggle takes effect at once."""
-    for field in STEP_TOGGLES:  # (re)assigning keeps the state alive while the toggles are not shown
-        st.session_state[f"prep_{field}"] = st.session_state.get(f"prep_{field}", True)
-    return PrepOptions(**{field: st.session_state[f"prep_{field}"] for field in STEP_TOGGLES})
-
-
-def options_ui() -> None:
-    """Switch normalisation steps off to see why each one matters."""
-    st.caption("Switch a step off and watch the prediction change.")
-    for col, (field, (label, help_text)) in zip(st.columns(len(STEP_TOGGLES)), STEP_TOGGLES.items(), strict=True):
-        col.toggle(label, key=f"prep_{field}", help=help_text)
-
-
-def why_ui(model, prediction: Prediction) -> None:
-    """Grad-CAM, first-layer feature maps and the nearest training digits."""
-    from mnist_core.explain import embed, feature_maps, gradcam, has_conv
-
-    x = prediction.model_input
-    c1, c2 = st.columns([1, 2])
-    with c1:
-        heat = gradcam(model, x, prediction.digit)
-        label = "Grad-CAM" if has_conv(model) else "Saliency"
-        st.image(heat_overlay(x, heat), caption=f"{label}: where the evidence for {prediction.digit} is")
-    with c2:
-        for depth, (_, maps) in enumerate(feature_maps(model, x, n_layers=2), start=1):
-            st.image(pixels(mosaic(maps, columns=16), 150),
-                     caption=f"Layer {depth}: {maps.shape[2]} feature maps (bright = the filter's pattern is there)")
-    st.markdown("**The training digits the model finds most similar**")
-    try:
-        index, data = neighbour_index(), mnist()
-    except Exception as err:  # noqa: BLE001 - the dataset is optional on this page
-        st.info(f"The nearest training digits need the MNIST dataset ({err}).")
-        return
-    found, sims = index.nearest(embed(model, x[None])[0], k=8)
-    cols = st.columns(8)
-    for col, i, s in zip(cols, found, sims, strict=True):
-        col.image(pixels(data.x_train[i] / 255.0, 84), caption=f"{data.y_train[i]} ({s:.2f})")
-
-
-def save_ui(image: np.ndarray, prediction: Prediction) -> None:
-    """Save the drawing with its true label into our class's handwriting set, then clear the canvas."""
-    with st.form("save-drawing", border=False):
-        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-        label = c1.selectbox("It really is a", range(10), index=prediction.digit)
-        if c2.form_submit_button("Save with label", icon=":material/save:"):
-            sample_id = HandwritingStore().add(int(label), png_bytes(image), prediction.model_input)
-            st.session_state[keys.CANVAS_KEY] = st.session_state.get(keys.CANVAS_KEY, 0) + 1
-            st.session_state.pop(keys.DRAWING_OVERRIDE, None)
-            st.session_state[keys.FLASH] = f"Saved as a {label} (drawing #{sample_id}). Draw the next one!"
-            st.rerun()
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(image).astype(np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def number_ui(image: np.ndarray, model, options: PrepOptions) -> None:
-    reading = read_number(image, model, options)
-    if reading is None:
-        st.info("Write a number with the digits side by side, e.g. 2026.")
-        return
-    st.metric("Number", reading.text)
-    cols = st.columns(max(len(reading.digits), 4))
-    for col, pred in zip(cols, reading.digits, strict=False):
-        col.image(pixels(pred.model_input, 84), caption=f"{pred.digit} ({pred.confidence:.0%})")
-
-
 # Canvas and prediction
 number_mode = st.toggle("A whole number", help="Write several digits side by side, e.g. 2026.")
 left, right = st.columns([1, 1.25] if not number_mode else [1.6, 1], gap="large")
 with left:
-    image = canvas_ui(CANVAS * 2 if number_mode else CANVAS)
+    image = canvas_ui(CANVAS * 2 if number_mode else CANVAS, CANVAS)
 options = current_options()
-prediction = None
+stored = session_model.stored()
+prediction = model = None
 
 with right, friendly_errors("The prediction"):
+    model_caption(stored)
     # Nothing drawn yet and the model not loaded (a fresh server): do not wait for TensorFlow's
     # seconds-long import here; it loads in the background and the first stroke waits for it. (No
     # polling fragment to show it when ready: its timer would keep interrupting reruns on a busy server.)
-    cold = image is None and not model_ready()
+    cold = image is None and not session_model.ready()
     if cold:
-        load_in_background(model_path())
-    model = None if cold else active_model()
+        session_model.preload()
+    model = None if cold else session_model.model()
     if number_mode:
         if image is None:
             st.info("Write a number with the digits side by side, e.g. 2026.")
@@ -180,8 +57,8 @@ with right, friendly_errors("The prediction"):
             st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears here."
                     + (" The first one takes a few seconds: the model is still loading." if cold else ""))
         else:
-            st.session_state[keys.LAST_DRAWING] = prediction.model_input
-            verdict_ui(prediction, Calibration.from_card(active_card()))
+            remember_drawing(prediction)
+            verdict_ui(prediction, Calibration.from_card(stored.card.to_dict()))
             st.plotly_chart(probability_bars(prediction.probabilities), width="stretch",
                             config={"displayModeBar": False})
             if not presenting():
@@ -195,7 +72,7 @@ if prediction is not None:
             steps_ui(prediction)
             options_ui()
         elif view == "Why":
-            why_ui(model, prediction)
+            why_ui(model, stored, prediction)
         elif view == "Pixels":
             st.plotly_chart(image_heatmap(prediction.model_input, "The 784 numbers the model reads", height=420),
                             width="content")

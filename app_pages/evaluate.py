@@ -4,11 +4,12 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.evaluate import Evaluation, agreement, mistakes
+from mnist_core.plots import enlarge
 from mnist_core.store import ModelStore, StoredModel
-from mnist_core.train_plots import confusion_figure, enlarge, per_class_figure
-from ui.cache import mnist
+from mnist_core.train_plots import confusion_figure, per_class_figure
+from ui import session_model
+from ui.cache import mnist, test_evaluation
 from ui.guard import friendly_errors
-from ui.model_cache import test_evaluation
 
 st.title("Evaluate a model")
 st.write("Every number here is measured on the 10,000 MNIST **test** digits, which no model trained on.")
@@ -59,7 +60,7 @@ with friendly_errors("The evaluation"):
     # Model
     c1, _ = st.columns([2, 3])
     with c1:
-        stored = model_picker_ui(models, "Model", "eval-model", store.active_name())
+        stored = model_picker_ui(models, "Model", "eval-model", session_model.stored().name)
     ev = test_evaluation(stored)
     wrong = int((ev.predicted != data.y_test).sum())
     worst = int(np.argmin(ev.f1))
@@ -67,7 +68,7 @@ with friendly_errors("The evaluation"):
     c1.metric("Test accuracy", f"{ev.accuracy:.2%}")
     c2.metric("Mistakes", f"{wrong:,} of {len(data.y_test):,}")
     c3.metric(f"Hardest digit (F1 {ev.f1[worst]:.2%})", f"{worst}")
-    c4.metric("Parameters", f"{stored.card['parameters']:,}" if "parameters" in stored.card else "?")
+    c4.metric("Parameters", f"{stored.card.parameters:,}" if stored.card.parameters else "?")
 
     # Where it goes wrong
     st.subheader("Confusion matrix: click a cell to see those digits")

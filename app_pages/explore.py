@@ -9,9 +9,9 @@ import streamlit as st
 from mnist_core import stats, stats_plots
 from mnist_core.hard import hardest_per_digit
 from mnist_core.plots import label_distribution
-from ui import keys
+from ui import session_model
 from ui.cache import image_features, mnist, model_scores, pca_map, pixel_stats, tsne_is_cached, tsne_map
-from ui.explore_ui import gallery_query_ui
+from ui.explore_ui import EXPLORE_HARD, EXPLORE_TAB, gallery_query_ui
 from ui.guard import friendly_errors
 from ui.show import digit_grid, digit_row, picked_index
 
@@ -29,7 +29,7 @@ with friendly_errors("The dataset view"):
     images, labels = data.split(split)
     # Lazy tabs: only the open one runs (bind= keeps it in the URL: /explore?tab=Map)
     overview, pixels, gallery, maps, hard = st.tabs(["Overview", "Pixels", "Gallery", "Map", "Hard examples"],
-                                                    key=keys.EXPLORE_TAB, bind="query-params")
+                                                    key=EXPLORE_TAB, bind="query-params")
 if data is None:  # the error and what to do about it are on the page already
     st.stop()
 
@@ -129,9 +129,9 @@ if hard.open:
                  "label is probably wrong. This loads the model and runs it over every image once.")
         k = st.slider("Digits per label", 3, 12, 6)
         if st.button(f"Find the hard {split} examples", type="primary", icon=":material/search:"):
-            st.session_state[keys.EXPLORE_HARD] = True
-        if st.session_state.get(keys.EXPLORE_HARD):
-            scores = model_scores(split)
+            st.session_state[EXPLORE_HARD] = True
+        if st.session_state.get(EXPLORE_HARD):
+            scores = model_scores(session_model.stored(), split)
             wrong = int((scores.predicted != labels).sum())
             st.caption(f"The model gets {wrong:,} of {len(labels):,} {split} digits wrong ({wrong / len(labels):.2%}). "
                        "Under each digit: its index, then its label → the model's answer (its confidence).")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnist_core.store import ModelStore
+from ui import session_model
 from ui.guard import friendly_errors
 
 st.title("MNIST Digit Lab")
@@ -17,13 +17,11 @@ c2.page_link("app_pages/explore.py", label="Explore the dataset", icon=":materia
 c3.page_link("app_pages/augment.py", label="Preview augmentation", icon=":material/tune:")
 c4.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
 
-st.subheader("Active model")
 with friendly_errors("The model summary"):
-    store = ModelStore()
-    active = store.get(store.active_name())
-    card = active.card
-    acc = card.get("metrics", {}).get("test_accuracy")
-    facts = [f"{card['parameters']:,} parameters"] if "parameters" in card else []
-    if acc:
-        facts.append(f"{acc:.2%} accuracy on the 10,000 MNIST test digits")
-    st.markdown(f"**{active.name}**: {card.get('description', 'a Keras model')}  \n" + ", ".join(facts))
+    model = session_model.stored()
+    st.subheader("The model in this browser" if session_model.is_own_choice() else "The class's model")
+    card = model.card
+    facts = [f"{card.parameters:,} parameters"] if card.parameters else []
+    if card.test_accuracy is not None:
+        facts.append(f"{card.test_accuracy:.2%} accuracy on the 10,000 MNIST test digits")
+    st.markdown(f"**{model.name}**: {card.description or 'a Keras model'}  \n" + ", ".join(facts))

@@ -7,20 +7,12 @@ import streamlit as st
 from mnist_core.models import MAX_MODEL_BYTES
 from mnist_core.store import DEFAULT_NAME, ModelStore, StoredModel
 from mnist_core.train_plots import per_class_figure
+from ui import flash
 from ui.guard import friendly_errors
-
-NOTICE = "models-notice"  # a message that survives the rerun after an upload
 
 st.title("Models")
 st.write("Every model trained here is saved with its card (settings, scores, history). The **active** model "
          "is the one the Draw page uses. The shipped default is always kept.")
-
-
-def origin(card: dict) -> str:
-    if card.get("parent"):
-        return f"fine-tuned from {card['parent']}"
-    return card.get("source") or ("command line" if card.get("command") else "Train page" if "train_config" in card
-                                  else "")
 
 
 def model_row(m: StoredModel, active: str) -> dict:
@@ -28,19 +20,14 @@ def model_row(m: StoredModel, active: str) -> dict:
     return {
         "active": "active" if m.name == active else "",
         "name": m.name,
-        "architecture": card.get("architecture", "?"),
-        "parameters": card.get("parameters"),
-        "test accuracy": (card.get("metrics", {}).get("test_accuracy") or 0) * 100 or None,
-        "epochs": len(card.get("history", [])) or card.get("train_config", {}).get("epochs"),
-        "training s": card.get("training_seconds"),
-        "origin": origin(card),
-        "created": card.get("created", "")[5:16].replace("T", " "),
+        "architecture": card.architecture or "uploaded",
+        "parameters": card.parameters,
+        "test accuracy": card.test_accuracy * 100 if card.test_accuracy is not None else None,
+        "epochs": card.epochs_run,
+        "training s": card.training_seconds,
+        "origin": card.origin,
+        "created": card.created[5:16].replace("T", " "),
     }
-
-
-def per_class_f1(m: StoredModel) -> list[float] | None:
-    per = m.card.get("metrics", {}).get("per_class")
-    return [per[str(d)]["f1"] for d in range(10)] if per else None
 
 
 def upload_ui(store: ModelStore) -> None:
@@ -50,13 +37,13 @@ def upload_ui(store: ModelStore) -> None:
                                   "maps 28x28x1 images to 10 probabilities", type=["keras"])
         if st.form_submit_button("Add to the store") and upload is not None:
             if upload.size > MAX_MODEL_BYTES:
-                st.error(f"{upload.name}: {upload.size / 2**20:.0f} MB is over the {MAX_MODEL_BYTES // 2**20} MB limit.")
+                st.error(
+                    f"{upload.name}: {upload.size / 2**20:.0f} MB is over the {MAX_MODEL_BYTES // 2**20} MB limit."
+                )
                 return
             stored = store.import_upload(upload.getvalue(), upload.name)
-            st.session_state[NOTICE] = f"Added **{stored.name}** ({stored.card['parameters']:,} parameters)."
+            flash.later(f"Added **{stored.name}** ({stored.card.parameters:,} parameters).")
             st.rerun()
-    if NOTICE in st.session_state:
-        st.success(st.session_state.pop(NOTICE))
 
 
 with friendly_errors("The model store"):
@@ -65,23 +52,34 @@ with friendly_errors("The model store"):
     active = store.active_name()
 
     # All stored models
-    st.dataframe([model_row(m, active) for m in models], hide_index=True, column_config={
-        "test accuracy": st.column_config.NumberColumn(format="%.2f%%"),
-        "parameters": st.column_config.NumberColumn(format="localized"),
-    })
+    st.dataframe(
+        [model_row(m, active) for m in models],
+        hide_index=True,
+        column_config={
+            "test accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+            "parameters": st.column_config.NumberColumn(format="localized"),
+        },
+    )
 
     # One model: activate, download, delete
     names = [m.name for m in models]
     c1, c2 = st.columns([2, 3])
     name = c1.selectbox("Model", names, names.index(active), key="models-chosen")
     chosen = models[names.index(name)]
-    c2.markdown(f"**{chosen.name}**: {chosen.card.get('description', 'a Keras model')}")
+    c2.markdown(f"**{chosen.name}**: {chosen.card.description or 'a Keras model'}")
     b1, b2, b3, _ = st.columns([1, 1, 1, 2])
-    if b1.button("Make active", icon=":material/check_circle:", disabled=name == active, help="The Draw page will use this model"):
+    if b1.button(
+        "Make active", icon=":material/check_circle:", disabled=name == active, help="The Draw page will use this model"
+    ):
         store.activate(name)
         st.rerun()
-    b2.download_button("Download .keras", data=chosen.path.read_bytes, file_name=f"{chosen.name}.keras",
-                       mime="application/octet-stream", icon=":material/download:")
+    b2.download_button(
+        "Download .keras",
+        data=chosen.path.read_bytes,
+        file_name=f"{chosen.name}.keras",
+        mime="application/octet-stream",
+        icon=":material/download:",
+    )
     if name == DEFAULT_NAME:
         b3.button("Delete", icon=":material/delete:", disabled=True, help="The shipped default cannot be deleted")
     else:
@@ -91,16 +89,22 @@ with friendly_errors("The model store"):
                 store.delete(name)
                 st.rerun()
     with st.expander("The model's card"):
-        st.code(json.dumps({k: v for k, v in chosen.card.items() if k != "history"}, indent=2), language="json")
+        st.code(
+            json.dumps({k: v for k, v in chosen.card.to_dict().items() if k != "history"}, indent=2, default=str),
+            language="json",
+        )
 
     # Compare
     st.subheader("Compare")
-    scored = [m for m in models if per_class_f1(m)]
+    scored = [m for m in models if m.card.per_class("f1")]
     picked = st.multiselect("Models", [m.name for m in scored], [m.name for m in scored][:3], key="models-compare")
     if picked:
         by_name = {m.name: m for m in scored}
-        st.plotly_chart(per_class_figure({n: per_class_f1(by_name[n]) for n in picked}), key="models-f1",
-                        config={"displayModeBar": False})
+        st.plotly_chart(
+            per_class_figure({n: by_name[n].card.per_class("f1") for n in picked}),
+            key="models-f1",
+            config={"displayModeBar": False},
+        )
         st.caption("F1 per digit on MNIST test, from each model's card.")
 
     # Upload

@@ -30,6 +30,7 @@ from mnist_core.evaluate import evaluate  # noqa: E402
 from mnist_core.models import load_model  # noqa: E402
 from mnist_core.predict import classify, probabilities  # noqa: E402
 from mnist_core.preprocess import prepare  # noqa: E402
+from mnist_core.store import ModelStore  # noqa: E402
 from mnist_core.synth import STYLE_VARIANTS, digit_image, place, redraw, render, scan  # noqa: E402
 
 
@@ -40,7 +41,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=123)
     args = parser.parse_args()
 
-    model = load_model(args.model)
+    model = load_model(args.model or ModelStore().active().path)
     data = load_mnist()
     print(f"model: {args.model or 'active'} ({model.count_params():,} parameters)")
     print(f"MNIST test accuracy: {evaluate(model, data.x_test, data.y_test).accuracy:.4%}")

@@ -89,11 +89,12 @@ def main() -> None:
 
     if args.model:
         from mnist_core.hard import model_file_id, score_images
-        from mnist_core.models import active_model_path
-        from mnist_core.predict import cached_model
+        from mnist_core.predict import MODELS
+        from mnist_core.store import ModelStore
 
-        model = timed("load the active model (imports TensorFlow)", cached_model, repeat=1)
-        model_id = model_file_id(active_model_path())
+        active = ModelStore().active().path
+        model = timed("load the active model (imports TensorFlow)", lambda: MODELS.get(active), repeat=1)
+        model_id = model_file_id(active)
         timed("score the 10,000 test images, first time",
               lambda: score_images(model, data.x_test, data.y_test, model_id), repeat=1)
         timed("score the 10,000 test images, from the disk cache",

@@ -61,15 +61,18 @@ def main() -> None:
                 page.goto(f"{url}/{name}")
                 if name == "draw":  # the canvas takes strokes before the model is ready
                     page.locator(CANVAS).first.wait_for(state="visible", timeout=120_000)
-                    print(f"fresh server, first visit to /draw: canvas ready to draw on in {time.perf_counter() - t:.2f} s")
+                    took = time.perf_counter() - t
+                    print(f"fresh server, first visit to /draw: canvas ready to draw on in {took:.2f} s")
                 usable(page, name)
                 what = "the page finished (its script idle)" if name == "draw" else "usable"
                 print(f"fresh server, first visit to /{name}: {what} in {time.perf_counter() - t:.2f} s")
                 if name == "draw":  # draw at once: the first answer waits for the model still loading
                     draw_digit(page, 7)
                     wait_for_metric_or_none(page, "Prediction", "7", timeout=60_000)
-                    print(f"fresh server, a 7 drawn at once on /draw: answered {time.perf_counter() - t:.2f} s "
-                          "after the first visit began")
+                    print(
+                        f"fresh server, a 7 drawn at once on /draw: answered {time.perf_counter() - t:.2f} s "
+                        "after the first visit began"
+                    )
                 page.close()
         # a class usually lands on Home first: its first view starts loading the model in the background
         with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as url:

@@ -29,7 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mnist_core.data import load_mnist  # noqa: E402
-from mnist_core.train import PRESETS, TrainingProgress, make_dataset, train, with_overrides  # noqa: E402
+from mnist_core.progress import TrainingProgress  # noqa: E402
+from mnist_core.train import train  # noqa: E402
+from mnist_core.train_config import PRESETS, with_overrides  # noqa: E402
+from mnist_core.train_data import make_dataset  # noqa: E402
 
 
 def load() -> str:
@@ -79,7 +82,8 @@ def bench_overhead(data, n: int, repeats: int, arch: str) -> None:
     import keras
 
     from mnist_core.models import build_model
-    from mnist_core.train import compile_model, split_data
+    from mnist_core.train import compile_model
+    from mnist_core.train_data import split_data
 
     config = with_overrides(PRESETS["quick"], architecture=arch, epochs=3, train_subset=n, validation_split=0.0)
     x_tr, y_tr, _, _ = split_data(data.x_train, data.y_train, config)
@@ -142,7 +146,8 @@ def bench_overhead(data, n: int, repeats: int, arch: str) -> None:
             done.set()
             reader.join()
 
-    runs = {"bare model.fit": bare, "train() + progress callback": ours, "relayed through the worker pipe + polling": job}
+    runs = {"bare model.fit": bare, "train() + progress callback": ours,
+            "relayed through the worker pipe + polling": job}
     for fn in runs.values():  # warm up: graph tracing, first-call costs
         fn()
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
@@ -156,8 +161,10 @@ def bench_overhead(data, n: int, repeats: int, arch: str) -> None:
     for name, rows in results.items():
         wall, cpu = min(r[0] for r in rows), min(r[1] for r in rows)
         med = statistics.median(r[0] for r in rows)
-        print(f"  {name:30s} wall {wall * 1000:6.2f} ms/step {100 * (wall / base[0] - 1):+5.1f}%"
-              f"  | CPU {cpu * 1000:6.2f} ms/step {100 * (cpu / base[1] - 1):+5.1f}%  (median wall {med * 1000:.2f})")
+        print(
+            f"  {name:30s} wall {wall * 1000:6.2f} ms/step {100 * (wall / base[0] - 1):+5.1f}%"
+            f"  | CPU {cpu * 1000:6.2f} ms/step {100 * (cpu / base[1] - 1):+5.1f}%  (median wall {med * 1000:.2f})"
+        )
     print(load())
 
 
@@ -166,11 +173,17 @@ def micro_costs(arch: str, batches: int = 469, epochs: int = 3) -> None:
     import plotly.io as pio
     import tensorflow as tf
 
-    from mnist_core.train import _make_progress_callback
+    from mnist_core.callbacks import ProgressCallback
+    from mnist_core.models import build_model
+    from mnist_core.train import compile_model
+    from mnist_core.train_config import TrainConfig
     from mnist_core.train_plots import curves_figure
 
     progress = TrainingProgress()
-    cb = _make_progress_callback()(progress, epochs, batches)
+    model = build_model("mlp")
+    compile_model(model, TrainConfig(architecture="mlp"), epochs * batches)
+    cb = ProgressCallback(progress, epochs, batches)
+    cb.set_model(model)
     cb.on_train_begin()
     logs = {"loss": tf.constant(0.1), "accuracy": tf.constant(0.9)}  # what Keras passes: tensors
     t0 = time.perf_counter()
@@ -186,11 +199,13 @@ def micro_costs(arch: str, batches: int = 469, epochs: int = 3) -> None:
     per_snapshot = (time.perf_counter() - t0) / 20
     t0 = time.perf_counter()
     for _ in range(5):
-        pio.to_json(curves_figure(snap["history"], snap["batch_log"], epochs))
+        pio.to_json(curves_figure(snap.history, snap.batch_log, epochs))
     per_figure = (time.perf_counter() - t0) / 5
     print(f"  progress callback: {per_batch * 1e6:.0f} µs per batch (a {arch} step here takes tens of ms)")
-    print(f"  snapshot of {epochs * batches} batches: {per_snapshot * 1e3:.2f} ms; curves figure built and "
-          f"serialised: {per_figure * 1e3:.0f} ms, once a second per open page = {per_figure * 100:.1f}% of one core")
+    print(
+        f"  snapshot of {epochs * batches} batches: {per_snapshot * 1e3:.2f} ms; curves figure built and "
+        f"serialised: {per_figure * 1e3:.0f} ms, once a second per open page = {per_figure * 100:.1f}% of one core"
+    )
 
 
 def bench_pipeline(data, n: int, batch: int) -> None:
@@ -207,8 +222,10 @@ def bench_pipeline(data, n: int, batch: int) -> None:
         for xb, _ in ds:
             count += int(xb.shape[0])
         seconds = time.perf_counter() - t0
-        print(f"  {name:26s} {count / seconds:9,.0f} images/s ({seconds:.2f} s for {count:,}); "
-              f"an epoch of 60,000 would take {60000 / (count / seconds):.1f} s of input pipeline alone")
+        print(
+            f"  {name:26s} {count / seconds:9,.0f} images/s ({seconds:.2f} s for {count:,}); "
+            f"an epoch of 60,000 would take {60000 / (count / seconds):.1f} s of input pipeline alone"
+        )
     print(load())
 
 

@@ -17,13 +17,23 @@ from pathlib import Path
 from .errors import MnistLabError
 
 
+def _command() -> str:
+    return " ".join(["python -m mnist_core", *sys.argv[1:]])
+
+
+def _verbose() -> int:
+    return 1 if sys.stdout.isatty() else 2  # a live bar in a terminal, a line per epoch in a log
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 def _train(args: argparse.Namespace) -> int:
     from .augment import AugmentConfig
     from .data import load_mnist
-    from .evaluate import evaluate
-    from .models import ARCHITECTURES
-    from .store import read_card, save_model_atomic, training_card
-    from .train import PRESETS, parse_digits, train, with_overrides
+    from .runs import RunSpec, file_saver, run
+    from .train_config import PRESETS, parse_digits, with_overrides
 
     config = with_overrides(
         PRESETS[args.preset],
@@ -40,84 +50,52 @@ def _train(args: argparse.Namespace) -> int:
     if args.no_augment:
         config = with_overrides(config, augment=AugmentConfig())
     data = load_mnist(args.data_dir)
-    start_from = None
-    if args.init:
-        from .models import load_model
-
-        start_from = load_model(args.init)
-        config = with_overrides(config, architecture=start_from.name if start_from.name in ARCHITECTURES else None)
     digits = f" on digits {', '.join(map(str, config.digits))}" if config.digits else ""
-    print(f"MNIST from {data.source}; training {config.architecture} for {config.epochs} epochs{digits}"
-          + (f", starting from {args.init}" if args.init else ""), flush=True)
-    result = train(config, data.x_train, data.y_train, model=start_from, verbose=1 if sys.stdout.isatty() else 2)
-    ev = evaluate(result.model, data.x_test, data.y_test)
-    print(f"test accuracy {ev.accuracy:.4%} after {result.seconds:.0f} s", flush=True)
-    name = Path(args.out).stem
-    card = training_card(result, config, ev, name, command=" ".join(["python -m mnist_core", *sys.argv[1:]]))
-    if args.init:
-        parent = read_card(Path(args.init))
-        card["parent"] = {"file": Path(args.init).name, "command": parent.get("command"),
-                          "test_accuracy": parent.get("metrics", {}).get("test_accuracy")}
-    if not args.no_calibrate:
-        card["calibration"] = _calibration(result.model, data)
-    save_model_atomic(result.model, Path(args.out), card)
-    print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
+    _say(f"MNIST from {data.source}; training {config.architecture} for {config.epochs} epochs{digits}"
+         + (f", starting from {args.init}" if args.init else ""))
+    spec = RunSpec(config, Path(args.out).stem, parent=Path(args.init) if args.init else None,
+                   source="command line", command=_command(), calibrate=not args.no_calibrate)
+    run(spec, data, file_saver(Path(args.out)), verbose=_verbose(), say=_say)
+    _say(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
     return 0
 
 
 def _finetune(args: argparse.Namespace) -> int:
     from .data import load_mnist
-    from .evaluate import evaluate
-    from .finetune import FinetuneConfig, finetune, load_handwriting
-    from .models import ARCHITECTURES, load_model
-    from .store import read_card, save_model_atomic, training_card
-    from .train import CUSTOM, parse_digits
+    from .finetune import FinetuneConfig
+    from .runs import RunSpec, file_saver, run
+    from .train_config import parse_digits
 
     fc = FinetuneConfig(mode=args.mode, source=args.source, digits=parse_digits(args.digits or ""),
                         subset=args.subset, replay=args.replay, epochs=args.epochs, batch_size=args.batch_size,
                         learning_rate=args.learning_rate, seed=args.seed)
     parent = Path(args.parent)
-    model = load_model(parent)
     data = load_mnist(args.data_dir)
-    handwriting = load_handwriting() if fc.source == "handwriting" else None
-    print(f"fine-tuning {parent.name} ({fc.mode}) on {fc.source} for {fc.epochs} epochs at lr {fc.lr:g}", flush=True)
-    out = finetune(model, fc, data.x_train, data.y_train, data.x_test, data.y_test, handwriting=handwriting,
-                   verbose=1 if sys.stdout.isatty() else 2)
-    for key, before in out.before.items():
-        after = out.after[key]
+    _say(f"fine-tuning {parent.name} ({fc.mode}) on {fc.source} for {fc.epochs} epochs at lr {fc.lr:g}")
+    spec = RunSpec(fc.train_config(), Path(args.out).stem, finetune=fc, parent=parent, source="command line",
+                   command=_command(), calibrate=not args.no_calibrate)
+    result = run(spec, data, file_saver(Path(args.out)), verbose=_verbose(), say=_say)
+    for key, before in (result.card.before or {}).items():
+        after = (result.card.after or {}).get(key)
         if before is not None and after is not None:
-            print(f"{key}: {before:.2%} -> {after:.2%}", flush=True)
-    ev = evaluate(out.result.model, data.x_test, data.y_test)
-    arch = read_card(parent).get("architecture", "")
-    config = fc.train_config(arch if arch in ARCHITECTURES else CUSTOM)
-    card = training_card(out.result, config, ev, Path(args.out).stem, parent=parent.stem, finetune=fc.to_dict(),
-                         before=out.before, after=out.after, images=out.images,
-                         handwriting_held_out=out.handwriting_held_out,
-                         description=f"{parent.stem} fine-tuned ({fc.mode}, {fc.source})",
-                         command=" ".join(["python -m mnist_core", *sys.argv[1:]]))
-    save_model_atomic(out.result.model, Path(args.out), card)
-    print(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
+            _say(f"{key}: {before:.2%} -> {after:.2%}")
+    _say(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
     return 0
 
 
-def _calibration(model, data) -> dict:
-    from .calibrate import calibrate
-
-    cal = calibrate(model, data.x_test, data.y_test)
-    print(f"calibration: sure at {cal.sure_at:.3f}, a digit at {cal.digit_at:.3f}; {cal.measured}", flush=True)
-    return cal.to_dict()
-
-
 def _calibrate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .calibrate import calibrate
     from .data import load_mnist
     from .models import load_model
     from .store import read_card, write_card
 
-    model = load_model(args.model)
-    card = read_card(Path(args.model))
-    card["calibration"] = _calibration(model, load_mnist(args.data_dir))
-    write_card(Path(args.model).with_suffix(".json"), card)
-    print(f"updated {Path(args.model).with_suffix('.json')}")
+    data = load_mnist(args.data_dir)
+    cal = calibrate(load_model(args.model), data.x_test, data.y_test)
+    _say(f"calibration: sure at {cal.sure_at:.3f}, a digit at {cal.digit_at:.3f}; {cal.measured}")
+    write_card(Path(args.model).with_suffix(".json"), replace(read_card(Path(args.model)), calibration=cal.to_dict()))
+    _say(f"updated {Path(args.model).with_suffix('.json')}")
     return 0
 
 
@@ -161,8 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--no-augment", action="store_true")
     t.add_argument("--outliers", type=float, help="share of non-digit scribbles added (outlier exposure)")
     t.add_argument("--init", help="start from this .keras model instead of a fresh one (fine-tuning)")
-    t.add_argument("--no-calibrate", action="store_true",
-                   help="skip fitting the Draw page's 'not sure' thresholds (about a minute on 2 cores)")
+    t.add_argument("--no-calibrate", action="store_true", help="skip fitting the Draw page's 'not sure' thresholds")
     t.set_defaults(func=_train)
 
     f = sub.add_parser("finetune", help="fine-tune a .keras model and save the result with its card")
@@ -177,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--batch-size", type=int, default=64)
     f.add_argument("--learning-rate", type=float)
     f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--no-calibrate", action="store_true", help="skip fitting the Draw page's 'not sure' thresholds")
     f.set_defaults(func=_finetune)
 
     e = sub.add_parser("evaluate", help="evaluate a .keras model on MNIST test")

@@ -2,7 +2,8 @@
 
 Built on Keras 3 preprocessing layers (black fill, never flips: a mirrored 2 is not a 2), plus small
 layers for what Keras lacks or gets wrong (mnist_core/layers.py): stroke thickness, a blur wider than
-sigma 1, and a fast elastic distortion that moves pixels in both directions. Images are float32 (N, 28, 28, 1) in [0, 1], white ink on black.
+sigma 1, and a fast elastic distortion that moves pixels in both directions. Images are float32
+(N, 28, 28, 1) in [0, 1], white ink on black.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -106,7 +107,9 @@ def build_augmenter(config: AugmentConfig) -> keras.Sequential:
         steps.append(layers.RandomContrast(config.contrast, value_range=(0, 1), seed=seed + 8))
     if config.erasing:
         steps.append(
-            layers.RandomErasing(factor=config.erasing, scale=(0.02, 0.2), fill_value=0.0, value_range=(0, 1), seed=seed + 9)
+            layers.RandomErasing(
+                factor=config.erasing, scale=(0.02, 0.2), fill_value=0.0, value_range=(0, 1), seed=seed + 9
+            )
         )
     if config.noise:
         steps.append(layers.GaussianNoise(config.noise, seed=seed + 10))
@@ -142,6 +145,7 @@ def ink_kept(original: np.ndarray, variants: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: the original holds no ink.
     """
+
     def ink(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         scale = 255.0 if x.dtype == np.uint8 else 1.0
@@ -149,7 +153,7 @@ def ink_kept(original: np.ndarray, variants: np.ndarray) -> np.ndarray:
 
     total = ink(np.asarray(original)[None])[0]
     if total <= 0:
-        raise ValueError("the original image holds no ink: nothing to augment")
+        raise InputError("the original image holds no ink: nothing to augment")
     return ink(variants) / total
 
 

@@ -1,6 +1,7 @@
 """Project exceptions: each carries a message a user can act on.
 
-Pages catch these (never bare Exception) and show `str(err)` with `st.error`.
+Pages show `str(err)` of these with `st.error` (ui/guard.py); anything else that escapes is a bug,
+which the page logs and reports as an unexpected problem, without a traceback.
 """
 
 
@@ -22,3 +23,7 @@ class StoreError(MnistLabError):
 
 class ConfigError(MnistLabError, ValueError):
     """A setting is out of range (epochs, learning rate, augmentation strength...)."""
+
+
+class InputError(MnistLabError, ValueError):
+    """Something a user gave (a drawing, an image, a label) cannot be used as it is."""

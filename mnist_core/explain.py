@@ -43,7 +43,9 @@ def _spatial_layers(model: keras.Model) -> list:
         if isinstance(layer, keras.layers.Conv2D):
             # with batch norm the ReLU is a separate layer: show that one
             j = i + 1
-            while j < len(layers) and isinstance(layers[j], (keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.ReLU)):
+            while j < len(layers) and isinstance(
+                layers[j], (keras.layers.BatchNormalization, keras.layers.Activation, keras.layers.ReLU)
+            ):
                 j += 1
             picked.append(layers[j - 1])
     return picked
@@ -130,7 +132,9 @@ def embed(model: keras.Model, x: np.ndarray, batch_size: int = 1000) -> np.ndarr
     x = np.asarray(x)
     scale = 255.0 if x.dtype == np.uint8 else 1.0
     parts = [
-        np.asarray(cache["embed"](x[i : i + batch_size].reshape(-1, 28, 28, 1).astype(np.float32) / scale, training=False))
+        np.asarray(
+            cache["embed"](x[i : i + batch_size].reshape(-1, 28, 28, 1).astype(np.float32) / scale, training=False)
+        )
         for i in range(0, len(x), batch_size)
     ]
     feats = np.concatenate(parts).reshape(len(x), -1)
@@ -160,15 +164,18 @@ def model_fingerprint(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def build_index(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, size: int = 10000, seed: int = 0) -> NeighbourIndex:
+def build_index(
+    model: keras.Model, x_train: np.ndarray, y_train: np.ndarray, size: int = 10000, seed: int = 0
+) -> NeighbourIndex:
     """Embed a seeded random subset of the training set."""
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(x_train), size=min(size, len(x_train)), replace=False))
     return NeighbourIndex(embed(model, x_train[idx]).astype(np.float32), idx, np.asarray(y_train)[idx])
 
 
-def load_or_build_index(model: keras.Model, model_path: Path, x_train: np.ndarray, y_train: np.ndarray,
-                        cache_dir: Path, size: int = 10000) -> NeighbourIndex:
+def load_or_build_index(
+    model: keras.Model, model_path: Path, x_train: np.ndarray, y_train: np.ndarray, cache_dir: Path, size: int = 10000
+) -> NeighbourIndex:
     """The index for this model file, from the disk cache when present (atomic write otherwise)."""
     from .store import atomic_path
 

@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .augment import AugmentConfig
-from .errors import ConfigError, MnistLabError, ModelError
-from .train import CUSTOM, OPTIMIZERS, TrainConfig, TrainingProgress, TrainResult, check_digits, select_digits, train
+from .errors import ConfigError, ModelError
+from .progress import TrainingProgress
+from .train_config import CUSTOM, OPTIMIZERS, TrainConfig, check_digits
+from .train_data import select_digits
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+
+    from .train import TrainResult
 
 MODES = {
     "head": "Freeze the feature layers and train a new classifier head",
@@ -100,7 +104,7 @@ def _classifier(model: keras.Model):
     return dense[-1]
 
 
-def prepare(model: keras.Model, mode: str, seed: int = 0) -> keras.Model:
+def tunable_model(model: keras.Model, mode: str, seed: int = 0) -> keras.Model:
     """The model to fine-tune, built on `model`'s layers (which it shares: pass a freshly loaded copy).
 
     head: every layer frozen (batch norm then runs in inference mode), the last Dense replaced by a new
@@ -133,18 +137,11 @@ def prepare(model: keras.Model, mode: str, seed: int = 0) -> keras.Model:
 
 
 def load_handwriting() -> tuple[np.ndarray, np.ndarray] | None:
-    """The class's saved handwriting as ((N, 28, 28) float32 in [0, 1], (N,) uint8), or None when there
-    is none yet (no handwriting store in this version, or it is empty)."""
-    try:
-        from .handwriting import HandwritingStore  # built by the Draw page's "our handwriting" feature
-    except ImportError:
-        return None
-    try:
-        x, y = HandwritingStore().arrays()
-    except MnistLabError:
-        raise
-    except Exception as err:  # noqa: BLE001 - a damaged store must not take the page down
-        raise MnistLabError(f"the saved handwriting could not be read ({type(err).__name__}: {err})") from err
+    """The class's saved handwriting as ((N, 28, 28) float32 in [0, 1], (N,) uint8), or None when
+    none is saved yet. Raises StoreError when the collection cannot be read."""
+    from .handwriting import HandwritingStore
+
+    x, y = HandwritingStore().arrays()
     if len(x) == 0:
         return None
     return np.asarray(x, np.float32).reshape(-1, 28, 28), np.asarray(y, np.uint8).reshape(-1)
@@ -241,7 +238,9 @@ def finetune(model: keras.Model, config: FinetuneConfig, x_mnist: np.ndarray, y_
         fit_hw, held = (x_f, y_f), (x_held, y_held)
     x, y = finetune_data(config, x_mnist, y_mnist, fit_hw)
     before = accuracy_report(model, x_test, y_test, config.digits, held)
-    tuned = prepare(model, config.mode, config.seed)
+    from .train import train
+
+    tuned = tunable_model(model, config.mode, config.seed)
     result = train(config.train_config(), x, y, progress=progress, model=tuned, callbacks=callbacks, verbose=verbose)
     after = accuracy_report(result.model, x_test, y_test, config.digits, held)
     return FinetuneResult(result, before, after, len(tuned.trainable_weights), len(x),

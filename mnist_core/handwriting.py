@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import StoreError
+from .errors import InputError, StoreError
 from .evaluate import Evaluation, evaluate_probabilities
 from .paths import handwriting_db_path
 
@@ -87,13 +87,13 @@ class Sample:
 def check_label(label: object) -> int:
     """A digit label 0-9 as a plain int; ValueError otherwise."""
     if isinstance(label, bool | np.bool_):
-        raise ValueError(f"The label must be a digit 0-9, not {label!r}")
+        raise InputError(f"The label must be a digit 0-9, not {label!r}")
     try:
         value = operator.index(label)
     except TypeError:
-        raise ValueError(f"The label must be a whole number 0-9, not {label!r}") from None
+        raise InputError(f"The label must be a whole number 0-9, not {label!r}") from None
     if not 0 <= value <= 9:
-        raise ValueError(f"The label must be a digit 0-9, not {value}")
+        raise InputError(f"The label must be a digit 0-9, not {value}")
     return value
 
 
@@ -101,14 +101,14 @@ def check_model_input(model_input: object) -> np.ndarray:
     """(28, 28) finite values in [0, 1] -> C-contiguous float32; ValueError otherwise."""
     x = np.asarray(model_input)
     if x.shape != (SIDE, SIDE):
-        raise ValueError(f"The model input must be a 28x28 image, got shape {x.shape}")
+        raise InputError(f"The model input must be a 28x28 image, got shape {x.shape}")
     if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise ValueError(f"The model input must hold numbers, got {x.dtype}")
+        raise InputError(f"The model input must hold numbers, got {x.dtype}")
     x = x.astype(np.float32)
     if not np.isfinite(x).all():
-        raise ValueError("the model input holds NaN or infinite values")
+        raise InputError("the model input holds NaN or infinite values")
     if x.min() < 0 or x.max() > 1:
-        raise ValueError(
+        raise InputError(
             f"The model input must be in [0, 1], got {x.min():g} to {x.max():g} (divide 0-255 images by 255)"
         )
     return np.ascontiguousarray(x)
@@ -119,22 +119,22 @@ def check_png(raw_png: object) -> bytes | None:
     if raw_png is None:
         return None
     if not isinstance(raw_png, bytes | bytearray | memoryview):
-        raise ValueError(f"The drawing must be PNG bytes or None, not {type(raw_png).__name__}")
+        raise InputError(f"The drawing must be PNG bytes or None, not {type(raw_png).__name__}")
     data = bytes(raw_png)
     if len(data) > MAX_PNG_BYTES:
-        raise ValueError(f"The drawing is {len(data) / 2**20:.1f} MB; the limit is {MAX_PNG_BYTES // 2**20} MB")
+        raise InputError(f"The drawing is {len(data) / 2**20:.1f} MB; the limit is {MAX_PNG_BYTES // 2**20} MB")
     if not data.startswith(PNG_SIGNATURE):
-        raise ValueError("the drawing is not a PNG image (its first bytes are not the PNG signature)")
+        raise InputError("the drawing is not a PNG image (its first bytes are not the PNG signature)")
     return data
 
 
 def _check_id(sample_id: object) -> int:
     if isinstance(sample_id, bool | np.bool_):
-        raise ValueError(f"A sample id is a whole number, not {sample_id!r}")
+        raise InputError(f"A sample id is a whole number, not {sample_id!r}")
     try:
         return operator.index(sample_id)
     except TypeError:
-        raise ValueError(f"A sample id is a whole number, not {sample_id!r}") from None
+        raise InputError(f"A sample id is a whole number, not {sample_id!r}") from None
 
 
 def _now() -> str:
@@ -323,7 +323,7 @@ class HandwritingStore:
         limit = None if limit is None else operator.index(limit)
         offset = operator.index(offset)
         if (limit is not None and limit < 0) or offset < 0:
-            raise ValueError(f"Limit and offset cannot be negative (got {limit}, {offset})")
+            raise InputError(f"Limit and offset cannot be negative (got {limit}, {offset})")
         params += [-1 if limit is None else limit, offset]  # LIMIT -1: no limit
         with self._connect() as con:
             rows = con.execute(f"SELECT {self._COLUMNS} FROM samples {where} ORDER BY id DESC LIMIT ? OFFSET ?",
@@ -441,13 +441,9 @@ class HandwritingEvaluation(Evaluation):
     ids: np.ndarray  # (N,) sample ids, in the order of `predicted` and `probabilities`
     labels: np.ndarray  # (N,) the labels people gave
 
-    @property
-    def misread(self) -> np.ndarray:
-        """Ids of the samples the model got wrong, newest first."""
-        return self.ids[self.predicted != self.labels][::-1]
 
-
-def evaluate_handwriting(model: keras.Model, store: HandwritingStore, batch_size: int = 512) -> HandwritingEvaluation | None:
+def evaluate_handwriting(model: keras.Model, store: HandwritingStore,
+                         batch_size: int = 512) -> HandwritingEvaluation | None:
     """Evaluate `model` on every saved drawing; None when there are none.
 
     Returns:

@@ -6,7 +6,6 @@ probabilities. Keras is imported inside functions so that importing this module 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,14 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ModelError
-from .paths import DEFAULT_MODEL_PATH, models_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 MAX_MODEL_BYTES = 50 * 1024 * 1024  # refuse model files larger than this
 INPUT_SHAPE = (28, 28, 1)
-ACTIVE_POINTER = "active.json"  # in the models dir: {"path": "..."}; absent = shipped default
 
 
 @dataclass(frozen=True)
@@ -150,21 +147,11 @@ def parameter_counts() -> dict[str, int]:
 # Loading
 
 
-def active_model_path() -> Path:
-    """The model Draw uses: the one activated in the models dir, else the shipped default."""
-    pointer = models_dir() / ACTIVE_POINTER
-    try:
-        chosen = Path(json.loads(pointer.read_text())["path"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return DEFAULT_MODEL_PATH
-    return chosen if chosen.is_file() else DEFAULT_MODEL_PATH
-
-
 def check_model_file(path: str | os.PathLike) -> Path:
     """Refuse what is plainly not a .keras model file before Keras reads it."""
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"{path}: no such model file.")
+        raise ModelError(f"{path.name}: no such model file.")
     if path.suffix != ".keras":
         raise ModelError(f"{path.name}: a model must be a .keras file (Keras 3 format).")
     size = path.stat().st_size
@@ -176,17 +163,16 @@ def check_model_file(path: str | os.PathLike) -> Path:
     return path
 
 
-def load_model(path: str | os.PathLike | None = None) -> keras.Model:
+def load_model(path: str | os.PathLike) -> keras.Model:
     """Load a model safely and check it maps (N, 28, 28, 1) to (N, 10) probabilities.
 
     Args:
-        path: a .keras file; None loads the active model (the shipped default unless another
-            was activated).
+        path: a .keras file (`ModelStore().active().path` is the model the class uses).
     Raises:
         ModelError: the file is missing, not a Keras model, unsafe (e.g. Lambda layers), or its
             input/output shapes do not fit MNIST.
     """
-    path = check_model_file(active_model_path() if path is None else path)
+    path = check_model_file(path)
     import keras
 
     try:

@@ -77,14 +77,33 @@ def image_heatmap(image: np.ndarray, title: str = "", height: int = 320, colorsc
     return _layout(fig, height=height, title=title or None)
 
 
-def pixels(image: np.ndarray, side: int = 140) -> np.ndarray:
-    """A small float image in [0, 1] as a crisp (side, side*w/h) uint8 picture (nearest-neighbour)."""
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """Images as uint8: uint8 stays, floats are read as [0, 1]."""
+    x = np.asarray(images)
+    if x.dtype == np.uint8:
+        return x
+    return np.clip(np.rint(np.nan_to_num(x.astype(np.float32)) * 255.0), 0, 255).astype(np.uint8)
+
+
+def enlarge(images: np.ndarray, factor: int | None = None, height: int | None = None) -> np.ndarray:
+    """Images made big with crisp square pixels (browsers blur a small image scaled up): uint8.
+
+    Args:
+        images: (..., H, W) gray, or one (H, W, 3) RGB image; uint8, or float in [0, 1].
+        factor: each pixel becomes a factor x factor block (any number of images).
+        height: instead, one image resized to this height (width in proportion), nearest neighbour.
+    """
+    x = to_uint8(images)
+    if height is None:
+        f = factor or 4
+        if x.ndim == 3 and x.shape[-1] == 3:  # one RGB image
+            return x.repeat(f, axis=0).repeat(f, axis=1)
+        return x.repeat(f, axis=-1).repeat(f, axis=-2)
     from PIL import Image
 
-    img = np.clip(np.asarray(image, dtype=np.float32), 0, 1)
-    h, w = img.shape[:2]
-    size = (max(1, round(side * w / h)), side) if h >= w else (side, max(1, round(side * h / w)))
-    return np.asarray(Image.fromarray((img * 255).astype(np.uint8)).resize(size, Image.Resampling.NEAREST))
+    h, w = x.shape[:2]
+    size = (max(1, round(height * w / h)), height)
+    return np.asarray(Image.fromarray(x).resize(size, Image.Resampling.NEAREST))
 
 
 def heat_overlay(image: np.ndarray, heat: np.ndarray, side: int = 196, alpha: float = 0.55) -> np.ndarray:
@@ -93,20 +112,16 @@ def heat_overlay(image: np.ndarray, heat: np.ndarray, side: int = 196, alpha: fl
 
     img = np.clip(np.asarray(image, np.float32), 0, 1)
     heat = np.clip(np.asarray(heat, np.float32), 0, 1)
-    scale = np.array([pc.hex_to_rgb(c) if c.startswith("#") else pc.unlabel_rgb(c) for c in pc.sequential.Inferno], float)
+    scale = np.array(
+        [pc.hex_to_rgb(c) if c.startswith("#") else pc.unlabel_rgb(c) for c in pc.sequential.Inferno], float
+    )
     pos = heat * (len(scale) - 1)
     lo = np.floor(pos).astype(int)
     hi = np.minimum(lo + 1, len(scale) - 1)
     colour = scale[lo] + (scale[hi] - scale[lo]) * (pos - lo)[..., None]
     base = np.repeat(img[..., None] * 255, 3, axis=2)
     mixed = (1 - alpha * heat[..., None]) * base + alpha * heat[..., None] * colour
-    return _rgb_pixels(mixed, side)
-
-
-def _rgb_pixels(rgb: np.ndarray, side: int) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).resize((side, side), Image.Resampling.NEAREST))
+    return enlarge(np.clip(mixed, 0, 255).astype(np.uint8), height=side)
 
 
 def mosaic(maps: np.ndarray, columns: int = 8, gap: int = 1) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .models import active_model_path, load_model
+from .models import load_model
 from .preprocess import PrepOptions, PrepSteps, prepare_steps
 from .segment import Segment, segment
 
@@ -31,43 +31,70 @@ class Prediction:
         return float(self.probabilities[self.digit])
 
 
-_models: dict[tuple[str, float], keras.Model] = {}
-_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its compiled forward pass
-_lock = threading.Lock()
-_loading: dict[tuple[str, float], threading.Lock] = {}  # one lock per model file being loaded
+class ModelCache:
+    """Models loaded for inference, once per (file, modification time), shared read-only by every
+    session of the server. The one owner of "is this model loaded". Thread-safe."""
 
+    def __init__(self) -> None:
+        self._models: dict[tuple[str, float], keras.Model] = {}
+        self._lock = threading.Lock()
+        self._loading: dict[tuple[str, float], threading.Lock] = {}  # one lock per file being loaded
+        self._threads: dict[tuple[str, float], threading.Thread] = {}
 
-def _cache_key(path: Path) -> tuple[str, float]:
-    return str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0
+    @staticmethod
+    def _key(path: Path) -> tuple[str, float]:
+        return str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0
 
+    def is_loaded(self, path: str | Path) -> bool:
+        """Whether get(path) would return at once (this file version is loaded and traced)."""
+        with self._lock:
+            return self._key(Path(path)) in self._models
 
-def is_cached(path: str | Path) -> bool:
-    """Whether cached_model(path) would return at once (this file version is loaded and traced)."""
-    with _lock:
-        return _cache_key(Path(path)) in _models
-
-
-def cached_model(path: str | Path | None = None) -> keras.Model:
-    """Load a model once per (file, modification time) and share it, read-only, for inference."""
-    path = Path(path) if path is not None else active_model_path()
-    key = _cache_key(path)
-    with _lock:
-        model = _models.get(key)
-        loading = _loading.setdefault(key, threading.Lock())
-    if model is None:
+    def get(self, path: str | Path) -> keras.Model:
+        """The model in `path`, loaded (and its inference pass traced) on first use."""
+        path = Path(path)
+        key = self._key(path)
+        with self._lock:
+            model = self._models.get(key)
+            loading = self._loading.setdefault(key, threading.Lock())
+        if model is not None:
+            return model
         with loading:  # one load per file: a page asking while a background load runs waits for it
-            with _lock:
-                model = _models.get(key)
+            with self._lock:
+                model = self._models.get(key)
             if model is None:
                 model = load_model(path)
                 probabilities(model, np.zeros((1, 28, 28), np.float32))  # trace the pass now, not on a click
-                with _lock:
-                    model = _models.setdefault(key, model)
+                with self._lock:
+                    model = self._models.setdefault(key, model)
                 # TensorFlow, Keras and the model are ~10^6 long-lived objects: move them out of the
                 # collector's way, or every automatic full collection holds the GIL for ~0.25 s
                 # (measured on a server answering 20 students)
                 gc.freeze()
-    return model
+        return model
+
+    def preload(self, path: str | Path) -> None:
+        """Start loading `path` in a daemon thread (~2-5 s on a cold server); no-op if loaded or loading."""
+        path = Path(path)
+        key = self._key(path)
+        with self._lock:
+            thread = self._threads.get(key)
+            if key in self._models or (thread is not None and thread.is_alive()):
+                return
+
+            def load() -> None:
+                try:
+                    self.get(path)
+                except Exception:  # noqa: BLE001, S110 - the page that needs it loads it again and says why
+                    pass
+
+            self._threads[key] = thread = threading.Thread(target=load, name="model-preload", daemon=True)
+        thread.start()
+
+
+MODELS = ModelCache()  # this process's inference models
+_compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its compiled forward pass
+_compiled_lock = threading.Lock()
 
 
 def _forward(model: keras.Model):
@@ -76,7 +103,7 @@ def _forward(model: keras.Model):
     Measured on the 2-core machine for one image: model.predict(x) ~100 ms, model(x) ~5-11 ms,
     this ~1 ms, since the Python of every Keras layer runs once, at tracing, not on every call.
     """
-    with _lock:
+    with _compiled_lock:
         fn = _compiled.get(model)
         if fn is None:
             import tensorflow as tf
@@ -98,12 +125,20 @@ def probabilities(model: keras.Model, batch: np.ndarray) -> np.ndarray:
     return np.asarray(_forward(model)(x), dtype=np.float32)
 
 
-def classify(image: np.ndarray, model: keras.Model | None = None, options: PrepOptions = PrepOptions()) -> Prediction | None:
+def active_model() -> keras.Model:
+    """The model the class uses (the store's active model), from this process's cache."""
+    from .store import ModelStore
+
+    return MODELS.get(ModelStore().active().path)
+
+
+def classify(image: np.ndarray, model: keras.Model | None = None,
+             options: PrepOptions = PrepOptions()) -> Prediction | None:
     """Classify one drawing.
 
     Args:
         image: canvas RGBA (H, W, 4) uint8 or a grayscale (H, W) image (see preprocess.to_ink).
-        model: a loaded model; None uses the active model (loaded once and cached).
+        model: a loaded model; None uses the class's active model (loaded once, shared).
         options: which normalisation steps to run.
     Returns:
         The Prediction, or None when the image holds no ink.
@@ -113,7 +148,7 @@ def classify(image: np.ndarray, model: keras.Model | None = None, options: PrepO
     steps = prepare_steps(image, options)
     if steps is None:
         return None
-    probs = probabilities(model if model is not None else cached_model(), steps.model_input[None])[0]
+    probs = probabilities(model if model is not None else active_model(), steps.model_input[None])[0]
     return Prediction(int(np.argmax(probs)), probs, steps.model_input, steps)
 
 
@@ -127,7 +162,9 @@ class NumberReading:
         return "".join(str(p.digit) for p in self.digits)
 
 
-def read_number(image: np.ndarray, model: keras.Model | None = None, options: PrepOptions = PrepOptions()) -> NumberReading | None:
+def read_number(
+    image: np.ndarray, model: keras.Model | None = None, options: PrepOptions = PrepOptions()
+) -> NumberReading | None:
     """Read a drawing of several digits side by side ("2026"): segment, normalise each, one model call.
 
     Returns None when the image holds no ink. Raises ValueError when it cannot be read.
@@ -137,6 +174,8 @@ def read_number(image: np.ndarray, model: keras.Model | None = None, options: Pr
     if not pairs:
         return None
     batch = np.stack([steps.model_input for _, steps in pairs])
-    probs = probabilities(model if model is not None else cached_model(), batch)
-    digits = [Prediction(int(np.argmax(p)), p, steps.model_input, steps) for p, (_, steps) in zip(probs, pairs, strict=True)]
+    probs = probabilities(model if model is not None else active_model(), batch)
+    digits = [
+        Prediction(int(np.argmax(p)), p, steps.model_input, steps) for p, (_, steps) in zip(probs, pairs, strict=True)
+    ]
     return NumberReading(digits, [seg for seg, _ in pairs])

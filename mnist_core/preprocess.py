@@ -14,6 +14,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from .errors import InputError
+
 SIDE = 28  # model input side
 BOX = 20  # the longer side of the digit inside the 28x28 field, as in MNIST
 MAX_PIXELS = 4096 * 4096  # refuse images larger than this (memory guard)
@@ -63,18 +65,18 @@ def to_ink(image: np.ndarray) -> np.ndarray:
     """
     arr = np.asarray(image)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"expected a numeric image array, got dtype {arr.dtype}")
+        raise InputError(f"expected a numeric image array, got dtype {arr.dtype}")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
-        raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {arr.shape}")
+        raise InputError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {arr.shape}")
     if arr.shape[0] < 2 or arr.shape[1] < 2:
-        raise ValueError(f"image of {arr.shape[0]}x{arr.shape[1]} pixels is too small to hold a digit")
+        raise InputError(f"image of {arr.shape[0]}x{arr.shape[1]} pixels is too small to hold a digit")
     if arr.shape[0] * arr.shape[1] > MAX_PIXELS:
-        raise ValueError(f"image of {arr.shape[0]}x{arr.shape[1]} pixels is too large (limit 4096x4096)")
+        raise InputError(f"image of {arr.shape[0]}x{arr.shape[1]} pixels is too large (limit 4096x4096)")
     arr = arr.astype(np.float32)
     if not np.isfinite(arr).all():
-        raise ValueError("image holds NaN or infinite values")
+        raise InputError("image holds NaN or infinite values")
     if arr.max(initial=0.0) > 1.0:
         arr = arr / 255.0
     arr = np.clip(arr, 0.0, 1.0)

@@ -102,7 +102,10 @@ def segment(image: np.ndarray) -> list[Segment]:
         pieces += _cut_wide(np.where(np.isin(owner, group), ink, 0.0).astype(np.float32))
     segments = []
     for piece in pieces:
-        rows, cols = np.flatnonzero((piece > INK_THRESHOLD).any(axis=1)), np.flatnonzero((piece > INK_THRESHOLD).any(axis=0))
+        rows, cols = (
+            np.flatnonzero((piece > INK_THRESHOLD).any(axis=1)),
+            np.flatnonzero((piece > INK_THRESHOLD).any(axis=0)),
+        )
         if rows.size:
             segments.append(Segment(int(cols[0]), int(cols[-1]) + 1, int(rows[0]), int(rows[-1]) + 1, piece))
     return sorted(segments, key=lambda s: s.left)

@@ -7,25 +7,25 @@ during a save never leaves a half-written model or card in place of a good one.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
-import platform
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .card import ModelCard, new_card
 from .errors import ModelError, StoreError
-from .models import ACTIVE_POINTER, MAX_MODEL_BYTES, check_model_shapes, load_model
-from .paths import DEFAULT_CARD_PATH, DEFAULT_MODEL_PATH, models_dir
+from .models import MAX_MODEL_BYTES, check_model_shapes, load_model
+from .paths import DEFAULT_MODEL_PATH, models_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 DEFAULT_NAME = "default"
+RESERVED_NAMES = frozenset({DEFAULT_NAME, "active"})  # the shipped model; the pointer file's stem
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -40,21 +40,32 @@ def safe_name(name: str) -> str:
 
 
 @contextlib.contextmanager
-def atomic_path(final: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `final` (same suffix); on success fsync it and rename it over `final`."""
+def temp_beside(final: Path) -> Iterator[Path]:
+    """Yield a fresh temporary path in `final`'s folder (same suffix, hidden); it is removed afterwards."""
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, 0o644)  # mkstemp makes 0600 files; data files are normally world-readable
-        os.replace(tmp_path, final)
-        _fsync_dir(final.parent)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _make_durable(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.chmod(path, 0o644)  # mkstemp makes 0600 files; data files are normally world-readable
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `final` (same suffix); on success fsync it and rename it over `final`."""
+    with temp_beside(final) as tmp:
+        yield tmp
+        _make_durable(tmp)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -71,8 +82,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_card(path: Path, card: dict[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(card, indent=2, sort_keys=False, default=_jsonable) + "\n")
+def write_card(path: Path, card: ModelCard) -> None:
+    atomic_write_text(path, json.dumps(card.to_dict(), indent=2, default=_jsonable) + "\n")
 
 
 def _jsonable(value: Any) -> Any:
@@ -83,7 +94,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def save_model_atomic(model: keras.Model, path: Path, card: dict[str, Any] | None = None) -> None:
+def save_model_atomic(model: keras.Model, path: Path, card: ModelCard | None = None) -> None:
     """Save `model` to `path` (.keras) and its card beside it (.json), each atomically."""
     path = Path(path)
     if path.suffix != ".keras":
@@ -109,27 +120,6 @@ def _inference_copy(model: keras.Model) -> keras.Model:
     return plain
 
 
-def library_versions() -> dict[str, str]:
-    import keras
-    import numpy
-    import tensorflow as tf
-
-    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-            "numpy": numpy.__version__}
-
-
-def make_card(model: keras.Model, **fields: Any) -> dict[str, Any]:
-    """A metadata card: architecture, parameters, time, library versions, plus the given fields."""
-    return {
-        "name": fields.pop("name", model.name),
-        "architecture": fields.pop("architecture", model.name),
-        "parameters": int(model.count_params()),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "versions": library_versions(),
-        **fields,
-    }
-
-
 # ---------------------------------------------------------------------------------------------
 # The store
 
@@ -138,35 +128,44 @@ def make_card(model: keras.Model, **fields: Any) -> dict[str, Any]:
 class StoredModel:
     name: str
     path: Path
-    card: dict[str, Any]
+    card: ModelCard
     is_default: bool = False
 
 
-def read_card(model_path: Path) -> dict[str, Any]:
-    """The card beside a model, or {} when missing or unreadable (the model stays usable)."""
+def read_card(model_path: Path) -> ModelCard:
+    """The card beside a model; an empty one (just the name) when missing or unreadable."""
+    model_path = Path(model_path)
     try:
-        card = json.loads(model_path.with_suffix(".json").read_text(encoding="utf-8"))
-        return card if isinstance(card, dict) else {}
+        data = json.loads(model_path.with_suffix(".json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        data = {}
+    return ModelCard.from_dict(data if isinstance(data, dict) else {}, name=model_path.stem)
 
 
 class ModelStore:
-    """Stored models in one folder, plus the shipped default (read-only, never deleted)."""
+    """Stored models in one folder, plus the shipped default (read-only, never deleted), and the
+    pointer to the model the whole class uses (the *active* model). The only owner of both."""
+
+    POINTER = "active.json"  # {"name": "..."} in the folder; absent = the shipped default
 
     def __init__(self, folder: Path | None = None):
         self.folder = Path(folder) if folder is not None else models_dir()
 
     def default(self) -> StoredModel:
-        return StoredModel(DEFAULT_NAME, DEFAULT_MODEL_PATH, read_card(DEFAULT_MODEL_PATH), is_default=True)
+        return StoredModel(DEFAULT_NAME, DEFAULT_MODEL_PATH, replace(read_card(DEFAULT_MODEL_PATH), name=DEFAULT_NAME),
+                           is_default=True)
 
     def list(self) -> list[StoredModel]:
         """The default first, then stored models, newest first."""
         stored = []
         if self.folder.is_dir():
             files = sorted(self.folder.glob("*.keras"), key=lambda p: p.stat().st_mtime, reverse=True)
-            stored = [StoredModel(p.stem, p, read_card(p)) for p in files if not p.name.startswith(".")]
+            stored = [self._stored(p) for p in files if not p.name.startswith(".")]
         return [self.default(), *stored]
+
+    def _stored(self, path: Path) -> StoredModel:
+        card = read_card(path)
+        return StoredModel(path.stem, path, replace(card, name=path.stem))
 
     def path_of(self, name: str) -> Path:
         if name == DEFAULT_NAME:
@@ -174,41 +173,89 @@ class ModelStore:
         return self.folder / f"{safe_name(name)}.keras"
 
     def get(self, name: str) -> StoredModel:
+        if name == DEFAULT_NAME:
+            return self.default()
         path = self.path_of(name)
         if not path.is_file():
             raise StoreError(f"no stored model named {name!r}")
-        return StoredModel(name, path, read_card(path), is_default=name == DEFAULT_NAME)
+        return self._stored(path)
 
-    def save(self, model: keras.Model, name: str, card: dict[str, Any]) -> StoredModel:
-        name = safe_name(name)
-        if name == DEFAULT_NAME:
-            raise StoreError("'default' is the shipped model's name; choose another")
-        path = self.folder / f"{name}.keras"
-        save_model_atomic(model, path, {**card, "name": name})
+    def save(self, model: keras.Model, name: str, card: ModelCard) -> StoredModel:
+        """Store `model` under `name`, replacing a stored model of that name."""
+        name = self._allowed(name)
+        save_model_atomic(model, self.folder / f"{name}.keras", replace(card, name=name))
         return self.get(name)
 
+    def add(self, model: keras.Model, base: str, card: ModelCard) -> StoredModel:
+        """Store `model` under a new name made from `base` (base, base-2, ...), never replacing one.
+
+        The name is claimed by a hard link of the finished file, which fails if the name exists, so two
+        models added at the same moment under the same base both survive.
+        """
+        base = self._base(base)
+        try:
+            with temp_beside(self.folder / f"{base}.keras") as tmp:
+                _inference_copy(model).save(tmp)
+                _make_durable(tmp)
+                name = self._link_free_name(tmp, base)
+                _fsync_dir(self.folder)
+            write_card(self.folder / f"{name}.json", replace(card, name=name))
+        except OSError as err:
+            raise StoreError(f"could not save the model to the store: {err.strerror or err}") from err
+        return self.get(name)
+
+    def _link_free_name(self, file: Path, base: str) -> str:
+        for i in range(1, 10_000):
+            name = base if i == 1 else f"{base[:56]}-{i}"
+            if name.lower() in RESERVED_NAMES:
+                continue
+            try:
+                os.link(file, self.folder / f"{name}.keras")
+                return name
+            except FileExistsError:
+                continue
+        raise StoreError(f"no free name left for {base!r}")  # pragma: no cover - ten thousand of one name
+
     def unique_name(self, base: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "-", base).strip("-.") or "model"
-        name, i = base[:56], 2
-        while (self.folder / f"{name}.keras").exists() or name == DEFAULT_NAME:
+        """The first free name made from `base` (a hint: `add` claims a name safely)."""
+        base = self._base(base)
+        name, i = base, 2
+        while (self.folder / f"{name}.keras").exists() or name.lower() in RESERVED_NAMES:
             name, i = f"{base[:56]}-{i}", i + 1
         return name
 
+    @staticmethod
+    def _base(base: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(base)).strip("-.")[:56] or "model"
+
+    @staticmethod
+    def _allowed(name: str) -> str:
+        name = safe_name(name)
+        if name.lower() in RESERVED_NAMES:
+            raise StoreError(f"{name!r} is a reserved name; choose another")
+        return name
+
+    # -- the active model ------------------------------------------------------------------------
     def active_name(self) -> str:
+        """The model the class uses; the shipped default when none was chosen or it is gone."""
         try:
-            chosen = Path(json.loads((self.folder / ACTIVE_POINTER).read_text())["path"])
-        except (OSError, ValueError, KeyError, TypeError):
+            data = json.loads((self.folder / self.POINTER).read_text(encoding="utf-8"))
+            name = data.get("name") or Path(data["path"]).stem  # {"path": ...}: written by earlier versions
+            return self.get(str(name)).name
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, StoreError):
             return DEFAULT_NAME
-        return chosen.stem if chosen.is_file() and chosen.parent == self.folder else DEFAULT_NAME
+
+    def active(self) -> StoredModel:
+        return self.get(self.active_name())
 
     def activate(self, name: str) -> None:
-        """Make `name` the model Draw uses ('default' returns to the shipped model)."""
+        """Make `name` the model the class uses ('default' returns to the shipped model)."""
         if name == DEFAULT_NAME:
-            (self.folder / ACTIVE_POINTER).unlink(missing_ok=True)
+            (self.folder / self.POINTER).unlink(missing_ok=True)
             return
         stored = self.get(name)
         load_model(stored.path)  # refuse to activate a model that does not load
-        atomic_write_text(self.folder / ACTIVE_POINTER, json.dumps({"path": str(stored.path)}))
+        atomic_write_text(self.folder / self.POINTER, json.dumps({"name": stored.name}))
 
     def delete(self, name: str) -> None:
         if name == DEFAULT_NAME:
@@ -220,47 +267,13 @@ class ModelStore:
         stored.path.with_suffix(".json").unlink(missing_ok=True)
 
     def import_upload(self, data: bytes, filename: str) -> StoredModel:
-        """Check an uploaded .keras file (size, safe_mode load, shapes) and store it."""
+        """Check an uploaded .keras file (size, safe_mode load, shapes) and store it under a new name."""
         if len(data) > MAX_MODEL_BYTES:
             raise ModelError(f"{filename}: {len(data) / 2**20:.0f} MB is over the {MAX_MODEL_BYTES // 2**20} MB limit")
-        name = self.unique_name(Path(filename).stem)
         with tempfile.TemporaryDirectory() as tmpdir:
             tmp = Path(tmpdir) / "upload.keras"
             tmp.write_bytes(data)
             model = load_model(tmp)  # raises ModelError with the reason
             check_model_shapes(model, filename)
-            card = make_card(model, name=name, source=f"uploaded as {Path(filename).name}")
-            return self.save(model, name, card)
-
-
-def default_card() -> dict[str, Any]:
-    return read_card(DEFAULT_CARD_PATH.with_suffix(".keras"))
-
-
-def training_card(result: Any, config: Any, evaluation: Any, name: str, **extra: Any) -> dict[str, Any]:
-    """The card of a freshly trained model: its TrainConfig, AugmentConfig, metrics and history.
-
-    Args:
-        result: train.TrainResult; config: train.TrainConfig; evaluation: evaluate.Evaluation on MNIST test.
-        extra: more fields (command, parent, description, ...).
-    """
-    from .models import ARCHITECTURES
-
-    known = ARCHITECTURES.get(config.architecture)
-    description = extra.pop("description", None) or (known.description if known else "a Keras model")
-    return make_card(
-        result.model,
-        name=name,
-        architecture=config.architecture if known else result.model.name,
-        description=description,
-        train_config=config.to_dict(),
-        augment=config.augment.to_dict(),
-        seed=config.seed,
-        metrics={"test_accuracy": evaluation.accuracy, **evaluation.summary()},
-        history=result.history,
-        training_seconds=round(result.seconds, 1),
-        precision=result.precision,
-        best_epoch=result.best_epoch,
-        stopped_early=result.stopped_early,
-        **{"parent": None, **extra},
-    )
+            card = new_card(model, name=Path(filename).stem, source=f"uploaded as {Path(filename).name}")
+            return self.add(model, Path(filename).stem, card)

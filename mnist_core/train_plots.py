@@ -89,24 +89,44 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
                              showscale=False, customdata=cm.tolist(), hovertemplate="true %{y}, predicted %{x}: "
                              "%{customdata} test digits<extra></extra>"))
     true, pred = np.meshgrid(range(n), range(n), indexing="ij")
-    fig.add_trace(go.Scatter(  # invisible squares over the cells: what a click selects
-        x=[str(p) for p in pred.ravel()], y=[str(t) for t in true.ravel()], mode="markers+text",
-        text=[f"{c:,}" for c in cm.ravel()], textfont={"size": 15, "color": "#222"},
-        marker={"symbol": "square", "size": 38, "opacity": 0.01, "color": "#000"},
-        customdata=np.stack([true.ravel(), pred.ravel()], axis=1).tolist(), showlegend=False,  # plain lists: readable in JS
-        hovertemplate="true %{y}, predicted %{x}: %{text}<extra>click to see them</extra>",
-    ))
+    fig.add_trace(
+        go.Scatter(  # invisible squares over the cells: what a click selects
+            x=[str(p) for p in pred.ravel()],
+            y=[str(t) for t in true.ravel()],
+            mode="markers+text",
+            text=[f"{c:,}" for c in cm.ravel()],
+            textfont={"size": 15, "color": "#222"},
+            marker={"symbol": "square", "size": 38, "opacity": 0.01, "color": "#000"},
+            customdata=np.stack([true.ravel(), pred.ravel()], axis=1).tolist(),
+            showlegend=False,  # plain lists: readable in JS
+            hovertemplate="true %{y}, predicted %{x}: %{text}<extra>click to see them</extra>",
+        )
+    )
     if selected is not None:
         t, p = selected
-        fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
-                      line={"color": "#1f77b4", "width": 4})
+        fig.add_shape(
+            type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5, line={"color": "#1f77b4", "width": 4}
+        )
     # fixed ranges: the overlay's big markers would otherwise pad the axes
-    fig.update_xaxes(title_text="predicted digit", side="top", type="category", showgrid=False,
-                     range=[-0.5, n - 0.5], autorange=False, **AXIS_FONT)
-    fig.update_yaxes(title_text="true digit", type="category", showgrid=False, range=[n - 0.5, -0.5],
-                     autorange=False, **AXIS_FONT)
-    fig.update_layout(height=height, font=FONT, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      plot_bgcolor="white", clickmode="event+select")
+    fig.update_xaxes(
+        title_text="predicted digit",
+        side="top",
+        type="category",
+        showgrid=False,
+        range=[-0.5, n - 0.5],
+        autorange=False,
+        **AXIS_FONT,
+    )
+    fig.update_yaxes(
+        title_text="true digit", type="category", showgrid=False, range=[n - 0.5, -0.5], autorange=False, **AXIS_FONT
+    )
+    fig.update_layout(
+        height=height,
+        font=FONT,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        plot_bgcolor="white",
+        clickmode="event+select",
+    )
     return fig
 
 
@@ -114,20 +134,23 @@ def per_class_figure(scores: Mapping[str, np.ndarray], metric: str = "F1", heigh
     """Grouped bars of a per-digit score (10 values) for one or more models."""
     fig = go.Figure()
     for i, (name, values) in enumerate(scores.items()):
-        fig.add_trace(go.Bar(x=[str(d) for d in range(10)], y=np.asarray(values), name=name,
-                             marker_color=MODEL_COLOURS[i % len(MODEL_COLOURS)],
-                             hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2%}}<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                x=[str(d) for d in range(10)],
+                y=np.asarray(values),
+                name=name,
+                marker_color=MODEL_COLOURS[i % len(MODEL_COLOURS)],
+                hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2%}}<extra></extra>",
+            )
+        )
     lows = [float(np.min(v)) for v in scores.values()] or [0.0]
     fig.update_yaxes(title_text=metric, tickformat=".1%", range=[max(0.0, min(lows) - 0.02), 1.0], **AXIS_FONT)
     fig.update_xaxes(title_text="digit", type="category", **AXIS_FONT)
-    fig.update_layout(barmode="group", height=height, font=FONT, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 15}})
+    fig.update_layout(
+        barmode="group",
+        height=height,
+        font=FONT,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "font": {"size": 15}},
+    )
     return fig
-
-
-def enlarge(images: np.ndarray, factor: int = 4) -> np.ndarray:
-    """(N, 28, 28) or (28, 28) images scaled up by pixel repetition (sharp on a projector), uint8."""
-    x = np.asarray(images)
-    if x.dtype != np.uint8:
-        x = np.clip(np.rint(x * 255.0), 0, 255).astype(np.uint8)
-    return x.repeat(factor, axis=-1).repeat(factor, axis=-2)

@@ -4,10 +4,10 @@ Why a process and not a thread of the app's server: training keeps every core bu
 server's own process it shares TensorFlow's thread pools (and the GIL) with the predictions of every
 student drawing; a nice'd child process gives the scheduler the right to serve the predictions first.
 Progress still travels through a Keras callback into a `TrainingProgress`: in the child, a
-`RelayProgress` sends every change through a pipe, and the parent applies it to the job's own
-`TrainingProgress`, which any display reads. A stop request goes the other way. If the parent dies
-(kill -9 of the server), the child notices the closed pipe and exits without saving anything; every
-save is atomic in any case.
+`RelayProgress` sends every change through a pipe as a named message, and the parent applies it to
+the job's own `TrainingProgress`, which any display reads. A stop request goes the other way. If the
+parent dies (kill -9 of the server), the child notices the closed pipe and exits without saving
+anything; every save is atomic in any case.
 """
 
 from __future__ import annotations
@@ -15,16 +15,18 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from .data import MnistData
 from .errors import MnistLabError
-from .finetune import FinetuneConfig
-from .train import TrainConfig, TrainingProgress
+from .progress import Status, TrainingProgress
+from .runs import RunResult, RunSpec, run, store_saver
 
 log = logging.getLogger("mnist_lab.worker")
 NICENESS = 10  # CFS weight 110 vs 1024: a busy server gets ~90% of the CPU it asks for
@@ -34,14 +36,37 @@ class JobError(MnistLabError):
     """The job ended with a message for the user (bad settings, missing parent model, ...)."""
 
 
+# Messages through the pipe: child -> parent, except Stop.
 @dataclass(frozen=True)
-class JobSpec:
-    """What to run: training from scratch (config), or fine-tuning the stored model `parent`."""
+class Changed:
+    values: dict[str, Any] = field(default_factory=dict)
 
-    config: TrainConfig
-    name: str  # the name to store the model under (made unique by the store)
-    finetune: FinetuneConfig | None = None
-    parent: str = ""
+
+@dataclass(frozen=True)
+class BatchDone:
+    batch: int
+    loss: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class EpochDone:
+    row: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: RunResult
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str  # worded for the page
+
+
+@dataclass(frozen=True)
+class Stop:
+    pass
 
 
 class RelayProgress(TrainingProgress):
@@ -52,7 +77,7 @@ class RelayProgress(TrainingProgress):
         self._conn = conn
         self._send_lock = threading.Lock()
 
-    def _send(self, *message: Any) -> None:
+    def send(self, message: Changed | BatchDone | EpochDone | Finished | Failed) -> None:
         with self._send_lock:
             try:
                 self._conn.send(message)
@@ -61,68 +86,28 @@ class RelayProgress(TrainingProgress):
 
     def update(self, **values: Any) -> None:
         super().update(**values)
-        self._send("update", values)
+        self.send(Changed(values))
 
     def add_batch(self, batch: int, loss: float, accuracy: float) -> None:
         super().add_batch(batch, loss, accuracy)
-        self._send("batch", batch, loss, accuracy)
+        self.send(BatchDone(batch, loss, accuracy))
 
     def add_epoch(self, row: dict[str, float]) -> None:
         super().add_epoch(row)
-        self._send("epoch", row)
+        self.send(EpochDone(row))
 
 
-def run_job(spec: JobSpec, x, y, x_test, y_test, progress: TrainingProgress) -> dict[str, Any]:
-    """Train (or fine-tune), evaluate on the test set and store the model; a summary for the page."""
-    if spec.finetune is not None:
-        return _finetune_and_store(spec, x, y, x_test, y_test, progress)
-    return _train_and_store(spec, x, y, x_test, y_test, progress)
+def apply_message(progress: TrainingProgress, message: object) -> None:
+    """Apply one progress message of a RelayProgress to the parent's `progress`."""
+    if isinstance(message, Changed):
+        progress.update(**message.values)
+    elif isinstance(message, BatchDone):
+        progress.add_batch(message.batch, message.loss, message.accuracy)
+    elif isinstance(message, EpochDone):
+        progress.add_epoch(message.row)
 
 
-def _train_and_store(spec: JobSpec, x, y, x_test, y_test, progress) -> dict[str, Any]:
-    from .evaluate import evaluate
-    from .store import ModelStore, training_card
-    from .train import train
-
-    result = train(spec.config, x, y, progress=progress)
-    ev = evaluate(result.model, x_test, y_test)
-    store = ModelStore()
-    name = store.unique_name(spec.name)
-    store.save(result.model, name, training_card(result, spec.config, ev, name))
-    return {"test_accuracy": ev.accuracy, "model_name": name, "seconds": result.seconds,
-            "stopped": result.stopped_early, "best_epoch": result.best_epoch}
-
-
-def _finetune_and_store(spec: JobSpec, x, y, x_test, y_test, progress) -> dict[str, Any]:
-    from .evaluate import evaluate
-    from .finetune import finetune, load_handwriting
-    from .models import ARCHITECTURES, load_model
-    from .store import ModelStore, training_card
-    from .train import CUSTOM
-
-    fc = spec.finetune
-    store = ModelStore()
-    parent = store.get(spec.parent)
-    model = load_model(parent.path)  # a fresh copy of this job's own: fine-tuning changes its layers
-    handwriting = load_handwriting() if fc.source == "handwriting" else None
-    arch = parent.card.get("architecture", "")
-    out = finetune(model, fc, x, y, x_test, y_test, handwriting=handwriting, progress=progress)
-    ev = evaluate(out.result.model, x_test, y_test)
-    name = store.unique_name(spec.name)
-    config = fc.train_config(arch if arch in ARCHITECTURES else CUSTOM)
-    card = training_card(out.result, config, ev, name, parent=parent.name, finetune=fc.to_dict(),
-                         before=out.before, after=out.after, images=out.images,
-                         handwriting_held_out=out.handwriting_held_out,
-                         description=f"{parent.name} fine-tuned ({fc.mode}: "
-                                     f"{'new head' if fc.mode == 'head' else 'all layers'}, {fc.source})")
-    store.save(out.result.model, name, card)
-    return {"test_accuracy": ev.accuracy, "model_name": name, "seconds": out.result.seconds,
-            "stopped": out.result.stopped_early, "best_epoch": out.result.best_epoch, "before": out.before,
-            "after": out.after, "trainable_weights": out.trainable_weights, "parent": parent.name,
-            "handwriting_held_out": out.handwriting_held_out}
-
-
-def _child(conn, spec: JobSpec, x, y, x_test, y_test) -> None:
+def _child(conn, spec: RunSpec, x, y, x_test, y_test) -> None:
     """The child process: lower its priority, train, report; exit at once if the parent goes away."""
     try:
         os.nice(NICENESS)
@@ -136,45 +121,42 @@ def _child(conn, spec: JobSpec, x, y, x_test, y_test) -> None:
                 message = conn.recv()
             except (EOFError, OSError):
                 os._exit(3)  # the server died: nothing of this run is saved
-            if message and message[0] == "stop":
+            if isinstance(message, Stop):
                 progress.request_stop()
 
     threading.Thread(target=listen, name="job-pipe", daemon=True).start()
     try:
-        result = run_job(spec, x, y, x_test, y_test, progress)
+        result = run(spec, MnistData(x, y, x_test, y_test), store_saver(), progress=progress)
     except MnistLabError as err:
-        progress._send("failed", str(err))
+        progress.send(Failed(str(err)))
     except Exception as err:  # noqa: BLE001 - reported to the parent, which shows it
         log.exception("training job %s failed", spec.name)
-        progress._send("failed", f"Training failed unexpectedly ({type(err).__name__}: {err}).")
+        progress.send(Failed(f"Training failed unexpectedly ({type(err).__name__}: {err})."))
     else:
-        progress._send("done", {**result, "worker_niceness": os.nice(0) if hasattr(os, "nice") else 0})
+        progress.send(Finished(replace(result, worker_niceness=os.nice(0) if hasattr(os, "nice") else None)))
     conn.close()
 
 
-def apply_message(progress: TrainingProgress, message: tuple) -> str:
-    """Apply one message of a RelayProgress to the parent's `progress`; returns the message kind."""
-    kind = message[0]
-    if kind == "update":
-        values = dict(message[1])
-        if progress.stop_requested and values.get("status") == "running":
-            values.pop("status")  # keep showing "stopping" until the child has stopped
-        progress.update(**values)
-    elif kind == "batch":
-        progress.add_batch(*message[1:])
-    elif kind == "epoch":
-        progress.add_epoch(message[1])
-    return kind
+def _ended(proc) -> str:
+    """Why the training process ended, in words."""
+    code = proc.exitcode
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        killed = " (the system may have run out of memory)" if name == "SIGKILL" else ""
+        return f"the training process was killed by {name}{killed}; nothing of this run was saved"
+    return f"the training process ended unexpectedly (exit code {code}); nothing of this run was saved"
 
 
-def run_in_process(spec: JobSpec, x, y, x_test, y_test, progress: TrainingProgress,
-                   poll: float = 0.1) -> dict[str, Any]:
+def run_in_process(spec: RunSpec, data: MnistData, progress: TrainingProgress, poll: float = 0.1) -> RunResult:
     """Run the job in a nice'd child process; mirror its progress into `progress`; honour
-    `progress.request_stop()`. Returns run_job's summary; raises JobError with the child's message."""
+    `progress.request_stop()`. Returns the run's result; raises JobError with the child's message."""
     ctx = multiprocessing.get_context("spawn")  # never fork a process that holds TensorFlow's threads
     parent_conn, child_conn = ctx.Pipe()
-    proc = ctx.Process(target=_child, args=(child_conn, spec, np.asarray(x), np.asarray(y), np.asarray(x_test),
-                                            np.asarray(y_test)), name=f"train-{spec.name}", daemon=True)
+    arrays = (np.asarray(data.x_train), np.asarray(data.y_train), np.asarray(data.x_test), np.asarray(data.y_test))
+    proc = ctx.Process(target=_child, args=(child_conn, spec, *arrays), name=f"train-{spec.name}", daemon=True)
     proc.start()
     child_conn.close()
     stop_sent = False
@@ -182,26 +164,30 @@ def run_in_process(spec: JobSpec, x, y, x_test, y_test, progress: TrainingProgre
         while True:
             if progress.stop_requested and not stop_sent:
                 try:
-                    parent_conn.send(("stop",))
+                    parent_conn.send(Stop())
                 except OSError:
                     pass
                 stop_sent = True
             if not parent_conn.poll(poll):
                 if not proc.is_alive() and not parent_conn.poll():
-                    raise JobError(f"the training process ended unexpectedly (exit code {proc.exitcode})")
+                    proc.join(1)
+                    raise JobError(_ended(proc))
                 continue
             try:
                 message = parent_conn.recv()
             except EOFError:
-                raise JobError(f"the training process ended unexpectedly (exit code {proc.exitcode})") from None
-            kind = apply_message(progress, message)
-            if kind == "done":
-                return message[1]
-            if kind == "failed":
-                raise JobError(message[1])  # already worded for the page by the child
+                proc.join(5)
+                raise JobError(_ended(proc)) from None
+            if isinstance(message, Finished):
+                return message.result
+            if isinstance(message, Failed):
+                raise JobError(message.message)
+            apply_message(progress, message)
     finally:
         parent_conn.close()
         proc.join(30)
         if proc.is_alive():
             proc.kill()
         progress.update(finished=progress.finished or time.time())
+        if progress.status in (Status.WAITING, Status.PREPARING, Status.RUNNING, Status.STOPPING):
+            progress.update(status=Status.STOPPED if progress.stop_requested else Status.FAILED)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_core.augment import DRAWING_AUGMENT, AugmentConfig
+from mnist_core.augment import AugmentConfig
 from mnist_core.data import MnistData
 from ui import keys
+from ui.nav import page_is_new
 
 # setting -> (label, strength when first switched on, slider step, number format)
 CONTROLS = {
@@ -22,31 +23,121 @@ CONTROLS = {
     "erasing": ("Erasing (probability)", 0.3, 0.05, "%.2f"),
     "contrast": ("Contrast (share)", 0.3, 0.05, "%.2f"),
 }
+HELP = {  # what each transform does, and when it helps
+    "rotation": "Turns the digit by up to this angle either way. Helps with tilted writing; "
+                "past ~45 degrees a 6 becomes a 9.",
+    "shift": "Moves the digit by up to this share of the image. Helps when digits are not centred.",
+    "zoom": "Makes the digit up to this much bigger or smaller. Helps with small and large writing.",
+    "shear": "Slants the digit, as in italic writing. Helps with people who slant their digits.",
+    "elastic": "Bends the strokes in smooth random waves, like a shaky hand. Helps with wobbly writing.",
+    "thickness": "Makes the pen thinner or thicker. Helps with different pens; too much erases thin strokes.",
+    "noise": "Adds random speckle. Helps with grainy scans; real drawings rarely have it.",
+    "blur": "Softens the edges. Helps with blurry photos and scans.",
+    "erasing": "Blanks out a random rectangle. Teaches the model not to rely on one part of the digit.",
+    "contrast": "Makes the ink fainter or stronger. Helps with pale pencil and faded scans.",
+}
 SOURCES = ["By index", "At random", "By label", "My drawing"]
 
 
-def _bump_seed() -> None:
-    st.session_state[keys.AUGMENT_SEED] = int(st.session_state.get(keys.AUGMENT_SEED, 0)) + 1
+AUGMENT_SEED = "augment_seed"  # int: the Augment page's seed ("Resample" bumps it)
+AUGMENT_INDEX = "augment_index"  # int: the training digit the Augment page shows
 
 
-def augment_options_ui() -> AugmentConfig:
-    """A switch per transform (with its strength once on), a seed and "Resample": one AugmentConfig."""
-    values = {}
-    for name, (label, typical, step, fmt) in CONTROLS.items():
+def _on_key(prefix: str, name: str) -> str:
+    return f"{prefix}_on_{name}"
+
+
+def _value_key(prefix: str, name: str) -> str:
+    return f"{prefix}_{name}"
+
+
+def _read(prefix: str, seed: int) -> AugmentConfig:
+    """The AugmentConfig the widgets of `prefix` show."""
+    state = st.session_state
+    return AugmentConfig(
+        **{name: float(state[_value_key(prefix, name)]) for name in CONTROLS if state.get(_on_key(prefix, name))},
+        seed=seed,
+    )
+
+
+def shared_config() -> AugmentConfig | None:
+    """The augmentation someone set on the Augment or Train page in this session (None: never touched)."""
+    return st.session_state.get(keys.AUGMENT_CONFIG)
+
+
+def _remember(prefix: str) -> None:
+    """A control was changed: its settings become the session's augmentation, on both pages."""
+    previous = shared_config()
+    seed = int(st.session_state.get(AUGMENT_SEED, previous.seed if previous else 0))
+    st.session_state[keys.AUGMENT_CONFIG] = _read(prefix, seed)
+
+
+def forget(prefix: str) -> None:
+    """Drop the session's augmentation and the widgets of `prefix` (they start again from the default)."""
+    st.session_state.pop(keys.AUGMENT_CONFIG, None)
+    for name in CONTROLS:
+        st.session_state.pop(_on_key(prefix, name), None)
+        st.session_state.pop(_value_key(prefix, name), None)
+
+
+def _bump_seed(prefix: str) -> None:
+    st.session_state[AUGMENT_SEED] = int(st.session_state.get(AUGMENT_SEED, 0)) + 1
+    _remember(prefix)
+
+
+def augment_options_ui(default: AugmentConfig, prefix: str = "aug", with_seed: bool = True) -> AugmentConfig:
+    """A switch per transform (with its strength once on): one AugmentConfig, the same on every page.
+
+    The widgets start from the session's augmentation (set on this page or another) or, if nobody
+    changed it yet, from `default`; a change is kept for the session, so Augment and Train agree and
+    leaving a page forgets nothing.
+
+    Args:
+        default: what to show before anyone changed anything (the page's or the preset's recipe).
+        prefix: widget keys' prefix (one per page, or per preset, so each starts from its default).
+        with_seed: show the seed and "Resample" (the Augment page; training has a seed of its own).
+    """
+    start = shared_config() or default
+    # On the first run of a visit the widgets show the session's augmentation: Streamlit forgets a
+    # widget's state on a page without it, and a change made on the other page must show here. Later
+    # runs leave them alone (a change made here reaches the session's augmentation through _remember).
+    fresh = page_is_new()
+    for name, (_, typical, _, _) in CONTROLS.items():
+        value = float(getattr(start, name))
+        if fresh or _on_key(prefix, name) not in st.session_state:
+            st.session_state[_on_key(prefix, name)] = value > 0
+        if fresh or _value_key(prefix, name) not in st.session_state:
+            st.session_state[_value_key(prefix, name)] = value or typical
+    for name, (label, _, step, fmt) in CONTROLS.items():
         low, high, _ = AugmentConfig.LIMITS[name]
-        default = float(getattr(DRAWING_AUGMENT, name)) or typical
-        if st.toggle(label, value=bool(getattr(DRAWING_AUGMENT, name)), key=f"aug_on_{name}"):
-            values[name] = st.slider(label, low, high, default, step=step, format=fmt, key=f"aug_{name}",
-                                     label_visibility="collapsed")
-    st.session_state.setdefault(keys.AUGMENT_SEED, 0)
-    left, right = st.columns([1, 1.2], vertical_alignment="bottom")
-    seed = left.number_input("Seed", 0, 1_000_000, step=1, key=keys.AUGMENT_SEED)
-    right.button("Resample", on_click=_bump_seed, width="stretch", help="A new seed: new random copies")
-    return AugmentConfig(**values, seed=int(seed))
+        if st.toggle(label, key=_on_key(prefix, name), on_change=_remember, args=(prefix,), help=HELP[name]):
+            st.slider(
+                label,
+                low,
+                high,
+                step=step,
+                format=fmt,
+                key=_value_key(prefix, name),
+                label_visibility="collapsed",
+                on_change=_remember,
+                args=(prefix,),
+            )
+    seed = start.seed
+    if with_seed:
+        if fresh or AUGMENT_SEED not in st.session_state:
+            st.session_state[AUGMENT_SEED] = start.seed
+        left, right = st.columns([1, 1.2], vertical_alignment="bottom")
+        seed = int(
+            left.number_input("Seed", 0, 1_000_000, step=1, key=AUGMENT_SEED, on_change=_remember, args=(prefix,))
+        )
+        right.button(
+            "Resample", on_click=_bump_seed, args=(prefix,), width="stretch", help="A new seed: new random copies"
+        )
+    return _read(prefix, seed)
 
 
 def _random_index(n: int) -> None:
-    st.session_state[keys.AUGMENT_INDEX] = int(np.random.default_rng().integers(n))
+    st.session_state[AUGMENT_INDEX] = int(np.random.default_rng().integers(n))
 
 
 def digit_source_ui(data: MnistData) -> tuple[np.ndarray | None, str]:
@@ -57,7 +148,7 @@ def digit_source_ui(data: MnistData) -> tuple[np.ndarray | None, str]:
     """
     n = len(data.x_train)
     source = st.radio("Digit", SOURCES, horizontal=True, key="aug_source", label_visibility="collapsed")
-    st.session_state.setdefault(keys.AUGMENT_INDEX, 0)
+    st.session_state.setdefault(AUGMENT_INDEX, 0)
     if source == "My drawing":
         drawing = st.session_state.get(keys.LAST_DRAWING)
         if drawing is None:
@@ -71,8 +162,7 @@ def digit_source_ui(data: MnistData) -> tuple[np.ndarray | None, str]:
         index = int(of_digit[k - 1])
     else:
         left, right = st.columns([1.3, 1], vertical_alignment="bottom")
-        index = int(left.number_input("Training digit #", 0, n - 1, key=keys.AUGMENT_INDEX,
-                                      disabled=source == "At random"))
+        index = int(left.number_input("Training digit #", 0, n - 1, key=AUGMENT_INDEX, disabled=source == "At random"))
         if source == "At random":
             right.button("Another one", on_click=_random_index, args=(n,), width="stretch")
     return data.x_train[index], f"#{index}, labelled {data.y_train[index]}"

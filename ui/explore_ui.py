@@ -9,6 +9,8 @@ import streamlit as st
 
 from mnist_core.stats import FEATURES
 
+EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter)
+EXPLORE_HARD = "explore_hard"  # bool: the hard-examples view was asked for (it loads the model)
 ORDERS = {"smallest first": "ascending", "largest first": "descending", "dataset order": "index"}
 INTEGER_FEATURES = {"width", "height", "pieces", "holes"}
 

@@ -24,7 +24,7 @@ def friendly_errors(what: str = "This part of the page") -> Iterator[None]:
             "Point the app at a folder holding the four MNIST files, e.g. "
             "`MNIST_DATA_DIR=/path/to/mnist streamlit run app.py`. The Draw page works without it."
         )
-    except (MnistLabError, ValueError) as err:
+    except MnistLabError as err:
         st.error(str(err))
     except Exception:  # noqa: BLE001 - the last line of defence for the page
         log.exception("unexpected error in %s", what)

@@ -5,6 +5,7 @@ that reruns every second reads `job.progress.snapshot()`. A rerun, a click or le
 not stop the job; only `job.stop()` does (after the current batch, keeping the best weights).
 The job's thread only waits for a queue slot and relays: the training itself runs in a child
 process at low CPU priority (mnist_core/worker.py), so the predictions of everyone drawing come first.
+No Streamlit here: the page layer (ui/train_ui.py) draws what a job reports.
 """
 
 from __future__ import annotations
@@ -16,18 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
-
+from mnist_core.data import MnistData
 from mnist_core.errors import MnistLabError
-from mnist_core.finetune import FinetuneConfig
-from mnist_core.train import TrainConfig, TrainingProgress
-from mnist_core.worker import JobSpec, run_in_process
-from ui.runtime import keep_keras_state
+from mnist_core.progress import Status, TrainingProgress
+from mnist_core.runs import RunResult, RunSpec
+from mnist_core.worker import run_in_process
 
 log = logging.getLogger("mnist_lab.jobs")
-keep_keras_state()  # before any job can start: Streamlit's reruns must not reset Keras under a training job
 
 MAX_CONCURRENT_JOBS = 1  # training uses every core; queue the rest so predictions stay fast
 
@@ -72,28 +69,25 @@ class TrainingQueue:
         with self._cond:
             return next((i + 1 for i, j in enumerate(self._waiting) if j is job), 0)
 
-    def running(self) -> int:
-        with self._cond:
-            return self._running
-
 
 QUEUE = TrainingQueue(MAX_CONCURRENT_JOBS)
 
 
 @dataclass(eq=False)
 class TrainingJob:
-    """Training from scratch (config), or fine-tuning the stored model `parent` (finetune)."""
+    """One run (training or fine-tuning, see RunSpec) in the background, and what it reported."""
 
-    config: TrainConfig
-    name: str
+    spec: RunSpec
     progress: TrainingProgress = field(default_factory=TrainingProgress)
-    result: dict[str, Any] = field(default_factory=dict)  # test accuracy, saved model name, ...
+    result: RunResult | None = None
     error: str = ""
     thread: threading.Thread | None = None
-    finetune: FinetuneConfig | None = None
-    parent: str = ""  # the stored model fine-tuned (its store name)
     queue: TrainingQueue = field(default=QUEUE, repr=False)
     id: str = field(default_factory=lambda: secrets.token_urlsafe(9))  # unguessable: it goes in the page URL
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
     @property
     def running(self) -> bool:
@@ -104,9 +98,8 @@ class TrainingJob:
         """Place in the server's queue (1 = next), 0 when not waiting."""
         return self.queue.position(self)
 
-    def start(self, x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> None:
-        self.thread = threading.Thread(target=self._run, args=(x, y, x_test, y_test), daemon=True,
-                                       name=f"train-{self.name}")
+    def start(self, data: MnistData) -> None:
+        self.thread = threading.Thread(target=self._run, args=(data,), daemon=True, name=f"train-{self.name}")
         self.thread.start()
 
     def stop(self) -> None:
@@ -118,21 +111,22 @@ class TrainingJob:
             self.thread.join(timeout)
         return not self.running
 
-    def _run(self, x, y, x_test, y_test) -> None:
+    def _run(self, data: MnistData) -> None:
         with self.queue.slot(self, lambda: self.progress.stop_requested) as got:
             if not got:
-                self.progress.update(status="stopped", finished=time.time())
+                self.progress.update(status=Status.STOPPED, finished=time.time())
                 return
-            spec = JobSpec(self.config, self.name, finetune=self.finetune, parent=self.parent)
             try:
-                self.result = run_in_process(spec, x, y, x_test, y_test, self.progress)
+                self.result = run_in_process(self.spec, data, self.progress)
             except MnistLabError as err:
-                self.error = str(err)
-                self.progress.update(status="failed", error=self.error, finished=time.time())
+                self._fail(str(err))
             except Exception as err:  # noqa: BLE001 - a job must never die silently
                 log.exception("training job %s failed", self.name)
-                self.error = f"Training failed unexpectedly ({type(err).__name__}: {err})."
-                self.progress.update(status="failed", error=self.error, finished=time.time())
+                self._fail(f"Training failed unexpectedly ({type(err).__name__}: {err}).")
+
+    def _fail(self, message: str) -> None:
+        self.error = message
+        self.progress.update(status=Status.FAILED, error=message, finished=time.time())
 
 
 # Jobs by id, so that a reloaded page (a new Streamlit session) can find its job again from the URL.

@@ -1,15 +1,12 @@
-"""Every st.session_state key shared between pages, named in one place."""
+"""The st.session_state keys that more than one page (or app.py) reads or writes, named in one place.
+
+A key that only one page uses is named in that page's ui module.
+"""
 
 LAST_DRAWING = "last_drawing"  # (28, 28) float32: the last drawing's model input (Draw -> Augment)
-DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests, uploads)
-CANVAS_KEY = "canvas_key"  # int: bumped to clear the canvas (a new key remounts it empty)
-TRAIN_JOB = "train_job"  # ui.jobs.TrainingJob of this session
 PRESENT = "present"  # bool: presenter mode (large type, big canvas, fewer controls, fixed seed)
-SESSION_MODEL = "session_model"  # str: stored-model name this session uses instead of the active one
-URL_APPLIED = "url_applied"  # bool: the ?page=...&model=... settings were applied once
-FLASH = "draw_flash"  # str: a message to show once after the rerun that follows an action
-EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter)
-EXPLORE_HARD = "explore_hard"  # bool: the hard-examples view was asked for (it loads the model)
-AUGMENT_SEED = "augment_seed"  # int: the Augment page's seed ("Resample" bumps it)
-AUGMENT_INDEX = "augment_index"  # int: the training digit the Augment page shows
-AUGMENT_CONFIG = "augment_config"  # mnist_core.augment.AugmentConfig set on the Augment page (Augment -> Train)
+SESSION_MODEL = "session_model"  # str: stored-model name this session uses instead of the class's active one
+FLASH = "flash"  # (message, icon): shown once on the next run (ui.flash)
+AUGMENT_CONFIG = "augment_config"  # AugmentConfig: the augmentation set on Augment or Train (shared by both)
+PAGE = "page"  # str: the url path of the page this run draws (app.py)
+PAGE_IS_NEW = "page_is_new"  # bool: this run is the first of a visit to the page (app.py)

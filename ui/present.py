@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_core.errors import StoreError
-from mnist_core.store import ModelStore
-from ui import keys
+from ui import keys, session_model
+
+URL_APPLIED = "url_applied"  # bool: the ?page=...&model=... settings were applied once
 
 PRESENT_CSS = """
 <style>
@@ -38,9 +38,9 @@ def read_present_flag() -> bool:
 def apply_url_settings(pages: dict[str, st.Page]) -> None:
     """Apply ?model and ?page once per session."""
     params = st.query_params
-    if st.session_state.get(keys.URL_APPLIED):
+    if st.session_state.get(URL_APPLIED):
         return
-    st.session_state[keys.URL_APPLIED] = True
+    st.session_state[URL_APPLIED] = True
     if "model" in params:
         use_model(params["model"])
     target = pages.get(params.get("page", "").lower())
@@ -50,12 +50,9 @@ def apply_url_settings(pages: dict[str, st.Page]) -> None:
 
 def use_model(name: str) -> None:
     """This session uses stored model `name`; a bad or unknown name is reported, not fatal."""
-    try:
-        ModelStore().get(name)
-    except StoreError as err:
-        st.toast(f"Model from the URL not used: {err}", icon=":material/warning:")
-        return
-    st.session_state[keys.SESSION_MODEL] = name
+    problem = session_model.choose(name)
+    if problem:
+        st.toast(f"Model from the URL not used: {problem}", icon=":material/warning:")
 
 
 def presenting() -> bool:

@@ -1,4 +1,4 @@
-"""Adjustments to the Streamlit runtime that long-running Keras work in this process needs."""
+"""Adjustments to the Streamlit runtime for a server that keeps Keras models loaded."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ def keep_keras_state() -> None:
     """Stop Streamlit from calling `keras.backend.clear_session()` after every script and fragment run.
 
     Streamlit 1.67 does that to reset "stateful modules" (script_runner._clean_problem_modules). Here it
-    is harmful: it clears TensorFlow's kernel cache and runs a full garbage collection (0.1-0.3 s holding
-    the GIL on this machine) after each rerun, under a model that a background job is training. With the
-    Train page's progress fragment redrawing every second, training ran about 10x slower. Matplotlib's
-    figures are still closed as before. Safe to call more than once.
+    is harmful: the models this server keeps loaded for every session's predictions are Keras objects,
+    and each clear_session() empties TensorFlow's kernel cache and runs a full garbage collection
+    (0.1-0.3 s holding the GIL on this machine) after every rerun of every session; with the Train page's
+    progress fragment redrawing every second that alone kept a core busy. Matplotlib's figures are still
+    closed as before. Safe to call more than once.
     """
     from streamlit.runtime.scriptrunner import script_runner
 

@@ -8,17 +8,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-
-def enlarge(images: np.ndarray, factor: int = 3) -> np.ndarray:
-    """(..., H, W) -> (..., H*factor, W*factor) uint8, each pixel a factor x factor block.
-
-    Browsers blur a 28x28 image scaled up; blocks keep the pixels visible on a projector.
-    Float images are read as [0, 1].
-    """
-    x = np.asarray(images)
-    if x.dtype != np.uint8:
-        x = (np.clip(x, 0.0, 1.0) * 255).round().astype(np.uint8)
-    return np.repeat(np.repeat(x, factor, axis=-2), factor, axis=-1)
+from mnist_core.plots import enlarge
 
 
 def digit_grid(images: np.ndarray, captions: Sequence[str] | None = None, factor: int = 3) -> None:

@@ -13,7 +13,7 @@ from mnist_core.models import load_model
 from mnist_core.predict import classify
 from mnist_core.preprocess import prepare
 from mnist_core.store import ModelStore
-from mnist_core.train import TrainConfig
+from mnist_core.train_config import TrainConfig
 from tests.conftest import write_idx_set
 
 

@@ -27,18 +27,19 @@ def test_train_a_tiny_model_with_progress_in_the_terminal(mnist, tmp_path):
     assert "Epoch 1/2" in run.stdout and "Epoch 2/2" in run.stdout  # Keras's progress, one line per epoch
     assert "val_accuracy" in run.stdout and "test accuracy" in run.stdout
     card = read_card(out)
-    assert card["train_config"]["train_subset"] == 600 and card["train_config"]["digits"] == [0, 1, 2, 3, 4]
-    assert card["architecture"] == "mlp" and len(card["history"]) == 2 and "calibration" not in card
-    assert "--subset 600" in card["command"]
-    assert load_model(out).count_params() == card["parameters"]
+    assert card.train_config["train_subset"] == 600 and card.train_config["digits"] == [0, 1, 2, 3, 4]
+    assert card.architecture == "mlp" and len(card.history) == 2 and card.calibration is None
+    assert "--subset 600" in card.command and card.source == "command line"
+    assert load_model(out).count_params() == card.parameters
 
     tuned = tmp_path / "tuned.keras"
     run = cli("finetune", out, "--mode", "head", "--digits", "5-9", "--subset", "300", "--epochs", "1",
-              "--out", tuned)
+              "--no-calibrate", "--out", tuned)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "mnist_test_digits:" in run.stdout
     card = read_card(tuned)
-    assert card["parent"] == "tiny" and card["finetune"]["digits"] == [5, 6, 7, 8, 9]
+    assert card.parent.name == "tiny" and card.parent.command == read_card(out).command
+    assert card.finetune["digits"] == [5, 6, 7, 8, 9]
 
 
 def test_evaluate_the_shipped_model_as_json(mnist):
@@ -46,7 +47,7 @@ def test_evaluate_the_shipped_model_as_json(mnist):
     assert run.returncode == 0, run.stderr[-2000:]
     summary = json.loads(run.stdout)
     assert summary["accuracy"] >= 0.99
-    assert summary["accuracy"] == pytest.approx(read_card(DEFAULT_MODEL_PATH)["metrics"]["test_accuracy"], abs=2e-4)
+    assert summary["accuracy"] == pytest.approx(read_card(DEFAULT_MODEL_PATH).test_accuracy, abs=2e-4)
     assert sum(row["support"] for row in summary["per_class"].values()) == 10000
 
 

@@ -17,7 +17,8 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import mnist_core.distribute as distribute
 from mnist_core.data import load_mnist
 from mnist_core.evaluate import evaluate
-from mnist_core.train import TrainConfig, train
+from mnist_core.train_config import TrainConfig
+from mnist_core.train import train
 
 seen = []
 real_choose = distribute.choose_strategy

@@ -102,7 +102,9 @@ def test_a_damaged_cache_file_is_recomputed(monkeypatch):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not an npz file")
     calls = []
-    monkeypatch.setattr(embed, "_compute_tsne", lambda flat, seed: calls.append(seed) or np.zeros((len(flat), 2), np.float32))
+    monkeypatch.setattr(
+        embed, "_compute_tsne", lambda flat, seed: calls.append(seed) or np.zeros((len(flat), 2), np.float32)
+    )
     emb = embed.tsne_map(x, n=40, seed=0)
     assert calls == [0] and emb.coords.shape == (40, 2)
     assert not embed.is_tsne_cached(x, 41, 0)

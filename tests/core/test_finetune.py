@@ -8,19 +8,20 @@ from mnist_core.finetune import (
     finetune,
     finetune_data,
     load_handwriting,
-    prepare,
     split_handwriting,
     to_uint8,
+    tunable_model,
 )
 from mnist_core.models import build_model
-from mnist_core.train import TrainConfig, train
+from mnist_core.train import train
+from mnist_core.train_config import TrainConfig
 
 
 @pytest.mark.parametrize("arch", ["mlp", "simple_cnn", "default_cnn", "row_lstm"])
 def test_head_mode_trains_only_a_new_head(arch):
     parent = build_model(arch)
     n_features = parent.layers[-1].input.shape[-1]
-    tuned = prepare(parent, "head")
+    tuned = tunable_model(parent, "head")
     assert [w.name for w in tuned.trainable_weights] == ["kernel", "bias"]
     assert tuple(tuned.trainable_weights[0].shape) == (n_features, 10)
     assert tuned.layers[-1].name == HEAD_NAME
@@ -34,7 +35,7 @@ def test_all_mode_unfreezes_every_layer():
     expected = len(parent.trainable_weights)
     for layer in parent.layers:
         layer.trainable = False
-    tuned = prepare(parent, "all")
+    tuned = tunable_model(parent, "all")
     assert len(tuned.trainable_weights) == expected > 2
     assert tuned.layers[-1].name != HEAD_NAME
 
@@ -45,7 +46,7 @@ def test_head_mode_refuses_a_model_without_a_final_dense():
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10),
                               keras.layers.Softmax()])
     with pytest.raises(ModelError, match="mode 'all'"):
-        prepare(model, "head")
+        tunable_model(model, "head")
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from mnist_core.models import active_model_path, build_model, load_model
+from mnist_core.card import ModelCard
+from mnist_core.models import build_model, load_model
 from mnist_core.store import ModelStore
 from tests.conftest import REPO
 
@@ -19,12 +20,13 @@ pytestmark = pytest.mark.slow
 SAVE_LOOP = """
 import sys
 from mnist_core.models import build_model
+from mnist_core.card import ModelCard
 from mnist_core.store import ModelStore
 store, model = ModelStore(), build_model("default_cnn")
 print("ready", flush=True)
 i = 0
 while True:
-    store.save(model, "victim", {"round": i})
+    store.save(model, "victim", ModelCard("victim", extra={"round": i}))
     i += 1
 """
 
@@ -38,10 +40,15 @@ def _child(code_or_args, env_home):
 def _wait_ready(proc, timeout: float = 120) -> None:
     """Read the child's output until it says it is ready (TensorFlow prints a banner first)."""
     deadline = time.time() + timeout
+    seen = []
     for line in proc.stdout:
-        if line.strip() == "ready" or time.time() > deadline:
+        if line.strip() == "ready":
             return
-    raise AssertionError("the child exited before it was ready")
+        seen.append(line)
+        if time.time() > deadline:
+            proc.kill()
+            raise AssertionError(f"the child was not ready after {timeout:.0f} s: {''.join(seen[-5:])}")
+    raise AssertionError(f"the child exited before it was ready: {''.join(seen[-5:])}")
 
 
 def _everything_loads(store: ModelStore) -> list[str]:
@@ -57,7 +64,7 @@ def _everything_loads(store: ModelStore) -> list[str]:
 @pytest.fixture
 def keeper(lab_home):
     store = ModelStore()
-    store.save(build_model("mlp"), "keeper", {"note": "saved before the crash"})
+    store.save(build_model("mlp"), "keeper", ModelCard("keeper", description="saved before the crash"))
     store.activate("keeper")
     return store
 
@@ -71,7 +78,7 @@ def test_kill_during_model_saves(keeper, lab_home, delay):
     proc.wait()
     names = _everything_loads(keeper)
     assert "keeper" in names and keeper.active_name() == "keeper"
-    assert active_model_path() == keeper.path_of("keeper")
+    assert keeper.active().path == keeper.path_of("keeper")
 
 
 def test_kill_during_training(keeper, lab_home, mnist):
@@ -124,13 +131,14 @@ def test_kill_during_drawing_saves(lab_home, delay):
 JOB_IN_WORKER = """
 import multiprocessing, os, threading, time
 from mnist_core.data import load_mnist
-from mnist_core.train import TrainConfig, TrainingProgress
-from mnist_core.worker import JobSpec, run_in_process
+from mnist_core.train_config import TrainConfig
+from mnist_core.progress import TrainingProgress
+from mnist_core.runs import RunSpec
+from mnist_core.worker import run_in_process
 d = load_mnist(os.environ["MNIST_DATA_DIR"])
 progress = TrainingProgress()
-spec = JobSpec(TrainConfig(architecture="simple_cnn", epochs=30, train_subset=3000), "in-training")
-threading.Thread(target=run_in_process, args=(spec, d.x_train, d.y_train, d.x_test, d.y_test, progress),
-                 daemon=True).start()
+spec = RunSpec(TrainConfig(architecture="simple_cnn", epochs=30, train_subset=3000), "in-training")
+threading.Thread(target=run_in_process, args=(spec, d, progress), daemon=True).start()
 while not progress.batch_log:
     time.sleep(0.05)
 print("ready", flush=True)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from mnist_core.predict import cached_model, classify, probabilities
+from mnist_core.paths import DEFAULT_MODEL_PATH
+from mnist_core.predict import MODELS, classify, probabilities
 from mnist_core.synth import digit_image
 
 
@@ -20,7 +21,8 @@ def test_plain_drawn_digits_are_recognised(default_model, digit):
 def test_classify_uses_the_active_model_when_none_is_given():
     pred = classify(digit_image(7))
     assert pred.digit == 7
-    assert cached_model() is cached_model()  # loaded once
+    assert MODELS.get(DEFAULT_MODEL_PATH) is MODELS.get(DEFAULT_MODEL_PATH)  # loaded once
+    assert MODELS.is_loaded(DEFAULT_MODEL_PATH)
 
 
 def test_bad_image_raises_value_error(default_model):

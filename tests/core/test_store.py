@@ -1,10 +1,10 @@
 import json
 
-import numpy as np
 import pytest
 
+from mnist_core.card import ModelCard
 from mnist_core.errors import ModelError, StoreError
-from mnist_core.models import active_model_path, build_model
+from mnist_core.models import build_model
 from mnist_core.paths import DEFAULT_MODEL_PATH
 from mnist_core.store import ModelStore, atomic_write_text, safe_name
 
@@ -20,23 +20,48 @@ def small_model():
 
 
 def test_round_trip_list_activate_delete(store, small_model):
-    saved = store.save(small_model, "my-mlp", {"architecture": "mlp", "note": "x"})
-    assert saved.path.is_file() and saved.card["note"] == "x" and saved.card["name"] == "my-mlp"
+    saved = store.save(small_model, "my-mlp", ModelCard("anything", architecture="mlp", description="x"))
+    assert saved.path.is_file() and saved.card.description == "x" and saved.card.name == "my-mlp"
     names = [m.name for m in store.list()]
     assert names[0] == "default" and "my-mlp" in names
     store.activate("my-mlp")
-    assert store.active_name() == "my-mlp" and active_model_path() == saved.path
+    assert store.active_name() == "my-mlp" and store.active().path == saved.path
+    assert json.loads((store.folder / "active.json").read_text()) == {"name": "my-mlp"}  # no server path
     store.delete("my-mlp")
-    assert store.active_name() == "default" and active_model_path() == DEFAULT_MODEL_PATH
+    assert store.active_name() == "default" and store.active().path == DEFAULT_MODEL_PATH
     assert [m.name for m in store.list()] == ["default"]
 
 
-def test_default_cannot_be_deleted_or_overwritten(store, small_model):
+@pytest.mark.parametrize("name", ["default", "active", "Active"])
+def test_reserved_names_cannot_be_saved_over(store, small_model, name):
+    with pytest.raises(StoreError, match="reserved"):
+        store.save(small_model, name, ModelCard(name))
+    assert store.add(small_model, name, ModelCard(name)).name == f"{name}-2"  # a new model gets another name
+    assert not (store.folder / "active.json").exists() and store.active_name() == "default"
+
+
+def test_default_cannot_be_deleted(store):
     with pytest.raises(StoreError, match="cannot be deleted"):
         store.delete("default")
-    with pytest.raises(StoreError, match="shipped model"):
-        store.save(small_model, "default", {})
     assert DEFAULT_MODEL_PATH.is_file()
+
+
+def test_two_models_added_under_one_name_at_once_both_survive(store, small_model):
+    import threading
+
+    names, barrier = [], threading.Barrier(4)
+
+    def add(i):
+        barrier.wait()
+        names.append(store.add(small_model, "same", ModelCard("same", description=f"#{i}")).name)
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(names) == ["same", "same-2", "same-3", "same-4"]
+    assert sorted(store.get(n).card.description for n in names) == ["#0", "#1", "#2", "#3"]
 
 
 @pytest.mark.parametrize("name", ["../evil", "a/b", "", "..", ".hidden", "x" * 70, "name with space"])
@@ -65,15 +90,18 @@ def test_a_failed_write_leaves_the_old_file(tmp_path):
 def test_damaged_active_pointer_falls_back_to_default(store, small_model):
     store.folder.mkdir(parents=True, exist_ok=True)
     (store.folder / "active.json").write_text("{not json")
-    assert store.active_name() == "default" and active_model_path() == DEFAULT_MODEL_PATH
+    assert store.active_name() == "default" and store.active().path == DEFAULT_MODEL_PATH
     (store.folder / "active.json").write_text(json.dumps({"path": str(store.folder / "gone.keras")}))
-    assert active_model_path() == DEFAULT_MODEL_PATH
+    assert store.active().path == DEFAULT_MODEL_PATH
+    store.save(small_model, "older", ModelCard("older"))  # a pointer written by an earlier version
+    (store.folder / "active.json").write_text(json.dumps({"path": str(store.folder / "older.keras")}))
+    assert store.active_name() == "older"
 
 
 def test_upload_of_a_real_model_is_stored(store, small_model, tmp_path):
     small_model.save(tmp_path / "mine.keras")
     stored = store.import_upload((tmp_path / "mine.keras").read_bytes(), "mine.keras")
-    assert stored.name == "mine" and "uploaded" in stored.card["source"]
+    assert stored.name == "mine" and "uploaded" in stored.card.source
     again = store.import_upload((tmp_path / "mine.keras").read_bytes(), "mine.keras")
     assert again.name == "mine-2"
 
@@ -87,11 +115,10 @@ def test_upload_that_is_not_a_model_is_refused(store, payload, message):
 
 def test_card_fields_of_the_shipped_default():
     card = ModelStore().default().card
-    for key in ("architecture", "parameters", "train_config", "augment", "seed", "metrics", "training_seconds",
-                "created", "versions", "command"):
-        assert key in card, key
-    assert card["metrics"]["test_accuracy"] >= 0.992
-    assert np.isclose(sum(1 for _ in card["metrics"]["per_class"]), 10)
+    for key in ("architecture", "parameters", "train_config", "augment", "seed", "training_seconds", "created",
+                "versions", "command", "calibration"):
+        assert getattr(card, key) not in (None, "", {}), key
+    assert card.test_accuracy >= 0.992 and len(card.per_class("f1")) == 10 and not card.extra
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,7 +127,7 @@ def test_card_fields_of_the_shipped_default():
 
 def _saved(store, name, arch="mlp"):
     model = build_model(arch)
-    store.save(model, name, {"architecture": arch})
+    store.save(model, name, ModelCard(name, architecture=arch))
     return model
 
 
@@ -120,6 +147,7 @@ def test_a_save_killed_half_way_leaves_the_previous_model_loadable(store, tmp_pa
 import sys, time
 from pathlib import Path
 from mnist_core.models import build_model
+from mnist_core.card import ModelCard
 from mnist_core.store import save_model_atomic
 model = build_model("simple_cnn")
 real_save = model.save
@@ -130,7 +158,7 @@ def slow_save(path, *a, **k):
     print("writing", flush=True)
     time.sleep(60)
 model.save = slow_save
-save_model_atomic(model, Path({str(store.get("precious").path)!r}), {{"architecture": "simple_cnn"}})
+save_model_atomic(model, Path({str(store.get("precious").path)!r}), ModelCard("precious", architecture="simple_cnn"))
 """
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -142,7 +170,7 @@ save_model_atomic(model, Path({str(store.get("precious").path)!r}), {{"architect
         proc.kill()
     assert proc.returncode == -signal.SIGKILL
     stored = store.get("precious")
-    assert stored.path.read_bytes() == old_bytes and stored.card["architecture"] == "mlp"
+    assert stored.path.read_bytes() == old_bytes and stored.card.architecture == "mlp"
     assert load_model(stored.path).count_params() == old.count_params()
     assert [m.name for m in store.list()] == ["default", "precious"]  # the leftover temp file is not listed
 
@@ -160,9 +188,9 @@ def test_a_save_that_fails_half_way_keeps_the_old_file_and_cleans_up(store, monk
 
     monkeypatch.setattr(new, "save", broken_save)
     with pytest.raises(StoreError, match="No space left on device"):
-        store.save(new, "keep-me", {"architecture": "simple_cnn"})
+        store.save(new, "keep-me", ModelCard("keep-me", architecture="simple_cnn"))
     assert load_model(store.get("keep-me").path).count_params() == old.count_params()
-    assert store.get("keep-me").card["architecture"] == "mlp"
+    assert store.get("keep-me").card.architecture == "mlp"
     assert sorted(p.name for p in store.folder.iterdir()) == ["keep-me.json", "keep-me.keras"]
 
 
@@ -195,18 +223,3 @@ def test_upload_refusals_are_clear_and_store_nothing(store, tmp_path, monkeypatc
         store.import_upload(_keras_bytes(tmp_path, build_model("mlp")), "big.keras")
     assert [m.name for m in store.list()] == ["default"]
     assert not store.folder.exists() or not list(store.folder.glob("*.keras"))
-
-
-def test_training_card_of_an_upload_being_fine_tuned(store):
-    from mnist_core.evaluate import evaluate_probabilities
-    from mnist_core.store import training_card
-    from mnist_core.train import CUSTOM, TrainConfig, TrainResult
-
-    model = build_model("mlp")
-    result = TrainResult(model, [{"epoch": 1, "loss": 0.5}], 1.0, False, 1)
-    ev = evaluate_probabilities(np.eye(10)[np.arange(10)], np.arange(10))
-    card = training_card(result, TrainConfig(architecture=CUSTOM), ev, "child", parent="uploaded-one")
-    assert card["architecture"] == "mlp" and card["parent"] == "uploaded-one"
-    assert card["metrics"]["test_accuracy"] == 1.0 and card["train_config"]["architecture"] == CUSTOM
-    store.save(model, "child", card)
-    assert store.get("child").card["parent"] == "uploaded-one"

@@ -5,7 +5,10 @@ import pytest
 
 from mnist_core.augment import AugmentConfig
 from mnist_core.errors import ConfigError
-from mnist_core.train import PRESETS, TrainConfig, TrainingProgress, split_data, train
+from mnist_core.progress import TrainingProgress
+from mnist_core.train import train
+from mnist_core.train_config import PRESETS, TrainConfig
+from mnist_core.train_data import split_data
 
 
 def _tiny(mnist, n=600):
@@ -49,12 +52,12 @@ def test_training_learns_and_reports_progress(mnist):
     config = TrainConfig(architecture="simple_cnn", epochs=2, batch_size=64, validation_split=0.2, learning_rate=2e-3)
     result = train(config, x, y, progress=progress)
     snap = progress.snapshot()
-    assert snap["status"] == "done" and snap["fraction"] == pytest.approx(1.0)
-    assert [row["epoch"] for row in snap["history"]] == [1, 2]
-    assert snap["batches"] == 25 and len(snap["batch_log"]) == 50  # a point per batch
-    losses = [row["loss"] for row in snap["history"]]
+    assert snap.status == "done" and snap.fraction == pytest.approx(1.0)
+    assert [row["epoch"] for row in snap.history] == [1, 2]
+    assert snap.batches == 25 and len(snap.batch_log) == 50  # a point per batch
+    losses = [row["loss"] for row in snap.history]
     assert losses[1] < losses[0]
-    assert snap["history"][-1]["val_accuracy"] > 0.6  # chance is 0.1; 1600 images, 2 epochs
+    assert snap.history[-1]["val_accuracy"] > 0.6  # chance is 0.1; 1600 images, 2 epochs
     assert result.best_epoch in (1, 2) and not result.stopped_early
 
 
@@ -72,14 +75,14 @@ def test_stop_ends_after_the_current_batch_and_keeps_best_weights(mnist):
     config = TrainConfig(architecture="simple_cnn", epochs=5, batch_size=64, validation_split=0.2)
     result = train(config, x, y, progress=progress, callbacks=[StopInEpochTwo()])
     snap = progress.snapshot()
-    assert snap["status"] == "stopped" and result.stopped_early
-    assert snap["epoch"] == 2 and snap["batch"] <= 6  # stopped within a couple of batches
-    rows = snap["history"]
+    assert snap.status == "stopped" and result.stopped_early
+    assert snap.epoch == 2 and snap.batch <= 6  # stopped within a couple of batches
+    rows = snap.history
     assert rows[-1]["epoch"] == 2 and rows[-1].get("partial") == 1.0 and "partial" not in rows[0]
     best = rows[result.best_epoch - 1]
     assert best["val_loss"] == min(r["val_loss"] for r in rows)  # the best validated weights are kept
     from mnist_core.evaluate import evaluate
-    from mnist_core.train import split_data
+    from mnist_core.train_data import split_data
 
     _, _, x_val, y_val = split_data(x, y, config)
     assert evaluate(result.model, x_val, y_val).accuracy == pytest.approx(best["val_accuracy"], abs=1e-6)
@@ -94,7 +97,7 @@ def test_augmented_training_runs(mnist):
 
 
 def test_targets_one_hot_and_uniform_for_non_digits():
-    from mnist_core.train import targets
+    from mnist_core.train_data import targets
 
     t = targets(np.array([3, -1]))
     np.testing.assert_array_equal(t[0], np.eye(10)[3])
@@ -121,14 +124,14 @@ def test_outlier_exposure_makes_the_model_unsure_of_scribbles(mnist):
 @pytest.mark.parametrize("text, digits", [("0-4", (0, 1, 2, 3, 4)), ("5, 7,9", (5, 7, 9)), ("", ()), ("0-9", ()),
                                           ("3", (3,)), ("2-3,3-4", (2, 3, 4))])
 def test_digit_lists_are_parsed(text, digits):
-    from mnist_core.train import parse_digits
+    from mnist_core.train_config import parse_digits
 
     assert parse_digits(text) == digits
 
 
 @pytest.mark.parametrize("text", ["a", "1-", "10", "4-12", "-3", "1..3", "4-2"])
 def test_bad_digit_lists_are_refused(text):
-    from mnist_core.train import parse_digits
+    from mnist_core.train_config import parse_digits
 
     with pytest.raises(ConfigError):
         parse_digits(text)
@@ -147,5 +150,5 @@ def test_every_epoch_row_says_when_it_ended(mnist):
     x, y = _tiny(mnist, 400)
     progress = TrainingProgress()
     train(TrainConfig(architecture="mlp", epochs=2, batch_size=100, validation_split=0.0), x, y, progress=progress)
-    seconds = [row["seconds"] for row in progress.snapshot()["history"]]
+    seconds = [row["seconds"] for row in progress.snapshot().history]
     assert len(seconds) == 2 and 0 <= seconds[0] <= seconds[1]

@@ -2,7 +2,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mnist_core.evaluate import agreement, evaluate_probabilities, mistakes
-from mnist_core.train_plots import bin_points, confusion_figure, curves_figure, enlarge, per_class_figure
+from mnist_core.train_plots import bin_points, confusion_figure, curves_figure, per_class_figure
 
 
 def test_bin_points_keeps_short_logs_and_averages_long_ones():
@@ -40,15 +40,6 @@ def test_confusion_cells_carry_true_and_predicted_digit():
 def test_per_class_figure_has_a_bar_group_per_model():
     fig = per_class_figure({"a": np.full(10, 0.99), "b": np.full(10, 0.98)})
     assert [t.name for t in fig.data] == ["a", "b"] and len(fig.data[0].y) == 10
-
-
-def test_enlarge_repeats_pixels():
-    img = np.zeros((28, 28), np.float32)
-    img[0, 0] = 1.0
-    big = enlarge(img, 3)
-    assert big.shape == (84, 84) and big.dtype == np.uint8
-    assert (big[:3, :3] == 255).all() and big[3:, :].max() == 0
-    assert enlarge(np.zeros((5, 28, 28), np.uint8), 2).shape == (5, 56, 56)
 
 
 def test_mistakes_are_ordered_by_confidence_and_filtered_by_cell():

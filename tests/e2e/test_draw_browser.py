@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.helpers import CANVAS, clear_canvas, draw_and_read, draw_digit, open_draw, wait_for_metric
+from tests.e2e.helpers import clear_canvas, draw_and_read, draw_digit, open_draw, wait_for_metric
 
 pytestmark = pytest.mark.e2e
 
@@ -18,11 +18,10 @@ def test_draw_a_one_then_a_zero(page, app_url):
 def test_draw_a_two_digit_number(page, app_url):
     open_draw(page, app_url)
     page.get_by_text("A whole number").click()
-    for _ in range(150):  # the canvas is remounted twice as wide (no box while it is replaced)
-        box = page.locator(CANVAS).first.bounding_box()
-        if box and box["width"] > 400:
-            break
-        page.wait_for_timeout(200)
+    page.wait_for_function(  # the canvas is remounted twice as wide
+        """() => [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')].some(h =>
+             (h.shadowRoot?.querySelector('canvas.upper-canvas')?.getBoundingClientRect().width || 0) > 400)""",
+        timeout=30_000)
     draw_digit(page, 4, box=(0.08, 0.15, 0.25, 0.7))
     draw_digit(page, 7, box=(0.55, 0.15, 0.25, 0.7))
     assert wait_for_metric(page, "Number", "47") == "47"

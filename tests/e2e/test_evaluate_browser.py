@@ -28,13 +28,19 @@ def test_clicking_a_confusion_cell_shows_those_mistakes(page, app_url):
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=120_000)  # the run is over
     plot = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first
     plot.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
+    plot.evaluate("gd => new Promise(done => (gd._fullLayout ? done() : gd.on('plotly_afterplot', done)))")
     cell = plot.evaluate(BUSIEST_CELL)
     assert cell["count"] > 0
     box = plot.bounding_box()
     page.mouse.click(box["x"] + cell["x"], box["y"] + cell["y"])
     page.get_by_text(f"Test digits {cell['t']} read as {cell['p']}, most confident first").wait_for(timeout=60_000)
-    page.wait_for_timeout(1000)  # let the previous gallery's stale elements go
-    shown = re.compile(rf"^read {cell['p']} \d+%\s+true {cell['t']} \d+%$")
-    texts = [t.strip() for t in page.locator('[data-testid="stMarkdownContainer"]').all_inner_texts()]
-    assert sum(bool(shown.match(t)) for t in texts) == min(cell["count"], 24)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=60_000)
+    expected = min(cell["count"], 24)
+    pattern = rf"^read {cell['p']} \d+%\s+true {cell['t']} \d+%$"
+    count = """([pattern, expected]) => [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
+                 .filter(m => new RegExp(pattern).test(m.innerText.trim())).length === expected"""
+    try:  # the previous gallery's elements go once the run is drawn
+        page.wait_for_function(count, arg=[pattern, expected], timeout=30_000)
+    finally:
+        texts = [t.strip() for t in page.locator('[data-testid="stMarkdownContainer"]').all_inner_texts()]
+        assert sum(bool(re.match(pattern, t)) for t in texts) == expected

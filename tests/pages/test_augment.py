@@ -6,6 +6,7 @@ from mnist_core.preprocess import prepare
 from mnist_core.synth import digit_image
 from tests.pages.test_smoke import app, errors
 from ui import keys
+from ui.augment_ui import AUGMENT_INDEX, AUGMENT_SEED
 
 
 def augment_page(**state):
@@ -63,7 +64,7 @@ def test_resample_and_fewer_copies(mnist):
     at = augment_page()
     before = grid_url(at)
     at.button[0].click().run()  # Resample
-    assert at.session_state[keys.AUGMENT_SEED] == 1 and "seed 1" in summary(at)
+    assert at.session_state[AUGMENT_SEED] == 1 and "seed 1" in summary(at)
     assert grid_url(at) != before
     at.select_slider[0].set_value(16).run()
     assert "16 copies in" in summary(at)
@@ -71,7 +72,7 @@ def test_resample_and_fewer_copies(mnist):
 
 def test_digit_by_index_and_by_label(mnist):
     at = augment_page()
-    at.number_input(key=keys.AUGMENT_INDEX).set_value(7).run()
+    at.number_input(key=AUGMENT_INDEX).set_value(7).run()
     assert at.image[0].captions == [f"original: #7, labelled {mnist.y_train[7]}"]
     at.radio(key="aug_source").set_value("By label").run()
     at.selectbox(key="aug_label").set_value(7).run()
@@ -84,7 +85,7 @@ def test_a_random_digit(mnist):
     at = augment_page()
     at.radio(key="aug_source").set_value("At random").run()
     next(b for b in at.button if b.label == "Another one").click().run()
-    index = at.session_state[keys.AUGMENT_INDEX]
+    index = at.session_state[AUGMENT_INDEX]
     assert 0 <= index < 60_000
     assert at.image[0].captions == [f"original: #{index}, labelled {mnist.y_train[index]}"]
 

@@ -6,6 +6,7 @@ import pytest
 from mnist_core.synth import DIGIT_STROKES, digit_image, place, render, scribble
 from tests.pages.test_smoke import app, errors
 from ui import keys
+from ui.draw_ui import DRAWING_OVERRIDE
 
 
 def metric(at, label):
@@ -13,20 +14,20 @@ def metric(at, label):
 
 
 def test_sure_prediction_says_so():
-    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(2)})
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(2)})
     assert metric(at, "Prediction") == "2"
     assert any("That's a **2**" in s.value for s in at.success)
 
 
 def test_a_scribble_is_not_given_a_plain_answer():
-    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: scribble(np.random.default_rng(3))})
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: scribble(np.random.default_rng(3))})
     assert not at.exception
     assert not at.success, "a scribble must not get a confident answer"
     assert any("Not sure" in w.value or "doesn't look like a digit" in w.value for w in at.warning)
 
 
 def test_switching_a_step_off_changes_what_the_model_sees():
-    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(1, pen=4)})
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(1, pen=4)})
     before = at.session_state[keys.LAST_DRAWING].copy()
     at.toggle(key="prep_fix_stroke").set_value(False).run()
     after = at.session_state[keys.LAST_DRAWING]
@@ -38,7 +39,7 @@ def test_switching_a_step_off_changes_what_the_model_sees():
 
 @pytest.mark.parametrize("view", ["Why", "Pixels", "What the model sees"])
 def test_every_view_renders(view, mnist):
-    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(8)})
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(8)})
     at.segmented_control[0].set_value(view).run()
     assert not at.exception and not errors(at)
     if view == "Why":
@@ -53,14 +54,14 @@ def captions(at) -> list[str]:
 
 def test_number_mode_reads_a_number():
     strokes = place(DIGIT_STROKES[4], 40, 40, 100, 190) + place(DIGIT_STROKES[2], 300, 40, 100, 190)
-    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: render(strokes, (280, 560), 18)})
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: render(strokes, (280, 560), 18)})
     at.toggle[0].set_value(True).run()
     assert metric(at, "Number") == "42"
     assert metric(at, "Prediction") is None
 
 
 def test_an_unreadable_drawing_gives_a_message_not_a_traceback():
-    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: np.full((28, 28), np.nan)})
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: np.full((28, 28), np.nan)})
     assert not at.exception
     assert any("NaN" in e.value for e in at.error)
 
@@ -68,13 +69,13 @@ def test_an_unreadable_drawing_gives_a_message_not_a_traceback():
 def test_save_with_label_stores_the_drawing_and_clears_the_canvas():
     from mnist_core.handwriting import HandwritingStore
 
-    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(4)})
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(4)})
     at.selectbox[0].set_value(9)
     at.button(key="FormSubmitter:save-drawing-Save with label").click().run()
     assert not at.exception
     (sample,) = HandwritingStore().list()
     assert sample.label == 9 and sample.raw_png.startswith(b"\x89PNG") and sample.model_input.shape == (28, 28)
-    assert keys.DRAWING_OVERRIDE not in at.session_state  # cleared for the next drawing
+    assert DRAWING_OVERRIDE not in at.session_state  # cleared for the next drawing
 
 
 COLD_PROBE = """

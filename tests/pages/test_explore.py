@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.pages.test_smoke import app, errors
-from ui import keys
+from ui.explore_ui import EXPLORE_TAB
 from ui.show import picked_index
 
 
@@ -25,7 +25,7 @@ def n_points(spec: dict) -> int:
 
 
 def explore(tab: str, **state):
-    at = app("app_pages/explore.py", **{keys.EXPLORE_TAB: tab, **state})
+    at = app("app_pages/explore.py", **{EXPLORE_TAB: tab, **state})
     assert not at.exception, at.exception
     assert not errors(at)
     return at

@@ -108,12 +108,13 @@ def test_a_busy_database_shows_an_error_in_place_and_the_page_goes_on(monkeypatc
 
 
 def test_accuracy_with_the_active_model_matches_the_model_called_directly():
+    from mnist_core.card import ModelCard
     from mnist_core.evaluate import evaluate
     from mnist_core.models import build_model, load_model
     from mnist_core.store import ModelStore
 
     models = ModelStore()
-    models.save(build_model("mlp"), "untrained-mlp", {"architecture": "mlp"})
+    models.save(build_model("mlp"), "untrained-mlp", ModelCard("untrained-mlp", architecture="mlp"))
     models.activate("untrained-mlp")  # the page checks whatever model Draw uses
     store = HandwritingStore()
     fill(store, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 7])

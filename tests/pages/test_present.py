@@ -1,10 +1,12 @@
 """Presenter mode and settings in the URL."""
 
+from mnist_core.card import ModelCard
 from mnist_core.models import build_model
 from mnist_core.store import ModelStore
 from mnist_core.synth import digit_image
 from tests.pages.test_smoke import REPO
 from ui import keys
+from ui.draw_ui import DRAWING_OVERRIDE
 
 
 def run_with_query(query: dict, **state):
@@ -19,7 +21,7 @@ def run_with_query(query: dict, **state):
 
 
 def test_present_and_page_in_the_url_open_draw_in_presenter_mode():
-    at = run_with_query({"present": "1", "page": "draw"}, **{keys.DRAWING_OVERRIDE: digit_image(5)})
+    at = run_with_query({"present": "1", "page": "draw"}, **{DRAWING_OVERRIDE: digit_image(5)})
     assert not at.exception
     assert at.session_state[keys.PRESENT] is True
     assert next(m.value for m in at.metric if m.label == "Prediction") == "5"
@@ -29,7 +31,7 @@ def test_present_and_page_in_the_url_open_draw_in_presenter_mode():
 
 def test_model_in_the_url_changes_only_this_session(lab_home):
     store = ModelStore()
-    store.save(build_model("mlp"), "untrained", {"architecture": "mlp"})
+    store.save(build_model("mlp"), "untrained", ModelCard("untrained", architecture="mlp"))
     at = run_with_query({"model": "untrained"})
     assert at.session_state[keys.SESSION_MODEL] == "untrained"
     assert store.active_name() == "default"  # the server-wide choice is untouched
@@ -44,8 +46,8 @@ def test_unknown_or_hostile_model_name_is_refused_politely():
 
 def test_shipped_model_button_resets_the_session_model(lab_home):
     store = ModelStore()
-    store.save(build_model("mlp"), "other", {"architecture": "mlp"})
-    at = run_with_query({"present": "1", "page": "draw", "model": "other"}, **{keys.DRAWING_OVERRIDE: digit_image(5)})
+    store.save(build_model("mlp"), "other", ModelCard("other", architecture="mlp"))
+    at = run_with_query({"present": "1", "page": "draw", "model": "other"}, **{DRAWING_OVERRIDE: digit_image(5)})
     assert at.session_state[keys.SESSION_MODEL] == "other"
     next(b for b in at.button if b.label == "Shipped model").click().run()
     assert at.session_state[keys.SESSION_MODEL] == "default"

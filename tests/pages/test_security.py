@@ -5,7 +5,7 @@ import tomllib
 from mnist_core.synth import digit_image
 from tests.conftest import REPO
 from tests.pages.test_smoke import PAGES, app
-from ui import keys
+from ui.draw_ui import DRAWING_OVERRIDE
 
 SKIP = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
@@ -22,9 +22,9 @@ def test_using_every_page_writes_nothing_inside_the_repository(mnist):
     before = repo_files()
     for page in PAGES:
         app(page)
-    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(6)})
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(6)})
     at.button(key="FormSubmitter:save-drawing-Save with label").click().run()  # a real save
-    at = app("app_pages/draw.py", **{keys.DRAWING_OVERRIDE: digit_image(6)})
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(6)})
     at.segmented_control[0].set_value("Why").run()  # builds the neighbour index cache
     assert repo_files() == before
 

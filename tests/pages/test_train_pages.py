@@ -3,11 +3,12 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnist_core.card import ModelCard
 from mnist_core.models import build_model
 from mnist_core.store import ModelStore, read_card
 from tests.conftest import REPO
 from tests.pages.test_smoke import app, errors
-from ui import keys
+from ui.train_ui import TRAIN_JOB
 
 
 def button(at, label):
@@ -15,7 +16,7 @@ def button(at, label):
 
 
 def wait_for_job(at):
-    job = at.session_state[keys.TRAIN_JOB]
+    job = at.session_state[TRAIN_JOB]
     assert job.wait(300), "the job did not finish"
     at.run()
     return job
@@ -37,7 +38,7 @@ def test_out_of_range_settings_are_refused_before_anything_runs(mnist, key, valu
     widget.set_value(value)
     button(at, "Start training").click().run()
     assert any(message in e.value and "Not started" in e.value for e in at.error), errors(at)
-    assert keys.TRAIN_JOB not in at.session_state
+    assert TRAIN_JOB not in at.session_state
     assert not at.exception
 
 
@@ -67,23 +68,24 @@ def test_a_tiny_training_job_runs_in_the_background_and_is_stored(mnist):
     assert not at.exception, at.exception
     job = wait_for_job(at)
     assert not at.exception and not errors(at), errors(at)
-    assert job.progress.snapshot()["status"] == "done"
-    name = job.result["model_name"]
+    assert job.progress.snapshot().status == "done"
+    name = job.result.card.name
     assert any(name in s.value and "Test accuracy" in s.value for s in at.success)
     card = ModelStore().get(name).card
-    assert card["train_config"]["train_subset"] == 400 and card["train_config"]["architecture"] == "mlp"
-    assert len(card["history"]) == 2 and "val_accuracy" in card["history"][0]
+    assert card.train_config["train_subset"] == 400 and card.train_config["architecture"] == "mlp"
+    assert len(card.history) == 2 and "val_accuracy" in card.history[0]
+    assert card.calibration is not None and card.source == "Train page"
     # leaving the page and coming back shows the same job
     at.switch_page("app_pages/home.py").run()
     at.switch_page("app_pages/train.py").run()
-    assert at.session_state[keys.TRAIN_JOB] is job and any(name in s.value for s in at.success)
+    assert at.session_state[TRAIN_JOB] is job and any(name in s.value for s in at.success)
     assert at.query_params["job"] in (job.id, [job.id])
     # so does a reload (a new session) of the page's URL, which names the job
     again = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     again.query_params["job"] = job.id
     again.run()
     again.switch_page("app_pages/train.py").run()
-    assert again.session_state[keys.TRAIN_JOB] is job and any(name in s.value for s in again.success)
+    assert again.session_state[TRAIN_JOB] is job and any(name in s.value for s in again.success)
 
 
 def test_handwriting_option_says_there_is_none_yet_and_refuses(mnist):
@@ -94,11 +96,11 @@ def test_handwriting_option_says_there_is_none_yet_and_refuses(mnist):
     source.set_value("handwriting")
     button(at, "Start fine-tuning").click().run()
     assert any("no saved handwriting yet" in e.value for e in at.error)
-    assert keys.TRAIN_JOB not in at.session_state
+    assert TRAIN_JOB not in at.session_state
 
 
 def test_finetuning_a_stored_model_shows_before_and_after(mnist):
-    ModelStore().save(build_model("mlp"), "blank-mlp", {"architecture": "mlp"})
+    ModelStore().save(build_model("mlp"), "blank-mlp", ModelCard("blank-mlp", architecture="mlp"))
     at = app("app_pages/train.py")
     at.segmented_control(key="kind").set_value("Fine-tune a stored model").run()
     at.selectbox(key="ft-parent").set_value("blank-mlp")
@@ -110,8 +112,8 @@ def test_finetuning_a_stored_model_shows_before_and_after(mnist):
     assert not errors(at), errors(at)
     labels = [m.label for m in at.metric]
     assert "MNIST test" in labels and "MNIST test, chosen digits" in labels
-    card = read_card(ModelStore().get(job.result["model_name"]).path)
-    assert card["parent"] == "blank-mlp" and card["finetune"]["digits"] == [5, 6, 7, 8, 9]
+    card = read_card(ModelStore().get(job.result.card.name).path)
+    assert card.parent.name == "blank-mlp" and card.finetune["digits"] == [5, 6, 7, 8, 9]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,7 +123,7 @@ def test_finetuning_a_stored_model_shows_before_and_after(mnist):
 def test_evaluate_shows_accuracy_scores_and_a_cell_gallery(mnist):
     at = app("app_pages/evaluate.py")
     assert not at.exception and not errors(at), errors(at)
-    card_acc = ModelStore().default().card["metrics"]["test_accuracy"]
+    card_acc = ModelStore().default().card.test_accuracy
     assert next(m for m in at.metric if m.label == "Test accuracy").value == f"{card_acc:.2%}"
     assert any(s.value == "The most confident mistakes" for s in at.subheader)
     cell = at.selectbox(key="eval-cell")
@@ -133,7 +135,7 @@ def test_evaluate_shows_accuracy_scores_and_a_cell_gallery(mnist):
 
 
 def test_evaluate_compares_two_models(mnist):
-    ModelStore().save(build_model("mlp"), "untrained", {"architecture": "mlp"})
+    ModelStore().save(build_model("mlp"), "untrained", ModelCard("untrained", architecture="mlp"))
     at = app("app_pages/evaluate.py")
     at.selectbox(key="eval-model").set_value("untrained").run()
     at.selectbox(key="eval-other").set_value("default").run()
@@ -148,7 +150,7 @@ def test_evaluate_compares_two_models(mnist):
 
 def test_models_page_activates_and_deletes_but_never_the_default(mnist):
     store = ModelStore()
-    store.save(build_model("mlp"), "mine", {"architecture": "mlp", "metrics": {"test_accuracy": 0.5}})
+    store.save(build_model("mlp"), "mine", ModelCard("mine", architecture="mlp", metrics={"test_accuracy": 0.5}))
     at = app("app_pages/models.py")
     assert not errors(at), errors(at)
     table = at.dataframe[0].value
@@ -162,3 +164,40 @@ def test_models_page_activates_and_deletes_but_never_the_default(mnist):
     at.selectbox(key="models-chosen").set_value("default").run()
     assert button(at, "Make active").disabled
     assert not any(b.label == "Yes, delete default" for b in at.button)  # the default's delete is disabled
+
+
+# ---------------------------------------------------------------------------------------------
+# Augment -> Train: what you previewed is what is trained, and what the card records
+
+
+def test_augment_settings_carry_to_train_and_into_the_saved_card(mnist):
+    at = app("app_pages/augment.py")
+    at.toggle(key="aug_on_elastic").set_value(True).run()
+    at.slider(key="aug_elastic").set_value(1.7).run()
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/augment.py").run()  # leaving the page forgets nothing
+    assert at.toggle(key="aug_on_elastic").value is True and at.slider(key="aug_elastic").value == 1.7
+    at.switch_page("app_pages/train.py").run()
+    assert at.toggle(key="quick-aug_on_elastic").value is True  # the same widget group, the same values
+    assert at.slider(key="quick-aug_elastic").value == 1.7
+    assert at.toggle(key="quick-aug_on_rotation").value is True  # Augment's other settings came too
+    at.selectbox(key="quick-arch").set_value("mlp")
+    at.number_input(key="quick-epochs").set_value(1)
+    at.number_input(key="quick-subset").set_value(300)
+    button(at, "Start training").click().run()
+    job = wait_for_job(at)
+    assert not errors(at), errors(at)
+    card = ModelStore().get(job.result.card.name).card
+    assert card.augment["elastic"] == 1.7 and card.train_config["augment"]["elastic"] == 1.7
+    assert card.augment["rotation"] == 12  # the Augment page's starting recipe, as previewed
+
+
+def test_train_offers_every_transform_of_the_augment_page_with_its_limits():
+    from mnist_core.augment import AugmentConfig
+
+    at = app("app_pages/train.py")
+    at.segmented_control(key="preset").set_value("Best").run()
+    toggles = {t.key.removeprefix("best-aug_on_") for t in at.toggle if t.key and t.key.startswith("best-aug_on_")}
+    assert toggles == set(AugmentConfig.LIMITS)  # all ten, as on Augment
+    rotation = at.slider(key="best-aug_rotation")
+    assert (rotation.min, rotation.max) == AugmentConfig.LIMITS["rotation"][:2] and rotation.value == 12

@@ -1,16 +1,8 @@
-"""Display helpers: crisp enlargement and the grid of copies with red frames."""
+"""Display helpers: the grid of copies with red frames."""
 
 import numpy as np
 
-from ui.show import enlarge, montage
-
-
-def test_enlarge_makes_blocks_and_reads_floats_as_unit_range():
-    x = np.array([[[0.0, 1.0], [0.5, 0.25]]], np.float32)
-    big = enlarge(x, 3)
-    assert big.shape == (1, 6, 6) and big.dtype == np.uint8
-    assert (big[0, :3, 3:] == 255).all() and (big[0, :3, :3] == 0).all() and (big[0, 3:, :3] == 128).all()
-    np.testing.assert_array_equal(enlarge(np.array([[7]], np.uint8), 2), [[7, 7], [7, 7]])
+from ui.show import montage
 
 
 def test_montage_tiles_in_rows_and_frames_flagged_digits():

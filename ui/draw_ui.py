@@ -1,0 +1,169 @@
+"""Widget groups of the Draw page: the canvas, the answer in words, the views inside the model."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from mnist_core.calibrate import NOT_A_DIGIT, SURE, Calibration
+from mnist_core.handwriting import HandwritingStore
+from mnist_core.plots import enlarge, heat_overlay, mosaic
+from mnist_core.predict import Prediction, read_number
+from mnist_core.preprocess import PrepOptions
+from mnist_core.store import StoredModel
+from ui import flash, keys, session_model
+from ui.cache import mnist, neighbour_index
+from ui.present import presenting
+
+DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests, uploads)
+CANVAS_KEY = "canvas_key"  # int: bumped to clear the canvas (a new key remounts it empty)
+
+
+def _clear_canvas() -> None:
+    st.session_state[CANVAS_KEY] = st.session_state.get(CANVAS_KEY, 0) + 1
+    st.session_state.pop(DRAWING_OVERRIDE, None)
+
+
+def canvas_ui(width: int, height: int) -> np.ndarray | None:
+    """The drawing canvas with pen width and clear; returns the RGBA drawing (None before a stroke)."""
+    from streamlit_drawable_canvas import st_canvas  # registers a component: needs the running app
+
+    pen = 28 if presenting() else st.slider("Pen width", 8, 40, 20,
+                                            help="Draw thin or thick: the drawing is normalised either way.")
+    version = st.session_state.setdefault(CANVAS_KEY, 0)
+    result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000", height=height,
+                       width=width, drawing_mode="freedraw", return_image_data=True, key=f"canvas-{version}-{width}")
+    if st.button("Clear", icon=":material/ink_eraser:"):
+        _clear_canvas()
+        st.rerun()
+    override = st.session_state.get(DRAWING_OVERRIDE)
+    return override if override is not None else result.image_data
+
+
+def model_caption(model: StoredModel) -> None:
+    """Which model answers, in one line."""
+    whose = "this browser's choice" if session_model.is_own_choice() else "the class's model"
+    acc = f", {model.card.test_accuracy:.2%} on MNIST test" if model.card.test_accuracy is not None else ""
+    st.caption(f"Model: **{model.name}** ({whose}{acc})")
+
+
+def a_or_an(digit: int) -> str:
+    """The article before a digit's name: "an 8", "a 7"."""
+    return "an" if digit == 8 else "a"
+
+
+def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
+    """The prediction in words: sure, not sure (with the runner-up), or not a digit."""
+    p = prediction.probabilities
+    first, second = np.argsort(-p)[:2]
+    verdict = calibration.verdict(p)
+    c1, c2 = st.columns(2)
+    c1.metric("Prediction", str(prediction.digit))
+    c2.metric("Confidence", f"{p[first]:.0%}")
+    if verdict == SURE:
+        st.success(f"That's {a_or_an(first)} **{first}**.")
+    elif verdict == NOT_A_DIGIT:
+        st.warning(f"That doesn't look like a digit to me. My best guess is **{first}**, but only {p[first]:.0%}.")
+    else:
+        st.warning(f"Not sure: maybe **{first}** ({p[first]:.0%}) or **{second}** ({p[second]:.0%}).")
+
+
+def steps_ui(prediction: Prediction) -> None:
+    """The normalisation, step by step, as the model's input is made; every picture 150 px high."""
+    steps = prediction.steps
+    shown = [
+        (steps.ink, "Your drawing"),
+        (steps.cropped, "Cropped to the ink"),
+        (steps.boxed, f"Scaled into the 20x20 box ({steps.boxed.shape[1]}x{steps.boxed.shape[0]})"),
+        (steps.model_input, "Centred in 28x28: what the model sees"),
+    ]
+    for col, (img, caption) in zip(st.columns(4), shown, strict=True):
+        picture = enlarge(img, height=150)
+        col.image(picture, caption=caption, width=picture.shape[1])
+
+
+STEP_TOGGLES = {  # PrepOptions field -> (label, help)
+    "crop": ("Crop", "Crop to the ink. Off: the whole canvas is scaled down."),
+    "keep_aspect": ("Keep shape", "Keep the aspect ratio. Off: stretch the digit to fill the box."),
+    "fix_stroke": ("Fix pen", "Bring the pen width to MNIST's. Off: thin pens fade, thick pens fill the loops."),
+    "centre_of_mass": ("Centre by mass", "Off: centre the bounding box instead."),
+    "drop_specks": ("Drop specks", "Off: stray dots count as part of the digit."),
+}
+
+
+def current_options() -> PrepOptions:
+    """The steps switched on, read before the prediction so a toggle takes effect at once."""
+    for field in STEP_TOGGLES:  # (re)assigning keeps the state alive while the toggles are not shown
+        st.session_state[f"prep_{field}"] = st.session_state.get(f"prep_{field}", True)
+    return PrepOptions(**{field: st.session_state[f"prep_{field}"] for field in STEP_TOGGLES})
+
+
+def options_ui() -> None:
+    """Switch normalisation steps off to see why each one matters."""
+    st.caption("Switch a step off and watch the prediction change.")
+    for col, (field, (label, help_text)) in zip(st.columns(len(STEP_TOGGLES)), STEP_TOGGLES.items(), strict=True):
+        col.toggle(label, key=f"prep_{field}", help=help_text)
+
+
+def why_ui(model, stored: StoredModel, prediction: Prediction) -> None:
+    """Grad-CAM, first-layer feature maps and the nearest training digits."""
+    from mnist_core.explain import embed, feature_maps, gradcam, has_conv
+
+    x = prediction.model_input
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        heat = gradcam(model, x, prediction.digit)
+        label = "Grad-CAM" if has_conv(model) else "Saliency"
+        st.image(heat_overlay(x, heat), caption=f"{label}: where the evidence for {prediction.digit} is")
+    with c2:
+        for depth, (_, maps) in enumerate(feature_maps(model, x, n_layers=2), start=1):
+            st.image(enlarge(mosaic(maps, columns=16), height=150),
+                     caption=f"Layer {depth}: {maps.shape[2]} feature maps (bright = the filter's pattern is there)")
+    st.markdown("**The training digits the model finds most similar**")
+    try:
+        index, data = neighbour_index(stored), mnist()
+    except Exception as err:  # noqa: BLE001 - the dataset is optional on this page
+        st.info(f"The nearest training digits need the MNIST dataset ({err}).")
+        return
+    found, sims = index.nearest(embed(model, x[None])[0], k=8)
+    cols = st.columns(8)
+    for col, i, s in zip(cols, found, sims, strict=True):
+        col.image(enlarge(data.x_train[i], height=84), caption=f"{data.y_train[i]} ({s:.2f})")
+
+
+def save_ui(image: np.ndarray, prediction: Prediction) -> None:
+    """Save the drawing with its true label into our class's handwriting set, then clear the canvas."""
+    with st.form("save-drawing", border=False):
+        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
+        label = c1.selectbox("It really is a", range(10), index=prediction.digit)
+        if c2.form_submit_button("Save with label", icon=":material/save:"):
+            sample_id = HandwritingStore().add(int(label), png_bytes(image), prediction.model_input)
+            _clear_canvas()
+            flash.later(f"Saved as {a_or_an(label)} {label} (drawing #{sample_id}). Draw the next one!",
+                        icon=":material/save:")
+            st.rerun()
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image).astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def number_ui(image: np.ndarray, model, options: PrepOptions) -> None:
+    reading = read_number(image, model, options)
+    if reading is None:
+        st.info("Write a number with the digits side by side, e.g. 2026.")
+        return
+    st.metric("Number", reading.text)
+    cols = st.columns(max(len(reading.digits), 4))
+    for col, pred in zip(cols, reading.digits, strict=False):
+        col.image(enlarge(pred.model_input, height=84), caption=f"{pred.digit} ({pred.confidence:.0%})")
+
+
+def remember_drawing(prediction: Prediction) -> None:
+    """The last drawing's model input, for the Augment page's "My drawing"."""
+    st.session_state[keys.LAST_DRAWING] = prediction.model_input

@@ -1,0 +1,84 @@
+"""Widget groups of the Our handwriting page: one saved drawing, and how a model reads them all."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_core.handwriting import HandwritingEvaluation, HandwritingStore, Sample
+from mnist_core.plots import enlarge
+from mnist_core.store import StoredModel
+from ui import flash
+from ui.guard import friendly_errors
+
+PER_PAGE = 12  # drawings per gallery page: two rows of six
+COLUMNS = 6
+ZOOM = 5  # 28x28 -> 140x140 pixels, each pixel a crisp square
+
+
+def when(created: str) -> str:
+    """'22 Nov, 08:33' in the server's time zone (the classroom's computer); stored as UTC."""
+    return dt.datetime.fromisoformat(created).astimezone().strftime("%d %b, %H:%M")
+
+
+def done(message: str) -> None:
+    """Say what was done once the page is back, then rerun so the counts above the gallery are fresh."""
+    flash.later(message)
+    st.rerun()
+
+
+def sample_card(store: HandwritingStore, sample: Sample) -> None:
+    """One drawing: the image, its date, a digit selectbox (relabels) and a delete button (confirms first)."""
+    st.image(enlarge(sample.model_input, ZOOM), caption=f"#{sample.id} · {when(sample.created)}")
+    # The key holds the label, so a relabel from another session shows up instead of being undone here.
+    label = st.selectbox("Label", range(10), index=sample.label, key=f"label-{sample.id}-{sample.label}",
+                         format_func=lambda d: f"Label: {d}", label_visibility="collapsed")
+    if label != sample.label:
+        with friendly_errors("Relabelling"):  # e.g. the database is busy: say so here, keep the page
+            store.relabel(sample.id, label)
+            done(f"Drawing #{sample.id} is now labelled {label}.")
+    with st.popover("Delete", icon=":material/delete:"):
+        st.write(f"Delete drawing #{sample.id} for good?")
+        if st.button("Yes, delete it", type="primary", key=f"delete-{sample.id}"):
+            with friendly_errors("Deleting"):
+                store.delete(sample.id)
+                done(f"Drawing #{sample.id} was deleted.")
+
+
+def grid(items: list, columns: int = COLUMNS):
+    """Yield (column, item) pairs, filling rows of `columns`."""
+    for start in range(0, len(items), columns):
+        yield from zip(st.columns(columns), items[start : start + columns], strict=False)
+
+
+def show_evaluation(store: HandwritingStore, model: StoredModel, result: HandwritingEvaluation | None) -> None:
+    """Accuracy, recall per digit (beside MNIST's, from the model's card) and the misread drawings."""
+    if result is None:
+        st.info("No drawings to check.")
+        return
+    wrong = np.flatnonzero(result.predicted != result.labels)[::-1]  # newest first
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Accuracy", f"{result.accuracy:.1%}")
+    c2.metric("Drawings checked", len(result.ids))
+    c3.metric("Misread", len(wrong))
+    if model.card.test_accuracy is not None:
+        st.caption(f"The same model, **{model.name}**, reads {model.card.test_accuracy:.1%} of the 10,000 MNIST "
+                   "test digits correctly.")
+    recall = np.where(result.support > 0, result.recall * 100, np.nan)  # blank, not 0%, for digits nobody drew
+    table = pd.DataFrame({"Digit": range(10), "Drawings": result.support,
+                          "Read correctly": np.diag(result.confusion), "Recall": recall})
+    bar = st.column_config.ProgressColumn("Recall", format="%.0f%%", min_value=0, max_value=100)
+    st.dataframe(table, hide_index=True, column_config={"Recall": bar})
+    if len(wrong):
+        st.markdown(f"**Misread drawings**, label first (newest {min(len(wrong), PER_PAGE)} of {len(wrong)}). "
+                    "Some may carry a wrong label: fix those in the gallery above.")
+    for column, i in grid(list(wrong[:PER_PAGE])):
+        with column:
+            st.image(enlarge(store.get(int(result.ids[i])).model_input, ZOOM))
+            st.markdown(f"**{result.labels[i]}** read as **{result.predicted[i]}**")
+            st.caption(f"#{result.ids[i]} · {result.probabilities[i, result.predicted[i]]:.0%} sure")
+
+

@@ -1,0 +1,71 @@
+"""The model this browser session uses: its own choice (`?model=NAME`), else the class's active model.
+
+The one app-side owner of "which model, and is it loaded". Loading itself belongs to the core's
+ModelCache (one copy per model file for the whole server); a student's choice changes only that
+student's session, never what the others see.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from mnist_core.errors import StoreError
+from mnist_core.store import ModelStore, StoredModel
+from ui import keys
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+
+def stored() -> StoredModel:
+    """The stored model this session predicts with (its card included)."""
+    store = ModelStore()
+    name = st.session_state.get(keys.SESSION_MODEL)
+    if name:
+        try:
+            return store.get(name)
+        except StoreError:  # deleted since, or a bad name: back to the class's model
+            st.session_state.pop(keys.SESSION_MODEL, None)
+    return store.active()
+
+
+def is_own_choice() -> bool:
+    """Whether this session uses a model of its own choosing rather than the class's active one."""
+    return bool(st.session_state.get(keys.SESSION_MODEL)) and stored().name != ModelStore().active_name()
+
+
+def choose(name: str) -> str | None:
+    """Use stored model `name` in this session only; returns why not (unknown name...) or None."""
+    try:
+        ModelStore().get(name)
+    except StoreError as err:  # an unknown or invalid name
+        return str(err)
+    st.session_state[keys.SESSION_MODEL] = name
+    return None
+
+
+def model() -> keras.Model:
+    """This session's model, loaded once per file for the whole server and shared read-only."""
+    from mnist_core.predict import MODELS  # imports TensorFlow: only pages that predict call this
+
+    path = stored().path
+    if MODELS.is_loaded(path):
+        return MODELS.get(path)
+    with st.spinner("Loading the model (the first time takes a few seconds)..."):
+        return MODELS.get(path)
+
+
+def ready() -> bool:
+    """Whether model() would return at once."""
+    from mnist_core.predict import MODELS
+
+    return MODELS.is_loaded(stored().path)
+
+
+def preload(path=None) -> None:
+    """Start loading this session's model (or `path`) in the background; no-op once loaded or loading."""
+    from mnist_core.predict import MODELS
+
+    MODELS.preload(path or stored().path)

@@ -1,0 +1,266 @@
+"""Widget groups of the Train page: settings in, a RunSpec out; a job's progress and result drawn."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_core.augment import AugmentConfig
+from mnist_core.errors import ConfigError, MnistLabError
+from mnist_core.finetune import MODES, SOURCES, FinetuneConfig, load_handwriting
+from mnist_core.models import ARCHITECTURES
+from mnist_core.progress import ProgressSnapshot, Status
+from mnist_core.runs import RunSpec
+from mnist_core.store import ModelStore
+from mnist_core.train_config import OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, parse_digits
+from mnist_core.train_plots import curves_figure
+from ui import jobs
+from ui.augment_ui import augment_options_ui, forget, shared_config
+from ui.cache import mnist, parameter_counts
+from ui.jobs import TrainingJob
+
+TRAIN_JOB = "train_job"  # ui.jobs.TrainingJob of this session
+
+
+def _digits_text(digits: tuple[int, ...]) -> str:
+    return ", ".join(map(str, digits)) if digits else "all"
+
+
+def _digits(text: str) -> tuple[int, ...]:
+    return parse_digits("" if text.strip() == "all" else text)
+
+
+def augmentation_ui(preset: TrainConfig, key: str) -> AugmentConfig:
+    """The Augment page's widget group: the session's augmentation if someone set it, else the preset's."""
+    from_page = shared_config() is not None
+    st.caption("The same settings as on the Augment page, where you can preview them on real digits."
+               + (" Set in this session (on Augment or here)." if from_page else " The preset's recipe."))
+    augment = augment_options_ui(preset.augment, prefix=f"{key}-aug", with_seed=False)
+    if from_page and st.button("Back to the preset's augmentation", key=f"{key}-aug-reset"):
+        forget(f"{key}-aug")
+        st.rerun()
+    return augment
+
+
+def training_options_ui(running: bool) -> TrainConfig | None:
+    """The settings; a validated TrainConfig when Start is pressed, else None (errors shown here)."""
+    params = parameter_counts()
+    names = list(ARCHITECTURES)
+    st.table([{"architecture": a, "parameters": f"{params[a]:,}", "what it is": ARCHITECTURES[a].description}
+              for a in names])
+    preset_name = st.segmented_control("Preset", ["Quick", "Best"], default="Quick", key="preset") or "Quick"
+    p = PRESETS[preset_name.lower()]
+    k = preset_name.lower()  # widget keys per preset, so choosing a preset resets the settings to it
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+    arch = c1.selectbox("Architecture", names, names.index(p.architecture), key=f"{k}-arch",
+                        format_func=lambda a: f"{a} ({params[a]:,} parameters)")
+    epochs = c2.number_input("Epochs (1-200)", value=p.epochs, step=1, key=f"{k}-epochs")
+    batch = c3.number_input("Batch size", value=p.batch_size, step=32, key=f"{k}-batch")
+    optimizer = c4.selectbox("Optimizer", OPTIMIZERS, OPTIMIZERS.index(p.optimizer), key=f"{k}-opt")
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+    subset = c1.number_input("Training images (first N; 0 = all 60,000)", value=p.train_subset, step=1000,
+                             key=f"{k}-subset")
+    lr = c2.number_input("Learning rate", value=p.learning_rate, step=1e-4, format="%.4f", key=f"{k}-lr")
+    schedule = c3.selectbox("LR schedule", SCHEDULES, SCHEDULES.index(p.schedule), key=f"{k}-sched")
+    val = c4.number_input("Validation share", value=p.validation_split, step=0.05, format="%.2f", key=f"{k}-val")
+    c1, c2, _ = st.columns([2, 1, 2])
+    digits = c1.text_input("Digits to learn (e.g. 0-4 for the transfer demo)", _digits_text(p.digits),
+                           key=f"{k}-digits")
+    seed = c2.number_input("Seed", value=p.seed, step=1, key=f"{k}-seed")
+    with st.expander("Augmentation: random changes to each training image"):
+        augment = augmentation_ui(p, k)
+    if not st.button("Start training", type="primary", disabled=running, key="start-training"):
+        return None
+    try:
+        config = TrainConfig(architecture=arch, epochs=int(epochs), batch_size=int(batch), optimizer=optimizer,
+                             learning_rate=float(lr), schedule=schedule, train_subset=int(subset),
+                             validation_split=float(val), augment=augment, seed=int(seed),
+                             digits=_digits(digits), outliers=p.outliers, precision=p.precision)
+        config.check_data(60000)
+    except ConfigError as err:
+        st.error(f"Not started: {err}.")
+        return None
+    return config
+
+
+def training_spec(config: TrainConfig) -> RunSpec:
+    suffix = f"-d{''.join(map(str, config.digits))}" if config.digits else ""
+    return RunSpec(config, name=f"{config.architecture}-{config.epochs}ep{suffix}")
+
+
+def _handwriting_label() -> tuple[str, bool]:
+    """The handwriting option's label, and whether there is any to fine-tune on."""
+    try:
+        saved = load_handwriting()
+    except MnistLabError as err:
+        return f"{SOURCES['handwriting']} (unreadable: {err})", False
+    if saved is None:
+        return f"{SOURCES['handwriting']} (no saved handwriting yet)", False
+    return f"{SOURCES['handwriting']} ({len(saved[0])} saved drawings)", True
+
+
+def finetune_options_ui(running: bool) -> RunSpec | None:
+    """The fine-tuning settings; the run to start when its button is pressed, else None."""
+    stored = {m.name: m for m in ModelStore().list()}
+    hw_label, has_hw = _handwriting_label()
+
+    def describe(name: str) -> str:
+        card = stored[name].card
+        acc = f", {card.test_accuracy:.2%} on MNIST test" if card.test_accuracy is not None else ""
+        return f"{name} ({card.architecture or 'uploaded'}{acc})"
+
+    c1, c2 = st.columns([1, 1])
+    parent = c1.selectbox("Start from", list(stored), key="ft-parent", format_func=describe)
+    mode = c2.radio("What to train", list(MODES), format_func=MODES.get, key="ft-mode")
+    source = st.radio("Data", list(SOURCES), key="ft-source",
+                      format_func=lambda s: hw_label if s == "handwriting" else SOURCES[s])
+    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
+    digits = c1.text_input("MNIST digits (e.g. 5-9)", "all", key="ft-digits")
+    subset = c2.number_input("MNIST images", value=6000, step=1000, key="ft-subset")
+    replay = c3.number_input("MNIST replay", value=3000, step=500, key="ft-replay",
+                             help="With handwriting: MNIST images mixed in so the model does not forget MNIST")
+    epochs = c4.number_input("Epochs", value=3, step=1, key="ft-epochs")
+    lr = c5.number_input("Learning rate (0 = auto)", value=0.0, step=1e-4, format="%.4f", key="ft-lr",
+                         help="Auto: 0.01 for a new head, 0.0001 when all layers are unfrozen")
+    if not st.button("Start fine-tuning", type="primary", disabled=running, key="start-finetuning"):
+        return None
+    if source == "handwriting" and not has_hw:
+        st.error("Not started: there is no saved handwriting yet. Save some drawings on the Draw page first.")
+        return None
+    try:
+        ft = FinetuneConfig(mode=mode, source=source, subset=int(subset), replay=int(replay), epochs=int(epochs),
+                            learning_rate=float(lr) or None, digits=_digits(digits))
+    except ConfigError as err:
+        st.error(f"Not started: {err}.")
+        return None
+    return RunSpec(ft.train_config(), name=f"{parent}-ft-{ft.mode}", finetune=ft, parent=stored[parent].path,
+                   parent_name=parent)
+
+
+# ---------------------------------------------------------------------------------------------
+# A job: start it, find it again, show it
+
+
+def start(spec: RunSpec) -> None:
+    job = TrainingJob(spec)
+    job.start(mnist())
+    jobs.register(job)
+    st.session_state[TRAIN_JOB] = job
+
+
+def current_job() -> TrainingJob | None:
+    """This session's job; after a reload (a new session) the one named in the URL."""
+    job = st.session_state.get(TRAIN_JOB) or jobs.find(st.query_params.get("job"))
+    if job is not None:
+        st.session_state[TRAIN_JOB] = job
+        st.query_params["job"] = job.id
+    return job
+
+
+def _status_line(snap: ProgressSnapshot, job: TrainingJob) -> str:
+    done = f"epoch {snap.epoch}/{snap.epochs}, batch {snap.batch}/{snap.batches}"
+    times = f"{snap.elapsed:.0f} s"
+    if snap.eta:
+        times += f", about {snap.eta:.0f} s left"
+    return f"**{job.name}**: {done} ({times})"
+
+
+def _epoch_table(history: list[dict]) -> None:
+    cols = [c for c in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+            if any(c in r for r in history)]
+    st.dataframe(
+        [{c: r.get(c) for c in cols} for r in history],
+        hide_index=True,
+        column_config={
+            "accuracy": st.column_config.NumberColumn("accuracy", format="percent"),
+            "val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent"),
+            "loss": st.column_config.NumberColumn("loss", format="%.4f"),
+            "val_loss": st.column_config.NumberColumn("val loss", format="%.4f"),
+        },
+    )
+
+
+def curves_and_table(snap: ProgressSnapshot, key: str) -> None:
+    """Loss and accuracy curves (per batch and per epoch) and the epoch table, as far as they go."""
+    if snap.batch_log:
+        st.plotly_chart(
+            curves_figure(snap.history, snap.batch_log, snap.epochs), key=key, config={"displayModeBar": False}
+        )
+    if snap.history:
+        _epoch_table(snap.history)
+
+
+@st.fragment(run_every=1.0)
+def live_progress_ui(job: TrainingJob) -> None:
+    """Redrawn every second from the job's thread-safe progress record."""
+    if not job.running:
+        st.rerun()  # finished: redraw the whole page once, with the result and without polling
+    snap = job.progress.snapshot()
+    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+    if snap.status == Status.WAITING:
+        c1.info(
+            f"**{job.name}** is waiting for the server's training slot: place {job.queue_position or 1} in the "
+            "queue. It starts by itself when the job before it ends."
+        )
+    elif snap.status == Status.STOPPING:
+        c1.progress(snap.fraction, text="Stopping after this batch, keeping the best weights...")
+    else:
+        c1.progress(snap.fraction, text=_status_line(snap, job))
+    if c2.button(
+        "Stop", icon=":material/stop_circle:", key="stop-job", disabled=snap.status == Status.STOPPING, width="stretch"
+    ):
+        job.stop()
+        st.rerun(scope="fragment")
+    curves_and_table(snap, "live-curves")
+
+
+def _before_after_ui(before: dict, after: dict, held_out: int) -> None:
+    labels = {
+        "mnist_test": "MNIST test",
+        "mnist_test_digits": "MNIST test, chosen digits",
+        "handwriting": f"Held-out handwriting ({held_out})",
+    }
+    shown = [k for k in labels if k in before]
+    for col, key in zip(st.columns(len(shown)), shown, strict=True):
+        if before[key] is None or after[key] is None:
+            col.metric(labels[key], "n/a")
+        else:
+            col.metric(
+                labels[key],
+                f"{after[key]:.2%}",
+                f"{(after[key] - before[key]) * 100:+.2f} points (was {before[key]:.2%})",
+            )
+
+
+def result_ui(job: TrainingJob) -> None:
+    """The finished job: what happened, where the model is, its curves and epoch table."""
+    snap = job.progress.snapshot()
+    if snap.status == Status.FAILED:
+        st.error(f"**{job.name}** failed: {snap.error or job.error}")
+    elif job.result is None:
+        st.warning(f"**{job.name}** was stopped before it started.")
+    else:
+        card = job.result.card
+        how = (
+            f"Stopped early; kept the weights of epoch {card.best_epoch}"
+            if card.stopped_early
+            else f"Finished {snap.epochs} epochs; kept the weights of epoch {card.best_epoch}"
+        )
+        st.success(
+            f"{how} ({card.training_seconds:.0f} s). Test accuracy **{card.test_accuracy:.2%}**; "
+            f"saved as **{card.name}**."
+        )
+        if card.before:
+            st.markdown(
+                f"Before and after fine-tuning **{card.parent.name}** "
+                f"({job.result.trainable_weights} trainable weight tensors):"
+            )
+            _before_after_ui(card.before, card.after or {}, card.handwriting_held_out or 0)
+            if "mnist_test_digits" in card.before:
+                st.caption(
+                    "MNIST test counts all ten digits: fine-tuned only on the chosen ones, the model "
+                    "forgets the others. Fine-tune on all digits, or with replay, to keep them."
+                )
+        c1, c2, _ = st.columns([1, 1, 3])
+        c1.page_link("app_pages/evaluate.py", label="Evaluate it", icon=":material/fact_check:")
+        c2.page_link("app_pages/models.py", label="Models", icon=":material/inventory_2:")
+    curves_and_table(snap, "final-curves")

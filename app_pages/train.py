@@ -11,11 +11,14 @@ from ui.train_ui import (
     start,
     training_options_ui,
     training_spec,
+    warm_up,
 )
 
 st.title("Train a model")
 st.write("Training runs in the background: you can leave this page and come back; **Stop** keeps the best "
          "weights so far. Every finished run is saved on the Models page.")
+
+warm_up()  # the training process gets ready while the settings are chosen
 
 with friendly_errors("Training"):
     # The current job (leaving the page, or reloading it, does not stop it)
@@ -40,5 +43,6 @@ with friendly_errors("Training"):
         config = training_options_ui(running)
         spec = training_spec(config) if config is not None else None
     if spec is not None:
-        start(spec)
-        st.rerun()
+        with friendly_errors("Starting the run"):
+            start(spec)
+            st.rerun()

@@ -4,6 +4,10 @@
     MNIST_DATA_DIR=../shared/mnist python bench/bench_train.py overhead   # progress callback + job vs bare fit
     MNIST_DATA_DIR=../shared/mnist python bench/bench_train.py pipeline   # tf.data throughput +/- augmentation
 
+    MNIST_DATA_DIR=../shared/mnist python bench/bench_train.py start      # Start -> first batch, app vs CLI
+
+start: Start -> first batch with a warm training process against a process per job (as before); the
+Quick preset run in the app against the CLI; the estimate shown before Start against the real run.
 quick: trains the Quick preset on all 60,000 images exactly as the app does and measures MNIST test
 accuracy after every epoch (that measuring is timed separately and left out of the training time).
 overhead: the same model, data and batches through (a) a bare `model.fit`, (b) `train()` with the
@@ -229,9 +233,95 @@ def bench_pipeline(data, n: int, batch: int) -> None:
     print(load())
 
 
+def _first_batch_seconds(job_start, progress, timeout: float = 300) -> float:
+    """Seconds from `job_start()` to the first batch reported in `progress`."""
+    t0 = time.perf_counter()
+    job_start()
+    while not progress.snapshot().batch_log:
+        if time.perf_counter() - t0 > timeout:
+            raise RuntimeError("no batch within the timeout")
+        time.sleep(0.01)
+    return time.perf_counter() - t0
+
+
+def bench_start(data, repeats: int) -> None:
+    """Start -> first batch (a warm worker vs a process per job, as before), the app's Quick run against
+    the CLI's, and the estimate against the real run."""
+    import subprocess
+    import tempfile
+
+    from mnist_core.runs import RunSpec
+    from mnist_core.speed import estimate_seconds, load_profile, measure, save_profile
+    from mnist_core.worker import TrainingWorker
+    from ui.jobs import TrainingJob, TrainingQueue, worker_for
+
+    os.environ.setdefault("MNIST_LAB_HOME", tempfile.mkdtemp(prefix="bench-train-"))
+    print(f"MNIST_LAB_HOME={os.environ['MNIST_LAB_HOME']}; {load()}")
+    quick = PRESETS["quick"]
+    short = with_overrides(quick, epochs=1, train_subset=6000)
+
+    # 1. Start -> first batch
+    cold = []
+    for i in range(repeats):  # what every job paid before: spawn, import TensorFlow, pickle MNIST
+        progress = TrainingProgress()
+        worker = TrainingWorker(data)
+        import threading
+
+        thread = threading.Thread(target=lambda w=worker, p=progress, n=i: w.run(RunSpec(short, f"cold-{n}"), p))
+        cold.append(_first_batch_seconds(thread.start, progress))
+        progress.request_stop()
+        thread.join()
+        worker.close()
+    warm_worker = worker_for(data)
+    warm_worker.wait_ready()
+    warm = []
+    for i in range(repeats):
+        job = TrainingJob(RunSpec(short, f"warm-{i}"), queue=TrainingQueue(1))
+        warm.append(_first_batch_seconds(lambda j=job: j.start(data), job.progress))
+        job.stop()
+        job.wait()
+    print(f"Start -> first batch, Quick preset: process per job (before) "
+          f"{', '.join(f'{s:.1f}' for s in cold)} s; warm worker (now) {', '.join(f'{s:.1f}' for s in warm)} s")
+    print(load())
+
+    # 2. The Quick preset in the app (warm worker, nice 10) and from the CLI (same machine, one after the other)
+    job = TrainingJob(RunSpec(quick, "app-quick"), queue=TrainingQueue(1))
+    t0 = time.perf_counter()
+    job.start(data)
+    job.wait()
+    app_wall = time.perf_counter() - t0
+    app_train = job.result.card.training_seconds
+    out = Path(os.environ["MNIST_LAB_HOME"]) / "cli-quick.keras"
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mnist_core", "train", "--preset", "quick", "--out", str(out)], check=True,
+                   cwd=Path(__file__).resolve().parents[1], capture_output=True)
+    cli_wall = time.perf_counter() - t0
+    import json
+
+    card = json.loads(out.with_suffix(".json").read_text())
+    cli_train = card["training_seconds"]
+    gap = 100 * (app_train / cli_train - 1)
+    print(f"Quick preset, training: app {app_train:.1f} s, CLI {cli_train:.1f} s ({gap:+.0f}%);"
+          f" whole run incl. scoring and calibration: app {app_wall:.1f} s, CLI {cli_wall:.1f} s;"
+          f" test accuracy app {job.result.card.test_accuracy:.2%}, CLI {card['metrics']['test_accuracy']:.2%}")
+
+    # 3. The estimate shown before Start, against the app's run
+    profile = load_profile()
+    if profile is None:
+        t0 = time.perf_counter()
+        profile = measure()
+        save_profile(profile)
+        print(f"measured this machine's speed in {time.perf_counter() - t0:.1f} s")
+    estimate = estimate_seconds(quick, profile)
+    print(f"estimate for the Quick preset {estimate:.1f} s; the app's run took {app_wall:.1f} s "
+          f"(estimate error {100 * (estimate / app_wall - 1):+.0f}%)")
+    print(load())
+    warm_worker.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["quick", "overhead", "pipeline"])
+    parser.add_argument("what", choices=["quick", "overhead", "pipeline", "start"])
     parser.add_argument("--target", type=float, default=0.985)
     parser.add_argument("--n", type=int, default=6000, help="images (overhead, pipeline)")
     parser.add_argument("--repeats", type=int, default=3)
@@ -241,6 +331,8 @@ def main() -> None:
     data = load_mnist()
     if args.what == "quick":
         bench_quick(data, args.target)
+    elif args.what == "start":
+        bench_start(data, args.repeats)
     elif args.what == "overhead":
         bench_overhead(data, args.n, args.repeats, args.arch)
     else:

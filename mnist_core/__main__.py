@@ -10,11 +10,35 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 from .errors import MnistLabError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info and warning lines: noise here
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up lines hidden (oneDNN and absl notices that no setting
+    silences); they are shown after all if the import fails."""
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _command() -> str:
@@ -29,26 +53,66 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def _train(args: argparse.Namespace) -> int:
+# TrainConfig fields -> (flag, help); every field gets a flag (augment: one per transform, below)
+TRAIN_FLAGS = {
+    "architecture": ("--architecture", "mlp, simple_cnn, default_cnn or row_lstm"),
+    "epochs": ("--epochs", "passes over the training images"),
+    "batch_size": ("--batch-size", "images per step"),
+    "optimizer": ("--optimizer", "adam, sgd or rmsprop"),
+    "learning_rate": ("--learning-rate", "peak learning rate"),
+    "schedule": ("--schedule", "constant, cosine or step"),
+    "train_subset": ("--subset", "train on the first N images (0 = all)"),
+    "validation_split": ("--validation-split", "share of the training images held out for validation"),
+    "label_smoothing": ("--label-smoothing", "0 to 0.5"),
+    "outliers": ("--outliers", "share of non-digit scribbles added (outlier exposure)"),
+    "seed": ("--seed", "random seed of the run"),
+    "digits": ("--digits", "train only on these digits, e.g. 0-4 (the transfer demo)"),
+    "precision": ("--precision", "float32, mixed_bfloat16 or auto"),
+}
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    from dataclasses import fields
+
     from .augment import AugmentConfig
-    from .data import load_mnist
-    from .runs import RunSpec, file_saver, run
+    from .train_config import TrainConfig
+
+    for f in fields(TrainConfig):
+        if f.name == "augment":
+            continue
+        flag, help_text = TRAIN_FLAGS.get(f.name, (f"--{f.name.replace('_', '-')}", ""))
+        kind = str if f.name in ("digits", "architecture", "optimizer", "schedule", "precision") else \
+            type(f.default) if f.default is not None else str
+        parser.add_argument(flag, dest=f"cfg_{f.name}", type=kind, help=help_text)
+    group = parser.add_argument_group("augmentation (each transform's strength; 0 switches it off)")
+    group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
+    for name, (low, high, _) in AugmentConfig.LIMITS.items():
+        group.add_argument(f"--augment-{name}", dest=f"aug_{name}", type=float, help=f"{low:g} to {high:g}")
+    group.add_argument("--augment-seed", dest="aug_seed", type=int)
+
+
+def _config(args: argparse.Namespace):
+    """The preset with every flag given applied (validated by TrainConfig/AugmentConfig)."""
+    from dataclasses import replace
+
+    from .augment import AugmentConfig
     from .train_config import PRESETS, parse_digits, with_overrides
 
-    config = with_overrides(
-        PRESETS[args.preset],
-        architecture=args.architecture,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        train_subset=args.subset,
-        validation_split=args.validation_split,
-        outliers=args.outliers,
-        seed=args.seed,
-        digits=parse_digits(args.digits) if args.digits is not None else None,
-    )
-    if args.no_augment:
-        config = with_overrides(config, augment=AugmentConfig())
+    values = {k.removeprefix("cfg_"): v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
+    if "digits" in values:
+        values["digits"] = parse_digits(values["digits"])
+    config = with_overrides(PRESETS[args.preset], **values)
+    augment = AugmentConfig() if args.no_augment else config.augment
+    changes = {k.removeprefix("aug_"): v for k, v in vars(args).items() if k.startswith("aug_") and v is not None}
+    return with_overrides(config, augment=replace(augment, **changes) if changes else augment)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .data import load_mnist
+    from .runs import RunSpec, file_saver, run
+
+    config = _config(args)
+    _check_out(Path(args.out))
     data = load_mnist(args.data_dir)
     digits = f" on digits {', '.join(map(str, config.digits))}" if config.digits else ""
     _say(f"MNIST from {data.source}; training {config.architecture} for {config.epochs} epochs{digits}"
@@ -58,6 +122,19 @@ def _train(args: argparse.Namespace) -> int:
     run(spec, data, file_saver(Path(args.out)), verbose=_verbose(), say=_say)
     _say(f"saved {args.out} and {Path(args.out).with_suffix('.json')}")
     return 0
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot be written before training, not after it."""
+    from .store import temp_beside
+
+    if out.suffix != ".keras":
+        raise MnistLabError(f"{out.name}: --out must end in .keras")
+    try:
+        with temp_beside(out) as tmp:
+            tmp.write_bytes(b"\0")
+    except OSError as err:
+        raise MnistLabError(f"cannot write beside {out} ({err.strerror or err}): choose another --out") from err
 
 
 def _finetune(args: argparse.Namespace) -> int:
@@ -70,6 +147,7 @@ def _finetune(args: argparse.Namespace) -> int:
                         subset=args.subset, replay=args.replay, epochs=args.epochs, batch_size=args.batch_size,
                         learning_rate=args.learning_rate, seed=args.seed)
     parent = Path(args.parent)
+    _check_out(Path(args.out))
     data = load_mnist(args.data_dir)
     _say(f"fine-tuning {parent.name} ({fc.mode}) on {fc.source} for {fc.epochs} epochs at lr {fc.lr:g}")
     spec = RunSpec(fc.train_config(), Path(args.out).stem, finetune=fc, parent=parent, source="command line",
@@ -126,18 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model and save it with its metadata card")
-    t.add_argument("--preset", choices=["quick", "best"], default="quick")
+    t.add_argument("--preset", choices=["quick", "best"], default="quick", help="the settings to start from")
     t.add_argument("--out", required=True, help="where to save the .keras model (card saved beside it)")
-    t.add_argument("--architecture")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--learning-rate", type=float)
-    t.add_argument("--subset", type=int, help="train on the first N images")
-    t.add_argument("--validation-split", type=float)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--digits", help="train only on these digits, e.g. 0-4 (the transfer demo)")
-    t.add_argument("--no-augment", action="store_true")
-    t.add_argument("--outliers", type=float, help="share of non-digit scribbles added (outlier exposure)")
+    _add_config_flags(t)
     t.add_argument("--init", help="start from this .keras model instead of a fresh one (fine-tuning)")
     t.add_argument("--no-calibrate", action="store_true", help="skip fitting the Draw page's 'not sure' thresholds")
     t.set_defaults(func=_train)
@@ -167,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     c.set_defaults(func=_calibrate)
 
     args = parser.parse_args(argv)
+    _import_tensorflow_quietly()  # creates no TensorFlow op: a multi-worker strategy can still be made
     try:
         return args.func(args)
     except MnistLabError as err:

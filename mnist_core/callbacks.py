@@ -44,7 +44,8 @@ class ProgressCallback(keras.callbacks.Callback):
         self._last = (0.0, 0.0, 0.0, 0.0)
 
     def on_train_begin(self, logs=None):
-        self.progress.update(status=Status.RUNNING, epochs=self.epochs, batches=self.batches, started=time.time())
+        self.progress.update(status=Status.RUNNING, detail="", epochs=self.epochs, batches=self.batches,
+                             started=time.time())
 
     def on_epoch_begin(self, epoch, logs=None):
         self._last = (0.0, 0.0, 0.0, 0.0)
@@ -64,7 +65,7 @@ class ProgressCallback(keras.callbacks.Callback):
         row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items() if np.isscalar(v)},
                "seconds": round(time.time() - self.progress.started, 1)}
         if self.progress.stop_requested and self.progress.batch < self.batches:
-            row["partial"] = 1.0  # stopped mid-epoch: its figures cover the batches done
+            row["fraction"] = self.progress.batch / self.batches  # stopped mid-epoch: the share that ran
         self.progress.add_epoch(row)
 
 

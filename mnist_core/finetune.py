@@ -238,9 +238,11 @@ def finetune(model: keras.Model, config: FinetuneConfig, x_mnist: np.ndarray, y_
         fit_hw, held = (x_f, y_f), (x_held, y_held)
     x, y = finetune_data(config, x_mnist, y_mnist, fit_hw)
     before = accuracy_report(model, x_test, y_test, config.digits, held)
+    from .distribute import strategy
     from .train import train
 
-    tuned = tunable_model(model, config.mode, config.seed)
+    with strategy().scope():  # a new head is a new layer: under tf.distribute it must be made in the scope
+        tuned = tunable_model(model, config.mode, config.seed)
     result = train(config.train_config(), x, y, progress=progress, model=tuned, callbacks=callbacks, verbose=verbose)
     after = accuracy_report(result.model, x_test, y_test, config.digits, held)
     return FinetuneResult(result, before, after, len(tuned.trainable_weights), len(x),

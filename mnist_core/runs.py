@@ -19,7 +19,7 @@ from .data import MnistData
 from .errors import ConfigError
 from .finetune import FinetuneConfig
 from .models import ARCHITECTURES
-from .progress import TrainingProgress
+from .progress import Status, TrainingProgress
 from .store import ModelStore, StoredModel, read_card, save_model_atomic
 from .train_config import CUSTOM, TrainConfig
 
@@ -34,7 +34,7 @@ class RunSpec:
     """What to run: training (config), from scratch or from `parent`; or fine-tuning `parent` (finetune)."""
 
     config: TrainConfig
-    name: str  # the model's name (the store makes it unique)
+    name: str  # the model's name (the store makes it unique); "{epochs}" becomes the epochs really run
     finetune: FinetuneConfig | None = None
     parent: Path | None = None  # the .keras file to start from (fine-tuning, or the CLI's --init)
     parent_name: str = ""  # how to call the parent on the card (its store name); default: the file's stem
@@ -90,26 +90,46 @@ def run(spec: RunSpec, data: MnistData, save: Saver, progress: TrainingProgress 
     Raises:
         MnistLabError: bad settings, a missing or broken parent, an unwritable store.
     """
+    from .distribute import strategy
+
+    strategy()  # first: a multi-worker strategy must exist before any other TensorFlow op
     from .evaluate import evaluate
 
     progress = progress or TrainingProgress()
+    progress.update(status=Status.PREPARING, detail="loading the model to start from" if spec.parent else
+                    "building the model")
     parent_model, parent_ref = _parent(spec)
     if spec.finetune is not None:
         result, fields, trainable = _finetune(spec, parent_model, parent_ref, data, progress, verbose)
     else:
         result, fields, trainable = _train(spec, parent_model, data, progress, verbose)
+    progress.update(detail="scoring the 10,000 MNIST test digits")
     ev = evaluate(result.model, data.x_test, data.y_test)
     say(f"test accuracy {ev.accuracy:.4%} after {result.seconds:.0f} s of training")
     calibration = None
     if spec.calibrate:
+        progress.update(detail="fitting the Draw page's 'not sure' thresholds")
         calibration = _calibration(result.model, data)
         say(f"calibration: sure at {calibration['sure_at']:.3f}, a digit at {calibration['digit_at']:.3f}")
-    card = new_card(result.model, spec.name, source=spec.source, command=spec.command, parent=parent_ref,
+    name = spec.name.replace("{epochs}", epochs_label(result.history))
+    card = new_card(result.model, name, source=spec.source, command=spec.command, parent=parent_ref,
                     metrics={"test_accuracy": ev.accuracy, **ev.summary()}, history=result.history,
                     training_seconds=round(result.seconds, 1), precision=result.precision,
                     best_epoch=result.best_epoch, stopped_early=result.stopped_early, calibration=calibration,
                     **fields)
-    return RunResult(save(result.model, card), trainable)
+    progress.update(detail="saving")
+    stored = save(result.model, card)
+    progress.update(detail="")
+    return RunResult(stored, trainable)
+
+
+def epochs_label(history: list[dict]) -> str:
+    """The epochs a run really trained, for its name: '3', or '2.4' when stopped in the third."""
+    if not history:
+        return "0"
+    last = history[-1]
+    done = float(last.get("epoch", len(history))) - 1 + float(last.get("fraction", 1.0))
+    return f"{done:.0f}" if done == int(done) else f"{done:.1f}"
 
 
 def _parent(spec: RunSpec) -> tuple[keras.Model | None, ParentRef | None]:
@@ -117,9 +137,11 @@ def _parent(spec: RunSpec) -> tuple[keras.Model | None, ParentRef | None]:
         if spec.finetune is not None:
             raise ConfigError("fine-tuning needs a model to start from")
         return None, None
+    from .distribute import strategy
     from .models import load_model
 
-    model = load_model(spec.parent)  # a fresh copy of this run's own: training changes its layers
+    with strategy().scope():  # under tf.distribute a model's weights must be made in the strategy's scope
+        model = load_model(spec.parent)  # a fresh copy of this run's own: training changes its layers
     card = read_card(Path(spec.parent))
     return model, ParentRef(spec.parent_name or Path(spec.parent).stem, card.test_accuracy, card.command)
 

@@ -235,6 +235,18 @@ class ModelStore:
             raise StoreError(f"{name!r} is a reserved name; choose another")
         return name
 
+    def check_writable(self) -> None:
+        """Raise StoreError unless a model can be saved here now (checked before a long run starts)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with temp_beside(self.folder / "write-check.keras") as tmp:
+                tmp.write_bytes(b"\0" * 65536)
+        except OSError as err:
+            why = "the disk is full" if err.errno == 28 else "it is read-only or not ours" if err.errno in (13, 30) \
+                else (err.strerror or str(err))
+            raise StoreError(f"the model store cannot be written ({why}): a trained model could not be saved. "
+                             "Ask the person who runs the server to check MNIST_LAB_HOME.") from err
+
     # -- the active model ------------------------------------------------------------------------
     def active_name(self) -> str:
         """The model the class uses; the shipped default when none was chosen or it is gone."""

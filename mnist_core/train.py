@@ -69,6 +69,47 @@ def compile_model(model: keras.Model, config: TrainConfig, steps: int) -> None:
     model.compile(optimizer=make_optimizer(config, steps), loss=loss, metrics=[DigitAccuracy()], jit_compile=False)
 
 
+def _build_for_workers(model: keras.Model, dataset) -> None:
+    """Build the model's optimizer and metric variables from one local batch, in the strategy's scope.
+
+    Keras 3's fit otherwise does this itself by averaging a first distributed batch across the
+    replicas, which fails under MultiWorkerMirroredStrategy (keras-team/keras#20585: "Attempt to
+    convert a value (PerReplica...)"). With the model built here and its strategy left to the scope
+    fit runs in, fit distributes the data and the steps as usual.
+    """
+    x, y = next(iter(dataset))
+    model._symbolic_build(data_batch=(x, y))  # noqa: SLF001 - what fit would do, minus the failing reduction
+    model._distribute_strategy = None  # noqa: SLF001 - fit then takes the strategy of the scope it runs in
+    _average_scalars_across_workers()
+
+
+def _average_scalars_across_workers() -> None:
+    """Keras 3.15 averages each step's logged figures across workers with `strategy.reduce("MEAN", v,
+    axis=0)`, which fails for scalars ("Invalid reduction dimension 0 for input with 0 dimensions").
+    Reduce a scalar over the replicas alone (axis=None), as the strategy's API intends; anything else
+    goes to Keras's own code. Used under MultiWorkerMirroredStrategy only."""
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    original = tf_trainer.reduce_per_replica
+    if getattr(original, "scalars_fixed", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            def one(v):
+                local = v.values[0] if isinstance(v, tf.distribute.DistributedValues) else v
+                if getattr(local, "shape", None) is not None and local.shape.rank == 0:
+                    return strategy.reduce("MEAN", v, axis=None)
+                return original(v, strategy, reduction)
+
+            return tf.nest.map_structure(one, values)
+        return original(values, strategy, reduction)
+
+    reduce_per_replica.scalars_fixed = True
+    tf_trainer.reduce_per_replica = reduce_per_replica
+
+
 def train(
     config: TrainConfig,
     x: np.ndarray,
@@ -90,10 +131,13 @@ def train(
     Returns:
         TrainResult with the model holding the best epoch's weights.
     """
+    from .distribute import strategy
+
+    distribution = strategy()  # first: a multi-worker strategy must exist before any other TensorFlow op
     import keras
 
     from .callbacks import KeepBest, ProgressCallback
-    from .distribute import strategy_scope
+    from .distribute import cluster_size, distribute_options
 
     keras.utils.set_random_seed(config.seed)
     progress = progress or TrainingProgress()
@@ -101,20 +145,25 @@ def train(
     if config.outliers:
         x_tr, y_tr = with_outliers(x_tr, y_tr, config.outliers, config.seed)
     batches = math.ceil(len(x_tr) / config.batch_size)
-    train_ds = make_dataset(x_tr, y_tr, config.batch_size, config.augment, seed=config.seed)
-    val_ds = make_dataset(x_val, y_val, 512, shuffle=False) if len(x_val) else None
+    train_ds = distribute_options(make_dataset(x_tr, y_tr, config.batch_size, config.augment, seed=config.seed))
+    val_ds = distribute_options(make_dataset(x_val, y_val, 512, shuffle=False)) if len(x_val) else None
     precision = resolve_precision(config, fresh_model=model is None)
-    with strategy_scope():
+    with distribution.scope():
         if model is None:
             if config.architecture == CUSTOM:
                 raise ConfigError("a 'custom' architecture needs the model to train")
             model = build_model(config.architecture, dtype=None if precision == "float32" else precision)
         compile_model(model, config, batches * config.epochs)
+        if cluster_size() > 1:
+            _build_for_workers(model, train_ds)
     keep = KeepBest("val_loss" if val_ds is not None else "loss")
     cbs = [ProgressCallback(progress, config.epochs, batches), keep, *callbacks]
     start = time.time()
     try:
-        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=cbs, verbose=verbose)
+        with distribution.scope():
+            # shuffle=False: the dataset shuffles itself (Keras would warn that it cannot)
+            model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=cbs, verbose=verbose,
+                      shuffle=False)
     except Exception as err:
         progress.update(status=Status.FAILED, error=f"{type(err).__name__}: {err}", finished=time.time())
         raise

@@ -27,24 +27,55 @@ def bin_points(points: Sequence[tuple[float, ...]], max_points: int = 300) -> np
     return np.stack([arr[a:b].mean(axis=0) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a])
 
 
+def smooth(points: Sequence[tuple[float, ...]], window: int) -> np.ndarray:
+    """(N, k) points with columns 1.. replaced by their trailing mean over `window` rows (NaNs skipped).
+
+    Runs across epoch boundaries: per-batch figures then flow on, where Keras's per-epoch running
+    means drop at every new epoch.
+    """
+    arr = np.asarray(points, dtype=float).reshape(len(points), -1) if len(points) else np.zeros((0, 3))
+    if window <= 1 or len(arr) == 0:
+        return arr
+    out = arr.copy()
+    values = np.nan_to_num(arr[:, 1:])
+    counts = np.cumsum(~np.isnan(arr[:, 1:]), axis=0)
+    sums = np.cumsum(values, axis=0)
+    lagged_sums = np.vstack([np.zeros((window, sums.shape[1])), sums])[: len(sums)]
+    lagged_counts = np.vstack([np.zeros((window, counts.shape[1])), counts])[: len(counts)]
+    n = counts - lagged_counts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[:, 1:] = np.where(n > 0, (sums - lagged_sums) / np.maximum(n, 1), np.nan)
+    return out
+
+
+def epoch_x(row: Mapping[str, float]) -> float:
+    """Where an epoch's figures belong on the x axis: its end, or where a stopped epoch stopped."""
+    return float(row["epoch"]) - 1 + float(row.get("fraction", 1.0))
+
+
 def curves_figure(history: Sequence[Mapping[str, float]], batch_log: Sequence[tuple[float, float, float]] = (),
-                  epochs: int | None = None, height: int = 340) -> go.Figure:
-    """Loss and accuracy against epochs: training per batch (binned), training and validation per epoch.
+                  epochs: int | None = None, height: int = 340, batches_per_epoch: int | None = None) -> go.Figure:
+    """Loss and accuracy against epochs: training per batch (a light trailing mean, binned for the
+    browser), training and validation per epoch.
 
     Args:
-        history: one row per finished epoch with loss, accuracy, val_loss, val_accuracy.
-        batch_log: (epoch + fraction, loss, accuracy) per batch.
+        history: one row per epoch with loss, accuracy, val_loss, val_accuracy (a stopped epoch has
+            "fraction", the share of it that ran).
+        batch_log: (epoch + fraction, loss, accuracy): each batch's own figures.
         epochs: the run's length, to fix the x range while training.
+        batches_per_epoch: sets the smoothing window (5% of an epoch).
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"),
                         horizontal_spacing=0.08)
-    batches = bin_points(batch_log)
-    x_ep = [row["epoch"] for row in history]
+    window = max(1, round((batches_per_epoch or 0) / 20))
+    batches = bin_points(smooth(batch_log, window))
+    per_batch = f"training, per batch (mean of {window})" if window > 1 else "training, per batch"
+    x_ep = [epoch_x(row) for row in history]
     for col, key in ((1, "loss"), (2, "accuracy")):
         first = col == 1
         if len(batches):
             fig.add_trace(go.Scatter(x=batches[:, 0].tolist(), y=batches[:, col].tolist(), mode="lines",
-                                     name="training (per batch)",
+                                     name=per_batch,
                                      line={"color": TRAIN_COLOUR, "width": 1.5}, opacity=0.45, showlegend=first,
                                      legendgroup="batch"), row=1, col=col)
         if history:

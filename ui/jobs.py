@@ -22,7 +22,7 @@ from mnist_core.data import MnistData
 from mnist_core.errors import MnistLabError
 from mnist_core.progress import Status, TrainingProgress
 from mnist_core.runs import RunResult, RunSpec
-from mnist_core.worker import run_in_process
+from mnist_core.worker import TrainingWorker
 
 log = logging.getLogger("mnist_lab.jobs")
 
@@ -39,9 +39,11 @@ class TrainingQueue:
         self._waiting: list[object] = []
 
     @contextlib.contextmanager
-    def slot(self, job: object, give_up: Callable[[], bool]) -> Iterator[bool]:
-        """Wait for a free slot (yields True) unless `give_up()` turns true first (yields False)."""
-        got = self._acquire(job, give_up)
+    def slot(self, job: object, give_up: Callable[[], bool], on_wait: Callable[[], None] = lambda: None
+             ) -> Iterator[bool]:
+        """Wait for a free slot (yields True) unless `give_up()` turns true first (yields False);
+        `on_wait()` is called once if the slot is not free at once."""
+        got = self._acquire(job, give_up, on_wait)
         try:
             yield got
         finally:
@@ -50,13 +52,17 @@ class TrainingQueue:
                     self._running -= 1
                     self._cond.notify_all()
 
-    def _acquire(self, job: object, give_up: Callable[[], bool]) -> bool:
+    def _acquire(self, job: object, give_up: Callable[[], bool], on_wait: Callable[[], None]) -> bool:
         with self._cond:
             self._waiting.append(job)
+            waited = False
             try:
                 while not (self._waiting[0] is job and self._running < self._slots):
                     if give_up():
                         return False
+                    if not waited:
+                        on_wait()
+                        waited = True
                     self._cond.wait(0.2)
                 self._running += 1
                 return True
@@ -71,6 +77,24 @@ class TrainingQueue:
 
 
 QUEUE = TrainingQueue(MAX_CONCURRENT_JOBS)
+
+# The server's warm training process (one: jobs take turns through QUEUE). The Train page starts it
+# when someone opens the page, so that Start trains at once.
+_worker: TrainingWorker | None = None
+_worker_lock = threading.Lock()
+
+
+def worker_for(data: MnistData) -> TrainingWorker:
+    """The warm worker for this dataset, started if need be (returns at once; it gets ready on its own)."""
+    global _worker
+    with _worker_lock:
+        if _worker is not None and _worker.data is not data:
+            _worker.close()
+            _worker = None
+        if _worker is None:
+            _worker = TrainingWorker(data)
+        _worker.start()  # no-op while alive; a crashed worker is started again
+        return _worker
 
 
 @dataclass(eq=False)
@@ -87,7 +111,10 @@ class TrainingJob:
 
     @property
     def name(self) -> str:
-        return self.spec.name
+        """The model's name: as saved once finished, else with the planned number of epochs."""
+        if self.result is not None:
+            return self.result.card.name
+        return self.spec.name.replace("{epochs}", str(self.spec.config.epochs))
 
     @property
     def running(self) -> bool:
@@ -99,6 +126,7 @@ class TrainingJob:
         return self.queue.position(self)
 
     def start(self, data: MnistData) -> None:
+        self.progress.update(status=Status.PREPARING, detail="starting")  # what the page shows at once
         self.thread = threading.Thread(target=self._run, args=(data,), daemon=True, name=f"train-{self.name}")
         self.thread.start()
 
@@ -112,12 +140,14 @@ class TrainingJob:
         return not self.running
 
     def _run(self, data: MnistData) -> None:
-        with self.queue.slot(self, lambda: self.progress.stop_requested) as got:
+        waiting = lambda: self.progress.update(status=Status.WAITING, detail="")  # noqa: E731
+        with self.queue.slot(self, lambda: self.progress.stop_requested, on_wait=waiting) as got:
             if not got:
                 self.progress.update(status=Status.STOPPED, finished=time.time())
                 return
+            self.progress.update(status=Status.PREPARING, detail="starting")
             try:
-                self.result = run_in_process(self.spec, data, self.progress)
+                self.result = worker_for(data).run(self.spec, self.progress)
             except MnistLabError as err:
                 self._fail(str(err))
             except Exception as err:  # noqa: BLE001 - a job must never die silently

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from mnist_core.augment import AugmentConfig
@@ -10,6 +12,7 @@ from mnist_core.finetune import MODES, SOURCES, FinetuneConfig, load_handwriting
 from mnist_core.models import ARCHITECTURES
 from mnist_core.progress import ProgressSnapshot, Status
 from mnist_core.runs import RunSpec
+from mnist_core.speed import describe, estimate_seconds, load_profile
 from mnist_core.store import ModelStore
 from mnist_core.train_config import OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, parse_digits
 from mnist_core.train_plots import curves_figure
@@ -48,6 +51,7 @@ def training_options_ui(running: bool) -> TrainConfig | None:
     st.table([{"architecture": a, "parameters": f"{params[a]:,}", "what it is": ARCHITECTURES[a].description}
               for a in names])
     preset_name = st.segmented_control("Preset", ["Quick", "Best"], default="Quick", key="preset") or "Quick"
+    st.caption(" ".join(f"**{n.capitalize()}**: {length(c)}." for n, c in PRESETS.items()))
     p = PRESETS[preset_name.lower()]
     k = preset_name.lower()  # widget keys per preset, so choosing a preset resets the settings to it
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
@@ -68,23 +72,39 @@ def training_options_ui(running: bool) -> TrainConfig | None:
     seed = c2.number_input("Seed", value=p.seed, step=1, key=f"{k}-seed")
     with st.expander("Augmentation: random changes to each training image"):
         augment = augmentation_ui(p, k)
-    if not st.button("Start training", type="primary", disabled=running, key="start-training"):
-        return None
     try:
         config = TrainConfig(architecture=arch, epochs=int(epochs), batch_size=int(batch), optimizer=optimizer,
                              learning_rate=float(lr), schedule=schedule, train_subset=int(subset),
                              validation_split=float(val), augment=augment, seed=int(seed),
                              digits=_digits(digits), outliers=p.outliers, precision=p.precision)
         config.check_data(60000)
+        problem = None
     except ConfigError as err:
-        st.error(f"Not started: {err}.")
+        config, problem = None, err
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    pressed = left.button("Start training", type="primary", disabled=running, key="start-training")
+    if config is not None:
+        right.caption(f"This run: {length(config)}.")
+    if not pressed:
         return None
+    if problem is not None:
+        st.error(f"Not started: {problem}.")
     return config
+
+
+def length(config: TrainConfig) -> str:
+    """How long a run of `config` should take here, in words (from this machine's measured speed)."""
+    profile = load_profile()
+    seconds = estimate_seconds(config, profile) if profile is not None else None
+    if seconds is None:
+        measuring = os.environ.get("MNIST_LAB_MEASURE", "1") != "0"
+        return "length not known yet" + (" (this server's speed is being measured)" if measuring else "")
+    return f"{describe(seconds)} on this server"
 
 
 def training_spec(config: TrainConfig) -> RunSpec:
     suffix = f"-d{''.join(map(str, config.digits))}" if config.digits else ""
-    return RunSpec(config, name=f"{config.architecture}-{config.epochs}ep{suffix}")
+    return RunSpec(config, name=f"{config.architecture}-{{epochs}}ep{suffix}")
 
 
 def _handwriting_label() -> tuple[str, bool]:
@@ -140,9 +160,21 @@ def finetune_options_ui(running: bool) -> RunSpec | None:
 # A job: start it, find it again, show it
 
 
+def warm_up() -> None:
+    """Start the server's training process now, so that Start trains at once (it loads TensorFlow and
+    MNIST, and measures this machine's speed once, at low priority)."""
+    try:
+        jobs.worker_for(mnist())
+    except MnistLabError:  # no dataset: the page says so where it matters
+        pass
+
+
 def start(spec: RunSpec) -> None:
+    """Check what the run needs before it starts (the dataset, a writable store), then start it."""
+    data = mnist()  # raises DatasetError with what to do
+    ModelStore().check_writable()  # a finished run must not be lost for want of a place to save it
     job = TrainingJob(spec)
-    job.start(mnist())
+    job.start(data)
     jobs.register(job)
     st.session_state[TRAIN_JOB] = job
 
@@ -157,10 +189,12 @@ def current_job() -> TrainingJob | None:
 
 
 def _status_line(snap: ProgressSnapshot, job: TrainingJob) -> str:
+    if snap.detail:  # the batches are done: scoring, calibrating, saving
+        return f"**{job.name}**: trained {snap.elapsed:.0f} s; now {snap.detail}..."
     done = f"epoch {snap.epoch}/{snap.epochs}, batch {snap.batch}/{snap.batches}"
     times = f"{snap.elapsed:.0f} s"
     if snap.eta:
-        times += f", about {snap.eta:.0f} s left"
+        times += f", about {describe(snap.eta).removeprefix('about ')} left"
     return f"**{job.name}**: {done} ({times})"
 
 
@@ -183,7 +217,8 @@ def curves_and_table(snap: ProgressSnapshot, key: str) -> None:
     """Loss and accuracy curves (per batch and per epoch) and the epoch table, as far as they go."""
     if snap.batch_log:
         st.plotly_chart(
-            curves_figure(snap.history, snap.batch_log, snap.epochs), key=key, config={"displayModeBar": False}
+            curves_figure(snap.history, snap.batch_log, snap.epochs, batches_per_epoch=snap.batches), key=key,
+            config={"displayModeBar": False},
         )
     if snap.history:
         _epoch_table(snap.history)
@@ -201,6 +236,8 @@ def live_progress_ui(job: TrainingJob) -> None:
             f"**{job.name}** is waiting for the server's training slot: place {job.queue_position or 1} in the "
             "queue. It starts by itself when the job before it ends."
         )
+    elif snap.status == Status.PREPARING:
+        c1.progress(0.0, text=f"**{job.name}**: preparing ({snap.detail or 'starting'})...")
     elif snap.status == Status.STOPPING:
         c1.progress(snap.fraction, text="Stopping after this batch, keeping the best weights...")
     else:

@@ -5,6 +5,9 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import numpy as np
 
 from tests.conftest import REPO
 
@@ -62,3 +65,92 @@ def test_without_the_switch_two_cpus_use_the_default_strategy(mnist):
     out = run_script({"MNIST_MIRROR_CPUS": ""})
     assert out["strategies"] == [["_DefaultDistributionStrategy", 1]]
     assert out["variable"] != "MirroredVariable"
+
+
+FINETUNE_SCRIPT = """
+import json, sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+from pathlib import Path
+from mnist_core.card import ModelCard
+from mnist_core.data import load_mnist
+from mnist_core.distribute import strategy
+from mnist_core.finetune import FinetuneConfig
+from mnist_core.models import build_model
+from mnist_core.runs import RunSpec, file_saver, run
+from mnist_core.store import save_model_atomic
+
+out = {"strategy": [type(strategy()).__name__, strategy().num_replicas_in_sync]}
+folder = Path(sys.argv[1])
+parent = folder / "parent.keras"
+save_model_atomic(build_model("simple_cnn"), parent, ModelCard("parent", architecture="simple_cnn"))
+data = load_mnist()
+for mode in ("head", "all"):
+    ft = FinetuneConfig(mode=mode, subset=1280, epochs=1, batch_size=64, learning_rate=3e-3)
+    result = run(RunSpec(ft.train_config(), f"tuned-{mode}", finetune=ft, parent=parent, calibrate=False), data,
+                 file_saver(folder / f"tuned-{mode}.keras"))
+    out[mode] = {"after": result.card.after["mnist_test"], "before": result.card.before["mnist_test"]}
+print(json.dumps(out))
+"""
+
+
+def test_finetuning_is_mirrored_over_two_logical_cpus(mnist, tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MNIST_MIRROR_CPUS": "1"}
+    env.pop("TF_CONFIG", None)
+    run = subprocess.run([sys.executable, "-c", FINETUNE_SCRIPT, str(tmp_path)], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["strategy"] == ["MirroredStrategy", 2]
+    for mode in ("head", "all"):  # an untrained parent: fine-tuning on 1,280 digits must teach it something
+        assert out[mode]["after"] > max(0.5, out[mode]["before"] + 0.2), out
+
+
+def readme_worker_commands() -> list[str]:
+    """The README's two multi-worker commands (one line each), as a user would copy them."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    commands = [line for line in lines if line.startswith("TF_CONFIG=") and "python -m mnist_core train" in line]
+    assert len(commands) == 2, "the README shows one command per worker"
+    return commands
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_readme_two_worker_recipe_trains_on_two_local_processes(mnist, tmp_path):
+    import shlex
+
+    from mnist_core.models import load_model
+
+    hosts = {"host-a:12345": f"127.0.0.1:{free_port()}", "host-b:12345": f"127.0.0.1:{free_port()}"}
+    procs, outs = [], []
+    for i, command in enumerate(readme_worker_commands()):
+        for host, local in hosts.items():
+            command = command.replace(host, local)
+        words = shlex.split(command)
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MNIST_LAB_HOME": str(tmp_path / f"home{i}")}
+        while "=" in words[0]:  # the VAR=value prefixes
+            key, value = words.pop(0).split("=", 1)
+            env[key] = value if key != "MNIST_DATA_DIR" else os.environ["MNIST_DATA_DIR"]
+        assert words[:3] == ["python", "-m", "mnist_core"]
+        out = words[words.index("--out") + 1]
+        words[words.index("--out") + 1] = str(tmp_path / Path(out).name)
+        outs.append(tmp_path / Path(out).name)
+        args = [sys.executable, *words[1:], "--epochs", "1", "--subset", "3000", "--no-calibrate"]
+        procs.append(subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True))
+    logs = [p.communicate(timeout=600)[0] for p in procs]
+    for p, log in zip(procs, logs, strict=True):
+        assert p.returncode == 0, log[-3000:]
+    chief, other = (load_model(o) for o in outs)
+    # the same trained weights on both workers (batch norm's running statistics are each worker's own)
+    for a, b in zip(chief.trainable_weights, other.trainable_weights, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5, err_msg=a.path)
+    assert "test accuracy" in logs[0]

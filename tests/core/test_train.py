@@ -78,7 +78,8 @@ def test_stop_ends_after_the_current_batch_and_keeps_best_weights(mnist):
     assert snap.status == "stopped" and result.stopped_early
     assert snap.epoch == 2 and snap.batch <= 6  # stopped within a couple of batches
     rows = snap.history
-    assert rows[-1]["epoch"] == 2 and rows[-1].get("partial") == 1.0 and "partial" not in rows[0]
+    assert rows[-1]["epoch"] == 2 and "fraction" not in rows[0]
+    assert rows[-1]["fraction"] == pytest.approx(snap.batch / snap.batches)  # where the stopped epoch ended
     best = rows[result.best_epoch - 1]
     assert best["val_loss"] == min(r["val_loss"] for r in rows)  # the best validated weights are kept
     from mnist_core.evaluate import evaluate
@@ -152,3 +153,23 @@ def test_every_epoch_row_says_when_it_ended(mnist):
     train(TrainConfig(architecture="mlp", epochs=2, batch_size=100, validation_split=0.0), x, y, progress=progress)
     seconds = [row["seconds"] for row in progress.snapshot().history]
     assert len(seconds) == 2 and 0 <= seconds[0] <= seconds[1]
+
+
+def test_each_batch_is_logged_as_itself_not_as_the_running_mean_of_its_epoch(mnist):
+    """Keras's batch logs are running means that drop at every new epoch; the progress log holds each
+    batch's own loss: weighted by batch size, they add up to the epoch's loss exactly."""
+    x, y = _tiny(mnist, 1000)
+    progress = TrainingProgress()
+    config = TrainConfig(architecture="mlp", epochs=2, batch_size=96, validation_split=0.0, learning_rate=3e-3)
+    train(config, x, y, progress=progress)
+    snap = progress.snapshot()
+    sizes = np.array([min(96, 1000 - 96 * k) for k in range(snap.batches)], float)  # the last batch is smaller
+    for epoch, row in enumerate(snap.history, start=1):
+        losses = np.array([loss for pos, loss, _ in snap.batch_log if epoch - 1 < pos <= epoch])
+        accs = np.array([acc for pos, _, acc in snap.batch_log if epoch - 1 < pos <= epoch])
+        assert len(losses) == snap.batches
+        assert (losses * sizes).sum() / sizes.sum() == pytest.approx(row["loss"], rel=1e-4)
+        assert (accs * sizes).sum() / sizes.sum() == pytest.approx(row["accuracy"], rel=1e-4)
+    first = snap.batch_log[: snap.batches]
+    assert first[-1][1] < first[0][1] * 0.8  # learning: the last batch of epoch 1 is well below the first
+    assert first[-1][1] < snap.history[0]["loss"]  # ... and below the epoch's mean, which a running mean shows

@@ -2,7 +2,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mnist_core.evaluate import agreement, evaluate_probabilities, mistakes
-from mnist_core.train_plots import bin_points, confusion_figure, curves_figure, per_class_figure
+from mnist_core.train_plots import bin_points, confusion_figure, curves_figure, per_class_figure, smooth
 
 
 def test_bin_points_keeps_short_logs_and_averages_long_ones():
@@ -21,11 +21,23 @@ def test_curves_show_batches_epochs_and_validation():
     fig = curves_figure(history, batches, epochs=5)
     assert isinstance(fig, go.Figure)
     names = [t.name for t in fig.data]
-    assert names.count("training (per batch)") == 2 and names.count("validation") == 2
+    assert names.count("training, per batch") == 2 and names.count("validation") == 2
     val_acc = next(t for t in fig.data if t.name == "validation" and t.xaxis == "x2")
     assert list(val_acc.y) == [0.85, 0.9]
     assert fig.layout.xaxis.range[1] >= 5
     assert len(curves_figure([], []).data) == 0  # nothing yet: an empty figure, no error
+    smoothed = curves_figure(history, batches, epochs=5, batches_per_epoch=100)
+    assert "training, per batch (mean of 5)" in [t.name for t in smoothed.data]  # the legend says so
+
+
+def test_a_stopped_epoch_sits_where_it_stopped_and_smoothing_runs_across_epochs():
+    history = [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4, "fraction": 0.25}]
+    fig = curves_figure(history, [(0.5, 1.0, 0.5), (1.0, 0.8, 0.6), (1.25, 0.7, 0.7)], epochs=10)
+    epoch_line = next(t for t in fig.data if t.name == "training (epoch)")
+    assert list(epoch_line.x) == [1.0, 1.25]  # the partial epoch is kept, at 1.25 epochs
+    out = smooth([(0.9, 1.0, 0.1), (1.0, 3.0, float("nan")), (1.1, 5.0, 0.3)], window=2)
+    np.testing.assert_allclose(out[:, 1], [1.0, 2.0, 4.0])  # a trailing mean that does not restart at 1.0
+    np.testing.assert_allclose(out[:, 2], [0.1, 0.1, 0.3])  # a batch of non-digits only (NaN) is skipped
 
 
 def test_confusion_cells_carry_true_and_predicted_digit():

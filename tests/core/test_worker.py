@@ -87,3 +87,40 @@ def test_a_failure_in_the_child_comes_back_worded(mnist):
                    finetune=FinetuneConfig(subset=300), parent=Path("no-such-model.keras"))
     with pytest.raises(JobError, match="no-such-model.keras: no such model file"):
         run_in_process(spec, small(mnist, 100), TrainingProgress())
+
+
+def test_a_warm_worker_trains_job_after_job_in_one_process(mnist):
+    from mnist_core.worker import TrainingWorker
+
+    worker = TrainingWorker(small(mnist, 300))
+    try:
+        worker.start()
+        worker.wait_ready()
+        pid, ready = worker.pid, worker.ready_seconds
+        names = []
+        for name in ("first", "second"):
+            progress = TrainingProgress()
+            spec = RunSpec(TrainConfig(architecture="mlp", epochs=1, batch_size=50, train_subset=300,
+                                       validation_split=0.0), name)
+            result = worker.run(spec, progress, poll=0.05)
+            assert progress.snapshot().status == Status.DONE and result.worker_niceness is not None
+            names.append(result.card.name)
+        assert worker.pid == pid and worker.ready_seconds == ready  # one process, made ready once
+        assert sorted(m.name for m in ModelStore().list()) == ["default", "first", "second"] == ["default", *names]
+    finally:
+        worker.close()
+    assert not worker.alive
+
+
+def test_a_job_stopped_while_the_worker_gets_ready_never_trains(mnist):
+    from mnist_core.worker import TrainingWorker
+
+    worker = TrainingWorker(small(mnist, 100))
+    progress = TrainingProgress()
+    progress.request_stop()
+    try:
+        result = worker.run(RunSpec(TrainConfig(architecture="mlp", epochs=1, train_subset=300), "never"), progress)
+    finally:
+        worker.close()
+    assert result is None and progress.snapshot().status == Status.STOPPED
+    assert [m.name for m in ModelStore().list()] == ["default"]

@@ -201,3 +201,30 @@ def test_train_offers_every_transform_of_the_augment_page_with_its_limits():
     assert toggles == set(AugmentConfig.LIMITS)  # all ten, as on Augment
     rotation = at.slider(key="best-aug_rotation")
     assert (rotation.min, rotation.max) == AugmentConfig.LIMITS["rotation"][:2] and rotation.value == 12
+
+
+def test_a_store_that_cannot_be_written_is_refused_before_any_training(mnist, monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MNIST_MODELS_DIR", str(blocker / "models"))  # mkdir fails, even for root
+    at = app("app_pages/train.py")
+    at.selectbox(key="quick-arch").set_value("mlp")
+    button(at, "Start training").click().run()
+    assert any("model store cannot be written" in e.value for e in at.error), errors(at)
+    assert TRAIN_JOB not in at.session_state and not at.exception
+
+
+def test_each_preset_and_the_run_say_how_long_they_take_here(mnist):
+    from mnist_core.speed import SpeedProfile, StepCost, machine_signature, save_profile
+
+    at = app("app_pages/train.py")
+    assert any("length not known yet" in c.value for c in at.caption)  # no profile yet: no made-up figure
+    save_profile(SpeedProfile(machine_signature(), {
+        "simple_cnn/float32": StepCost(1.0, 0.2, 0.05, 2000.0), "mlp/float32": StepCost(1.0, 0.01, 0.005, 1000.0),
+        "default_cnn/float32": StepCost(1.0, 1.0, 0.2, 4000.0),
+        "default_cnn/mixed_bfloat16": StepCost(1.0, 0.8, 0.15, 5000.0),
+        "row_lstm/float32": StepCost(1.0, 0.2, 0.05, 2000.0)}, augment_ms_per_image=0.03))
+    at.run()
+    presets = next(c.value for c in at.caption if c.value.startswith("**Quick**"))
+    assert "about" in presets and "min" in presets.split("**Best**")[1]  # 40 epochs of the big CNN: minutes
+    assert any(c.value.startswith("This run: about") for c in at.caption)

@@ -233,7 +233,7 @@ def _npz_member(zf: zipfile.ZipFile, key: str, name: str) -> np.ndarray:
             if read_header is None:
                 raise ValueError(f"unknown .npy format version {version}")
             shape, fortran, dtype = read_header(fh, max_header_size=NPZ_MAX_HEADER)
-        except ValueError as err:
+        except Exception as err:  # noqa: BLE001 - numpy parses the header as Python: many kinds of failure
             raise DatasetError(f"{name}: the header of {key} is damaged ({hide_paths(str(err))[:200]}).") from err
         if dtype.hasobject:
             raise DatasetError(f"{name}: {key} holds pickled objects, which are not loaded for safety.")

@@ -196,7 +196,8 @@ def test_a_file_named_active_keras_does_not_touch_the_active_model(valid):
     mine = store.add(build_model("mlp"), "mine", new_card(build_model("mlp"), name="mine"))
     store.activate(mine.name)
     model = load_upload(valid, "active.keras")
-    stored = store.add(model, Path("active.keras").stem, new_card(model, name="active", source="uploaded as active.keras"))
+    card = new_card(model, name="active", source="uploaded as active.keras")
+    stored = store.add(model, Path("active.keras").stem, card)
     assert stored.name not in ("active", "default")
     assert store.active_name() == "mine"
     store.activate(stored.name)

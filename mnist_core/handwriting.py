@@ -330,12 +330,14 @@ class HandwritingStore:
             yield con
         _remember_checked(self.path, unless_changed_from=before)  # our own change: as sound as before
 
-    def _read_only_error(self, detail: str = "") -> ReadOnlyError:
+    def read_only_notice(self, detail: str = "") -> str:
+        """Why nothing can be changed, in one message (for a page to show once)."""
         why = self.read_only or "the file or its folder is read-only"
-        return ReadOnlyError(
-            f"{self.where} can be viewed but not changed here: {why}{detail}. Nothing was saved or changed. "
-            "Ask the teacher to make MNIST_LAB_HOME writable or to set MNIST_HANDWRITING_DB to a writable file."
-        )
+        return (f"{self.where} can be viewed but not changed here: {why}{detail}. Nothing was saved or changed. "
+                "Ask the teacher to make MNIST_LAB_HOME writable or to set MNIST_HANDWRITING_DB to a writable file.")
+
+    def _read_only_error(self, detail: str = "") -> ReadOnlyError:
+        return ReadOnlyError(self.read_only_notice(detail))
 
     def _explain(self, err: sqlite3.Error) -> StoreError:
         """A StoreError that says what is wrong with the database file and what to do about it."""

@@ -53,7 +53,7 @@ def shown_path(path: str | os.PathLike) -> str:
 
 
 # An absolute POSIX path of two or more parts, or a Windows one: /home/teacher/.mnist-lab/models/x.keras
-_ABSOLUTE = re.compile(r"(?<![\w.~-])(?:[A-Za-z]:\\|/)(?:[^\s'\"`:,;()\[\]{}<>]+[/\\])+([^\s'\"`:,;()\[\]{}<>]*)")
+_ABSOLUTE = re.compile(r"(?<![\w.~:/-])(?:[A-Za-z]:\\|/)(?:[^\s'\"`:,;()\[\]{}<>]+[/\\])+([^\s'\"`:,;()\[\]{}<>]*)")
 
 
 def hide_paths(text: str) -> str:

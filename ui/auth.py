@@ -311,13 +311,10 @@ def unlock_ui(key: str = "unlock") -> None:
 
 
 def status_ui() -> None:
-    """One line for the sidebar: whether this browser acts as the teacher, and the way to stop (or start)."""
+    """For the sidebar: in a session that acts as the teacher (on a locked server), say so and offer the way
+    back to a student's view. Nothing otherwise: pages offer the unlock form where something is locked."""
     rules = policy()
-    if rules.open:
-        return
-    if not is_teacher(rules):
-        if rules.can_unlock:
-            unlock_ui(key="unlock-sidebar")
+    if rules.open or not is_teacher(rules):
         return
     email = _teacher_email(rules)
     if email:

@@ -351,3 +351,23 @@ def test_passcodes_of_any_length_and_alphabet_compare_safely(classroom, monkeypa
         auth.SERVER_THROTTLE.succeeded("server")
     at = unlock(at, "Éléphant-ü 42", form="unlock-manage_models")
     assert at.session_state["teacher"]
+
+
+def status_script():
+    import streamlit as st
+
+    from ui import auth
+
+    with st.sidebar:
+        auth.status_ui()
+    st.session_state["teacher"] = auth.is_teacher()
+    auth.explain(auth.Action.MANAGE_MODELS)
+
+
+def test_the_sidebar_status_shows_the_teacher_the_way_back(classroom):
+    at = AppTest.from_function(status_script, default_timeout=30).run()
+    assert not at.sidebar.button and not at.sidebar.caption, "nothing for a student"
+    at = unlock(at, CODE, form="unlock-manage_models")
+    assert at.session_state["teacher"] and at.sidebar.caption[0].value == "Teacher mode is on in this browser."
+    at.sidebar.button(key="teacher-lock").click().run()
+    assert not at.session_state["teacher"]

@@ -8,6 +8,7 @@ import pytest
 from mnist_core.data import load_mnist, parse_idx_images, parse_idx_labels
 from mnist_core.errors import DatasetError
 from tests.conftest import idx_images, idx_labels, write_idx_set
+from tests.core.test_handwriting_safety import PERMISSIONS_APPLY
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -222,7 +223,6 @@ def test_permission_denied_is_named_not_raised(tmp_path, monkeypatch):
     """Root reads everything, so the refusal of the system is simulated where it happens (os.stat, open)."""
     import builtins
     import errno
-    import os
 
     folder = tmp_path / "mnist"
     write_idx_set(folder)
@@ -249,7 +249,7 @@ def test_permission_denied_is_named_not_raised(tmp_path, monkeypatch):
         load_mnist(folder)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+@pytest.mark.skipif(not PERMISSIONS_APPLY, reason="root reads files whatever their permissions")
 def test_an_unreadable_folder_and_file_for_real(tmp_path):
     folder = tmp_path / "mnist"
     write_idx_set(folder)

@@ -23,8 +23,10 @@ import json
 import math
 import re
 import shutil
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
@@ -115,13 +117,39 @@ def check_archive(source: bytes | str | Path, name: str) -> dict:
     with opened as fh:
         if fh.read(4) != b"PK\x03\x04":
             raise ModelError(f"{name}: is not a .keras file (a .keras file is a zip archive).")
+        _check_directory(fh, name)
         fh.seek(0)
         try:
             with zipfile.ZipFile(fh) as zf:
                 _check_members(zf, name)
                 return _read_config(zf, name)
-        except zipfile.BadZipFile as err:
-            raise ModelError(f"{name}: is not a .keras file: the zip archive is damaged ({err}).") from err
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as err:
+            raise ModelError(f"{name}: is not a .keras file: the zip archive is damaged "
+                             f"({str(err)[:120] or type(err).__name__}).") from err
+        except NotImplementedError as err:
+            raise ModelError(f"{name}: uses a kind of zip compression the app does not read ({err}).") from err
+
+
+_EOCD = struct.Struct("<4sHHHHIIH")  # the zip's end-of-central-directory record
+MAX_DIRECTORY_BYTES = 64 * 1024  # MAX_MEMBERS entries with long names fit in a few kilobytes
+
+
+def _check_directory(fh: IO[bytes], name: str) -> None:
+    """Refuse a zip whose directory is huge before zipfile reads it (it builds an object per entry, so a
+    50 MB upload of a million empty entries would cost hundreds of MB to open)."""
+    size = fh.seek(0, io.SEEK_END)
+    fh.seek(max(0, size - _EOCD.size - 0xFFFF))
+    tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        raise ModelError(f"{name}: is not a .keras file: the zip archive is damaged (no directory at its end).")
+    _, _, _, _, entries, directory, _, _ = _EOCD.unpack_from(tail, at)
+    if entries == 0xFFFF or directory == 0xFFFFFFFF or b"PK\x06\x07" in tail[max(0, at - 20) : at]:
+        raise ModelError(f"{name}: is a ZIP64 archive, which only archives of over 65,535 files or 4 GB need; a "
+                         ".keras model is far smaller. Refused.")
+    if entries > MAX_MEMBERS or directory > MAX_DIRECTORY_BYTES:
+        raise ModelError(f"{name}: its zip directory lists {entries:,} files in {directory:,} bytes; a .keras "
+                         f"model holds a handful (at most {MAX_MEMBERS}). Refused without reading it.")
 
 
 def _check_members(zf: zipfile.ZipFile, name: str) -> None:
@@ -706,7 +734,15 @@ def estimate_cost(config: dict, name: str = "model") -> Cost:
     (ModelError) as soon as a limit is passed, and any layer type it cannot work out.
     """
     estimator = _Estimator(name)
-    estimator.model(config, None)
+    try:
+        estimator.model(config, None)
+    except ModelError:
+        raise
+    except RecursionError as err:
+        raise ModelError(f"{name}: its config.json nests too deeply.") from err
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as err:
+        raise ModelError(f"{name}: its config.json does not describe a model the app can read "
+                         f"({type(err).__name__}: {str(err)[:80]}).") from err
     return Cost(estimator.parameters, estimator.flops, estimator.largest, estimator.largest_layer,
                 estimator.activations, estimator.layers)
 

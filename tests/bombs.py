@@ -43,8 +43,11 @@ def gzip_bytes(member: Deflated) -> bytes:
     return header + member.data + struct.pack("<II", member.crc, member.size & 0xFFFFFFFF)
 
 
-def zip_bytes(members: list[tuple[str, bytes | Deflated]]) -> bytes:
-    """A zip archive; bytes members are stored as they are, Deflated ones as given (no ZIP64: < 4 GiB each)."""
+def zip_bytes(members: list[tuple[str, bytes | Deflated]], claimed_count: int | None = None) -> bytes:
+    """A zip archive; bytes members are stored as they are, Deflated ones as given (no ZIP64: < 4 GiB each).
+
+    claimed_count: the number of entries its end record claims (a lie, if given).
+    """
     out, central = io.BytesIO(), []
     for name, member in members:
         raw = name.encode()
@@ -60,7 +63,8 @@ def zip_bytes(members: list[tuple[str, bytes | Deflated]]) -> bytes:
     start = out.tell()
     for entry in central:
         out.write(entry)
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), out.tell() - start, start, 0))
+    count = len(central) if claimed_count is None else claimed_count
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, out.tell() - start, start, 0))
     return out.getvalue()
 
 

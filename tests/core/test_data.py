@@ -273,3 +273,32 @@ def test_messages_name_files_not_server_paths(tmp_path):
     assert str(tmp_path) not in data.source and data.path == str(tmp_path / "ok")
     np.savez(tmp_path / "ok2.npz", **written)
     assert load_mnist(tmp_path / "ok2.npz").source == "ok2.npz"
+
+
+def test_random_damage_gives_a_dataset_error_or_the_data(tmp_path):
+    """Hundreds of corrupted copies of the gzipped IDX files and of mnist.npz: never anything but DatasetError."""
+    import random
+
+    rng = random.Random(3)
+    written = write_idx_set(tmp_path / "good")
+    np.savez_compressed(tmp_path / "good.npz", **written)
+    originals = {p.name: p.read_bytes() for p in (tmp_path / "good").iterdir()}
+    npz = (tmp_path / "good.npz").read_bytes()
+    for trial in range(300):
+        folder = tmp_path / f"t{trial}"
+        folder.mkdir()
+        victim = rng.choice([*originals, "mnist.npz"])
+        data = bytearray(npz if victim == "mnist.npz" else originals[victim])
+        for _ in range(rng.randint(1, 6)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.2:
+            data = data[: rng.randrange(len(data))]
+        if victim == "mnist.npz":
+            (folder / "mnist.npz").write_bytes(bytes(data))
+        else:
+            for name, payload in originals.items():
+                (folder / name).write_bytes(bytes(data) if name == victim else payload)
+        try:
+            load_mnist(folder)
+        except DatasetError as err:
+            assert str(tmp_path) not in str(err)

@@ -254,7 +254,7 @@ def test_weights_that_are_not_hdf5_and_missing_members(valid):
     refused(bombs.zip_bytes([(n, d) for n, d in members.items() if n != "config.json"]), "c.keras", "no config.json")
     refused(bombs.zip_bytes([*members.items(), *members.items()]), "twice.keras", "twice")
     many = [*members.items(), *((f"assets/{i}.txt", b"x") for i in range(40))]
-    refused(bombs.zip_bytes(many), "many.keras", "holds 43 files")
+    refused(bombs.zip_bytes(many), "many.keras", "lists 43 files")
 
 
 def test_configs_that_are_not_models(valid):
@@ -340,3 +340,62 @@ def test_check_archive_reads_a_file_on_disk(tmp_path, valid):
     assert check_archive(path, path.name)["class_name"] == "Sequential"
     os.chmod(path, 0o644)
     assert check_keras_file(path).parameters == 7850
+
+
+@pytest.mark.parametrize("claimed, match", [(None, "lists 60,000 files in 3,"), (3, "lists 3 files in 3,")])
+def test_a_zip_directory_of_sixty_thousand_entries_is_refused_unread(private_tmp, claimed, match):
+    many = bombs.zip_bytes([(f"assets/{i}", b"") for i in range(60_000)], claimed_count=claimed)
+    assert len(many) < 8 * MB
+    refused(many, "dir.keras", f"its zip directory {match}", private_tmp)
+    assert peak_bytes(lambda: load_upload(many, "dir.keras")) < 2 * MB
+
+
+def test_random_damage_gives_a_model_error_or_a_clean_pass(valid):
+    """A thousand corrupted copies of a valid file: never anything but ModelError (or acceptance)."""
+    import random
+
+    rng = random.Random(13)
+    outcomes = {"refused": 0, "passed": 0}
+    for _ in range(1000):
+        data = bytearray(valid)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.2:
+            data = data[: rng.randrange(len(data))]
+        try:
+            check_keras_bytes(bytes(data), "fuzz.keras")
+            outcomes["passed"] += 1
+        except ModelError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0 and sum(outcomes.values()) == 1000
+
+
+def test_random_configs_give_a_model_error_or_a_cost():
+    """Configs with values swapped for the wrong kinds: the estimate refuses, it never crashes."""
+    import copy
+    import random
+
+    rng = random.Random(7)
+    base = config_of(bombs.keras_bytes(zoo()["functional"]))
+    junk = [None, -1, 0, 10**12, "x", [], {}, [1, "a"], {"class_name": "__keras_tensor__"}, 2.5, True]
+
+    def nodes(value):
+        if isinstance(value, dict):
+            for key in list(value):
+                yield value, key
+                yield from nodes(value[key])
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield value, i
+                yield from nodes(item)
+
+    for _ in range(400):
+        config = copy.deepcopy(base)
+        places = list(nodes(config))
+        for _ in range(rng.randint(1, 4)):
+            parent, key = rng.choice(places)
+            parent[key] = rng.choice(junk)
+        try:
+            estimate_cost(config, "fuzz.keras")
+        except ModelError:
+            pass

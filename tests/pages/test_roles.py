@@ -371,3 +371,49 @@ def test_the_sidebar_status_shows_the_teacher_the_way_back(classroom):
     assert at.session_state["teacher"] and at.sidebar.caption[0].value == "Teacher mode is on in this browser."
     at.sidebar.button(key="teacher-lock").click().run()
     assert not at.session_state["teacher"]
+
+
+# -- stores that fail safe, as the pages show them -----------------------------------------------------------
+
+
+@pytest.fixture
+def read_only_home(lab_home, monkeypatch):
+    import errno
+    import os
+
+    import mnist_core.handwriting as hw
+
+    real_access = os.access
+
+    def access(path, mode, *args, **kwargs):
+        return False if mode & os.W_OK and str(path).startswith(str(lab_home)) else real_access(path, mode, *args,
+                                                                                                   **kwargs)
+
+    def mkstemp(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(hw.tempfile, "mkstemp", mkstemp)
+    return lab_home
+
+
+def test_a_read_only_home_without_drawings_says_so_once(read_only_home):
+    at = app()
+    assert not at.exception and not at.error
+    assert len(at.warning) == 1
+    assert "No drawings have been saved yet, and none can be" in at.warning[0].value
+
+
+def test_saving_on_the_draw_page_in_a_read_only_home_says_why(lab_home, request):
+    from ui.draw_ui import DRAWING_OVERRIDE
+
+    fill([1])
+    request.getfixturevalue("read_only_home")
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state[DRAWING_OVERRIDE] = digit_image(6)
+    at.run()
+    at.switch_page("app_pages/draw.py").run()
+    at.button(key="FormSubmitter:save-drawing-Save with label").click().run()
+    assert not at.exception
+    assert any("can be viewed but not changed here" in e.value and "Nothing was saved" in e.value for e in at.error)
+    assert len(HandwritingStore()) == 1

@@ -112,9 +112,9 @@ def parse_idx_labels(buf: bytes, name: str = "labels") -> np.ndarray:
     return labels
 
 
-def _unreadable(path: Path, err: OSError) -> DatasetError:
+def _unreadable(path: Path, err: OSError, label: str | None = None) -> DatasetError:
     """A DatasetError naming the file (not its folders) and saying why the system would not read it."""
-    return DatasetError(f"{shown_path(path)}: cannot be read: {os_error_reason(err)}.")
+    return DatasetError(f"{label or shown_path(path)}: cannot be read: {os_error_reason(err)}.")
 
 
 def _read_idx(path: Path, magic: int) -> bytes:
@@ -177,14 +177,14 @@ def _check_pair(x: np.ndarray, y: np.ndarray, x_name: str, y_name: str) -> None:
         raise DatasetError(f"{x_name}: holds no images.")
 
 
-def _kind(path: Path) -> str | None:
+def _kind(path: Path, label: str | None = None) -> str | None:
     """'file', 'folder', 'other' or None (nothing there); DatasetError when the system will not say."""
     try:
         mode = os.stat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as err:  # a symbolic link loop, a folder the app may not enter, ...
-        raise _unreadable(path, err) from err
+        raise _unreadable(path, err, label) from err
     return "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else "other"
 
 
@@ -302,10 +302,15 @@ def _validated(arrays: dict[str, np.ndarray], name: str, path: str = "") -> Mnis
 def load_folder(folder: Path) -> MnistData:
     """IDX files if the folder has any, else mnist.npz."""
     folder = Path(folder).expanduser()
-    kind = _kind(folder)
+    label = f"The MNIST folder {shown_path(folder)!r}"
+    kind = _kind(folder, label)
     if kind != "folder":
         what = "no such folder" if kind is None else f"is a {kind}, not a folder"
-        raise DatasetError(f"The MNIST folder {shown_path(folder)!r}: {what}.")
+        raise DatasetError(f"{label}: {what}.")
+    try:
+        os.scandir(folder).close()  # a folder the app may not list: say so, rather than "missing"
+    except OSError as err:
+        raise _unreadable(folder, err, label) from err
     has_idx = any(_find_idx(folder, stem) for pair in IDX_FILES.values() for stem in pair[:2])
     if has_idx:
         return load_idx_dir(folder)

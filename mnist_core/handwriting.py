@@ -230,9 +230,10 @@ class HandwritingStore:
         wal = self.path.with_name(self.path.name + "-wal")
         journal = f" Its journal ({wal.name}) is kept beside it." if wal.exists() else ""
         return DamagedDatabaseError(
-            f"{self.where} is an empty file (0 bytes): a full disk or a crash may have cut it short, so the "
-            f"drawings it held are not in it.{journal} The app has not changed it and saves nothing into it. "
-            "The teacher can set it aside (it is kept, renamed) to start a new collection.",
+            f"The file of the class's saved drawings, {self.name}, is an empty file (0 bytes): a full disk or a "
+            f"crash may have cut it short, so the drawings it held are not in it.{journal} The app has not "
+            "changed it and saves nothing into it. The teacher can set it aside (it is kept, renamed) to start "
+            "a new collection.",
             self.path,
         )
 

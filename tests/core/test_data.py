@@ -211,7 +211,7 @@ def test_symbolic_link_loops_are_named(tmp_path):
         load_mnist(folder)
     (tmp_path / "a").symlink_to(tmp_path / "b")
     (tmp_path / "b").symlink_to(tmp_path / "a")
-    with pytest.raises(DatasetError, match="^a: cannot be read: it is a symbolic link") as info:
+    with pytest.raises(DatasetError, match="^The MNIST folder 'a': cannot be read: it is a symbolic link") as info:
         load_mnist(tmp_path / "a")
     assert str(tmp_path) not in str(info.value)
     (tmp_path / "loop.npz").symlink_to(tmp_path / "loop.npz")
@@ -258,7 +258,7 @@ def test_an_unreadable_folder_and_file_for_real(tmp_path):
         load_mnist(folder)
     folder.chmod(0)
     try:
-        with pytest.raises(DatasetError, match="cannot be read: permission denied"):
+        with pytest.raises(DatasetError, match="^The MNIST folder 'mnist': cannot be read: permission denied"):
             load_mnist(folder)
     finally:
         folder.chmod(0o755)

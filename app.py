@@ -7,7 +7,8 @@ import os
 
 import streamlit as st
 
-from ui import flash, session_model
+from mnist_core import housekeeping
+from ui import auth, flash, session_model
 from ui.nav import PAGES, note_page
 from ui.present import apply_url_settings, read_present_flag, style
 from ui.runtime import keep_keras_state
@@ -15,12 +16,16 @@ from ui.runtime import keep_keras_state
 
 def run() -> None:
     keep_keras_state()  # Streamlit would reset Keras (and run a full GC) after every rerun
+    housekeeping.clean_once()  # leftovers of a killed save; once per process
     st.set_page_config(page_title="MNIST Digit Lab", page_icon=":material/draw:", layout="wide")
     pages = [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path or None, default=not p.url_path)
              for p in PAGES]
     nav = st.navigation(pages, position="hidden" if read_present_flag() else "sidebar")
     apply_url_settings({p.url_path or "home": p for p in pages})
     style()
+    if not read_present_flag():
+        with st.sidebar:
+            auth.status_ui()
     flash.show()
     note_page(nav.url_path)
     nav.run()

@@ -1,5 +1,8 @@
 """Our class's handwriting: review, relabel, delete and export the drawings saved on the Draw page,
-and see how the active model reads them. TensorFlow is imported only when the accuracy is checked."""
+and see how the active model reads them. TensorFlow is imported only when the accuracy is checked.
+
+Everyone may look and check the accuracy; relabelling, deleting, exporting and setting a damaged
+collection aside are the teacher's (ui/auth.py)."""
 
 import datetime as dt
 import math
@@ -7,24 +10,32 @@ import math
 import numpy as np
 import streamlit as st
 
+from mnist_core.errors import ReadOnlyError
 from mnist_core.handwriting import DamagedDatabaseError, HandwritingStore, evaluate_handwriting, set_aside
-from ui import session_model
+from ui import auth, session_model
+from ui.auth import Action
 from ui.guard import friendly_errors
 from ui.handwriting_ui import PER_PAGE, done, grid, sample_card, show_evaluation
 
 
 def open_store() -> HandwritingStore | None:
-    """The store; None after explaining a damaged file, with a button to start afresh (keeping the file)."""
+    """The store; None after explaining why there is none to show (damaged: the teacher may set it aside)."""
     try:
         store = HandwritingStore()
-        len(store)  # reads the samples table: damage shows up here, where we can offer a way out
+        len(store)  # reads the samples table
         return store
     except DamagedDatabaseError as err:
         st.error(f"**Our saved drawings could not be opened.** {err}")
-        if st.button("Keep the damaged file aside and start a new, empty collection", icon=":material/inventory_2:",
-                     help="Renames the file to `...damaged-<time>` beside it (nothing is deleted)."):
+        if not auth.can(Action.SET_ASIDE):
+            auth.explain(Action.SET_ASIDE)
+        elif st.button("Keep the damaged file aside and start a new, empty collection", icon=":material/inventory_2:",
+                       help="Renames the file to `...damaged-<time>` beside it (nothing is deleted)."):
             aside = set_aside(err.path)
-            done(f"The damaged file is kept as `{aside}`. New drawings go into a fresh collection.")
+            done(f"The damaged file is kept as `{aside.name}` beside the original. New drawings go into a fresh "
+                 "collection.")
+        return None
+    except ReadOnlyError as err:  # no collection yet, and none can be made
+        st.warning(str(err), icon=":material/edit_off:")
         return None
 
 
@@ -44,6 +55,12 @@ st.caption("Drawings saved with **Save with label** on the Draw page. "
 
 with friendly_errors("The handwriting collection"):
     store = open_store()
+    teacher = auth.can(Action.MANAGE_HANDWRITING)
+    if store is not None and store.read_only:
+        st.warning(store.read_only_notice(), icon=":material/edit_off:")
+    if store is not None and not teacher:
+        auth.explain(Action.MANAGE_HANDWRITING)
+
     if store is not None and len(store) == 0:
         st.info("No drawings saved yet. On the Draw page, draw a digit, choose what it is, and press "
                 "**Save with label**: it appears here.")
@@ -59,18 +76,21 @@ with friendly_errors("The handwriting collection"):
         samples = store.list(label=digit, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
         for column, sample in grid(samples):
             with column:
-                sample_card(store, sample)
+                sample_card(store, sample, editable=teacher and not store.read_only)
 
         # Export
         st.subheader("Export")
-        stamp = dt.date.today().isoformat()
-        c1, c2, _ = st.columns([1, 1, 3])
-        c1.download_button("Download .npz", store.export_npz, f"our-handwriting-{stamp}.npz",
-                           mime="application/octet-stream", icon=":material/download:", on_click="ignore")
-        c2.download_button("Download .csv", store.export_csv, f"our-handwriting-{stamp}.csv",
-                           mime="text/csv", icon=":material/table_view:", on_click="ignore")
-        st.caption("**.npz** for NumPy / Keras: `x` (N, 28, 28) floats in [0, 1], `y` labels, `ids`, `created`. "
-                   "**.csv** for a spreadsheet: one row per drawing: id, label, created, then 784 pixels (0-255).")
+        if teacher:
+            stamp = dt.date.today().isoformat()
+            c1, c2, _ = st.columns([1, 1, 3])
+            c1.download_button("Download .npz", store.export_npz, f"our-handwriting-{stamp}.npz",
+                               mime="application/octet-stream", icon=":material/download:", on_click="ignore")
+            c2.download_button("Download .csv", store.export_csv, f"our-handwriting-{stamp}.csv",
+                               mime="text/csv", icon=":material/table_view:", on_click="ignore")
+            st.caption("**.npz** for NumPy / Keras: `x` (N, 28, 28) floats in [0, 1], `y` labels, `ids`, `created`. "
+                       "**.csv** for a spreadsheet: one row per drawing: id, label, created, then 784 pixels (0-255).")
+        else:
+            st.caption("Downloading the class's drawings is for the teacher.")
 
         # Accuracy
         st.subheader("Accuracy on our handwriting")

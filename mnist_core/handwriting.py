@@ -7,9 +7,16 @@ and fine-tuned on by the training code.
 Safety:
 - one connection per method call (Streamlit runs each session's script in its own thread);
 - WAL journal, so readers never wait for a writer; every write is one transaction (all or nothing);
-- a damaged, foreign, newer or locked database raises StoreError saying what is wrong and what to do.
-  The app never overwrites, repairs or deletes such a file: `set_aside` renames it (keeping every byte)
-  only when a person asks for a fresh collection.
+- a new collection is made under a temporary name and linked into place: the file is never half made,
+  so an empty (0-byte) file is somebody else's accident, and is reported, not silently reused;
+- every opening runs `PRAGMA quick_check` (once per change of the file): a damaged database raises
+  DamagedDatabaseError before anything reads or writes it, and is never written to. The app never
+  overwrites, repairs or deletes such a file: `set_aside` renames it (keeping every byte) only when
+  the teacher asks for a fresh collection;
+- a database the app may not write (a read-only home, file or disk) opens read-only: everything can
+  be viewed, and each change raises ReadOnlyError saying why;
+- a foreign, newer or locked database raises StoreError saying what is wrong and what to do.
+Messages name the file (handwriting.sqlite), never its folder: every student can read them.
 """
 
 from __future__ import annotations
@@ -19,9 +26,13 @@ import csv
 import datetime as dt
 import io
 import operator
+import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import InputError, StoreError
+from .errors import InputError, ReadOnlyError, StoreError, is_read_only, os_error_reason, shown_path
 from .evaluate import Evaluation, evaluate_probabilities
 from .paths import handwriting_db_path
 
@@ -43,6 +54,10 @@ SIDE = 28
 PIXEL_BYTES = SIDE * SIDE * 4  # model input stored as 784 little-endian float32
 _OPENING_LOCK = threading.Lock()  # see HandwritingStore._open_schema
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for another writer before saying the database is locked
+TMP_SUFFIX = ".tmp"  # a new collection is made as .NAME.<random>.tmp beside the database, then linked
+NEARLY_FULL = 16 * 2**20  # bytes free below which a failed write is put down to a full disk
+_CHECKED: dict[str, tuple] = {}  # path -> identity of the file when quick_check last passed (this process)
+_CHECKED_LOCK = threading.Lock()
 
 _SCHEMA = [
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
@@ -64,7 +79,7 @@ _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8
 
 
 class DamagedDatabaseError(StoreError):
-    """The database file is not a readable SQLite database (or its contents are inconsistent)."""
+    """The database file is not a readable SQLite database, is empty, or its pages are inconsistent."""
 
     def __init__(self, message: str, path: Path):
         super().__init__(message)
@@ -145,6 +160,26 @@ def _now() -> str:
 # The store
 
 
+def _identity(path: Path) -> tuple:
+    """What changes when anyone writes the database: the file's and its WAL journal's inode, size, time."""
+    parts = []
+    for file in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = os.stat(file)
+            parts.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            parts.append(None)
+    return tuple(parts)
+
+
+def _remember_checked(path: Path, unless_changed_from: tuple | None = None) -> None:
+    """Note the file as sound in its present state: after a quick_check passed, or after our own write
+    (`unless_changed_from`: its identity before the write, which must be the one last checked)."""
+    with _CHECKED_LOCK:
+        if unless_changed_from is None or _CHECKED.get(str(path)) == unless_changed_from:
+            _CHECKED[str(path)] = _identity(path)
+
+
 class HandwritingStore:
     """Labelled drawings in one SQLite file; safe to use from several threads and processes.
 
@@ -152,22 +187,108 @@ class HandwritingStore:
         path: the database file; default paths.handwriting_db_path(). Its folder is created.
         timeout: seconds to wait for another writer before raising StoreError (database locked);
             default DEFAULT_TIMEOUT.
+    Attributes:
+        read_only: why changes are refused (a read-only folder, file or disk), or None when they are not.
     Raises:
-        StoreError: the file cannot be opened, is damaged (DamagedDatabaseError), is not a handwriting
-            database, was written by a newer version of the app, or is locked.
+        DamagedDatabaseError: the file is damaged or empty (0 bytes); nothing was written to it.
+        ReadOnlyError: there is no collection yet, and none can be made here.
+        StoreError: the file cannot be opened, is not a handwriting database, was written by a newer
+            version of the app, or is locked.
     """
 
     def __init__(self, path: Path | None = None, timeout: float | None = None):
         self.path = Path(path) if path is not None else handwriting_db_path()
         self.timeout = float(DEFAULT_TIMEOUT if timeout is None else timeout)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise StoreError(f"Cannot create the folder for the handwriting database {self.path.parent}: "
-                             f"{err.strerror or err}") from err
+        self.read_only: str | None = None
+        self._immutable = False  # read-only and its folder too: SQLite may not even make its -shm file
+        self.name = shown_path(self.path)
+        if self._size() is None:
+            self._create()
+        elif self._size() == 0:
+            raise self._empty()
+        self.read_only = self._why_read_only()
         self._open_schema()
 
+    # -- the file ---------------------------------------------------------------------------------
+
+    @property
+    def where(self) -> str:
+        """The collection as messages name it."""
+        return f"The class's saved drawings ({self.name})"
+
+    def _size(self) -> int | None:
+        """The file's size, or None when there is none; StoreError when the system will not say."""
+        try:
+            return os.stat(self.path).st_size
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as err:  # a symbolic link loop, a folder the app may not enter
+            raise StoreError(f"{self.where} cannot be opened: {os_error_reason(err)}. Ask the teacher to check "
+                             "MNIST_HANDWRITING_DB / MNIST_LAB_HOME.") from err
+
+    def _empty(self) -> DamagedDatabaseError:
+        wal = self.path.with_name(self.path.name + "-wal")
+        journal = f" Its journal ({wal.name}) is kept beside it." if wal.exists() else ""
+        return DamagedDatabaseError(
+            f"The file of the class's saved drawings, {self.name}, is an empty file (0 bytes): a full disk or a "
+            f"crash may have cut it short, so the drawings it held are not in it.{journal} The app has not "
+            "changed it and saves nothing into it. The teacher can set it aside (it is kept, renamed) to start "
+            "a new collection.",
+            self.path,
+        )
+
+    def _why_read_only(self) -> str | None:
+        folder = self.path.parent
+        if not os.access(self.path, os.W_OK):
+            return "the file is read-only"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return "its folder is read-only"
+        return None
+
+    def _create(self) -> None:
+        """A new, empty collection: made under a temporary name beside the final one and linked into place,
+        so no one ever opens a half-made file (and a 0-byte file at the name is never the app's doing)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=TMP_SUFFIX, dir=self.path.parent)
+        except OSError as err:
+            cls = ReadOnlyError if is_read_only(err) else StoreError
+            raise cls(f"No drawings have been saved yet, and none can be: the folder for {self.name} cannot be "
+                      f"written ({os_error_reason(err)}). Ask the teacher to make MNIST_LAB_HOME writable or set "
+                      "MNIST_HANDWRITING_DB to a writable file.") from err
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            con = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                with self._transaction(con):
+                    for statement in _SCHEMA:
+                        con.execute(statement)
+                con.execute("PRAGMA journal_mode = WAL")  # persistent: recorded in the file's header
+            finally:
+                con.close()
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; SQLite's own are world-readable
+            try:
+                os.link(tmp, self.path)  # fails if the name exists: a session that got there first wins
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links: rename, unless someone made it meanwhile
+                if not self.path.exists():
+                    os.replace(tmp, self.path)
+        except sqlite3.Error as err:
+            raise self._explain(err) from err
+        except OSError as err:
+            raise StoreError(f"{self.where} could not be created: {os_error_reason(err)}.") from err
+        finally:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{tmp}{suffix}")
+
     # -- connections and errors ----------------------------------------------------------------
+
+    def _uri(self) -> str:
+        mode = "immutable=1" if self._immutable else "mode=ro"
+        return f"file:{urllib.parse.quote(str(self.path))}?{mode}"
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -176,7 +297,10 @@ class HandwritingStore:
         try:
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a write takes the write
             # lock up front (no deadlock between two readers upgrading) and commits as one unit.
-            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            if self.read_only:
+                con = sqlite3.connect(self._uri(), uri=True, timeout=self.timeout, isolation_level=None)
+            else:
+                con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
             con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             yield con
         except sqlite3.Error as err:
@@ -200,48 +324,88 @@ class HandwritingStore:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A connection inside one write transaction: all of the block's changes land, or none."""
+        if self.read_only:
+            raise self._read_only_error()
+        before = _identity(self.path)
         with self._connect() as con, self._transaction(con):
             yield con
+        _remember_checked(self.path, unless_changed_from=before)  # our own change: as sound as before
+
+    def read_only_notice(self, detail: str = "") -> str:
+        """Why nothing can be changed, in one message (for a page to show once)."""
+        why = self.read_only or "the file or its folder is read-only"
+        return (f"{self.where} can be viewed but not changed here: {why}{detail}. Nothing was saved or changed. "
+                "Ask the teacher to make MNIST_LAB_HOME writable or to set MNIST_HANDWRITING_DB to a writable file.")
+
+    def _read_only_error(self, detail: str = "") -> ReadOnlyError:
+        return ReadOnlyError(self.read_only_notice(detail))
 
     def _explain(self, err: sqlite3.Error) -> StoreError:
         """A StoreError that says what is wrong with the database file and what to do about it."""
         code = (getattr(err, "sqlite_errorcode", 0) or 0) & 0xFF
-        where = f"The handwriting database {self.path}"
+        where = self.where
         if code in (_BUSY, _LOCKED):
             return StoreError(
-                f"{where} is busy: another program or page is writing to it ({err}). Nothing was changed; "
-                "wait a moment and try again, or close the other program (e.g. an open `sqlite3` shell)."
+                f"{where} are busy: another program or page is writing to them. Nothing was changed; wait a "
+                "moment and try again, or close the other program (e.g. an open `sqlite3` shell)."
             )
         if code in (_CORRUPT, _NOTADB):
             return DamagedDatabaseError(
-                f"{where} is damaged and cannot be read ({err}). The app has not changed it. Copy the file "
-                "somewhere safe (`sqlite3 FILE .recover` may rescue its drawings), then move it away or set "
-                "MNIST_HANDWRITING_DB to another file to start a new collection.",
+                f"{where} are damaged and cannot be read ({err}). The app has not changed the file and saves "
+                "nothing into it. The teacher can set it aside (it is kept, renamed, beside the original; "
+                "`sqlite3 FILE .recover` may rescue its drawings) to start a new collection.",
                 self.path,
             )
         if code == _READONLY:
-            return StoreError(f"{where} is read-only ({err}); check the file's permissions.")
-        if code == _FULL:
-            return StoreError(f"{where} cannot grow: the disk is full ({err}). Free some space and try again.")
+            return self._read_only_error()
+        if code == _FULL or (code == _IOERR and self._disk_nearly_full()):
+            return StoreError(f"{where} cannot grow: the disk is full. Nothing was saved; free some space on the "
+                              "server's disk and try again.")
         if code == _CANTOPEN:
-            return StoreError(f"{where} cannot be opened ({err}); check that the path is a writable file.")
+            return StoreError(f"{where} cannot be opened: MNIST_HANDWRITING_DB must name a file in a folder the "
+                              "app may read and write.")
         if code == _IOERR:
-            return StoreError(f"{where} could not be read or written ({err}); check the disk and permissions.")
+            name = getattr(err, "sqlite_errorname", "") or "SQLITE_IOERR"
+            return StoreError(f"{where} could not be read or written: the disk reported an error ({name}). "
+                              "Nothing was changed; try again, and check the server's disk if it keeps happening.")
         return StoreError(f"{where}: {err}")
 
+    def _disk_nearly_full(self) -> bool:
+        try:
+            return shutil.disk_usage(self.path.parent).free < NEARLY_FULL
+        except OSError:
+            return False
+
     def _open_schema(self) -> None:
-        """Create the tables in a new (empty) file; refuse a damaged, foreign or newer one untouched.
+        """Check the file (ours, sound, not newer), create the tables in an empty database; never write to a
+        damaged, foreign or newer one.
 
         Serialised per file in this process: every Streamlit session opens the store, and switching
         a new file to WAL needs the database to itself (SQLite answers "locked" without waiting).
         """
+        try:
+            self._open_checked()
+        except StoreError as err:
+            if not self.read_only or self._immutable or isinstance(err, DamagedDatabaseError):
+                raise
+            self._immutable = True  # a read-only folder: SQLite cannot make the -shm file a reader needs
+            self._open_checked()
+
+    def _open_checked(self) -> None:
         with _OPENING_LOCK, self._connect() as con:
             if self._is_empty(con):  # fails with "file is not a database" on a damaged file
+                if self.read_only:
+                    raise self._read_only_error(" (and it holds no collection yet)")
                 with self._transaction(con):
                     if self._is_empty(con):  # again under the write lock: another thread may have won
                         for statement in _SCHEMA:
                             con.execute(statement)
+            self._check_sound(con)
             version = self._check_ours(con)
+            if self.read_only:
+                if version < SCHEMA_VERSION:
+                    raise self._read_only_error(" (and it needs an upgrade the app cannot write)")
+                return
             if version < SCHEMA_VERSION:
                 self._migrate(con, version)
             for attempt in range(50):  # another process may hold the file for a moment
@@ -254,6 +418,22 @@ class HandwritingStore:
                         raise
                     time.sleep(0.1)
 
+    def _check_sound(self, con: sqlite3.Connection) -> None:
+        """PRAGMA quick_check, once per change of the file in this process (~25 ms for 3,000 drawings)."""
+        if _CHECKED.get(str(self.path)) == _identity(self.path):
+            return
+        rows = [row[0] for row in con.execute("PRAGMA quick_check(3)").fetchall()]
+        if rows != ["ok"]:
+            problem = " ".join(str(rows[0]).replace("*** in database main ***", "").split())[:160] if rows else "?"
+            raise DamagedDatabaseError(
+                f"{self.where} are damaged: SQLite's check of the file found inconsistent pages ({problem}). "
+                "The app has not changed the file and saves nothing into it. The teacher can set it aside (it "
+                "is kept, renamed, beside the original; `sqlite3 FILE .recover` may rescue most drawings) to "
+                "start a new collection.",
+                self.path,
+            )
+        _remember_checked(self.path)
+
     @staticmethod
     def _is_empty(con: sqlite3.Connection) -> bool:
         return con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
@@ -263,16 +443,16 @@ class HandwritingStore:
         names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"schema_version", "samples"} <= names:
             raise StoreError(
-                f"{self.path} is an SQLite database but not a handwriting collection (its tables: "
-                f"{', '.join(sorted(names)) or 'none'}). The app leaves it alone; set MNIST_HANDWRITING_DB "
-                "to another file."
+                f"{self.name} is an SQLite database but not a handwriting collection (its tables: "
+                f"{', '.join(sorted(names)) or 'none'}). The app leaves it alone; the teacher can set "
+                "MNIST_HANDWRITING_DB to another file."
             )
         row = con.execute("SELECT MAX(version) FROM schema_version").fetchone()
         version = int(row[0]) if row and row[0] is not None else 0
         if version > SCHEMA_VERSION:
             raise StoreError(
-                f"The handwriting database {self.path} was written by a newer version of the app (schema "
-                f"{version}, this app reads up to {SCHEMA_VERSION}); update the app to open it."
+                f"{self.where} were written by a newer version of the app (schema {version}, this app reads up "
+                f"to {SCHEMA_VERSION}); update the app to open them."
             )
         return version
 
@@ -290,7 +470,7 @@ class HandwritingStore:
         sample_id, label, created, blob, png = row
         if not isinstance(blob, bytes) or len(blob) != PIXEL_BYTES:
             raise StoreError(
-                f"Drawing #{sample_id} in the handwriting database {self.path} is damaged (its image has "
+                f"Drawing #{sample_id} in {self.name} is damaged (its image has "
                 f"{len(blob or b'')} bytes, expected {PIXEL_BYTES}); the file was edited outside the app."
             )
         x = np.frombuffer(blob, dtype="<f4").reshape(SIDE, SIDE).astype(np.float32, copy=False)
@@ -408,27 +588,42 @@ class HandwritingStore:
 _aside_lock = threading.Lock()
 
 
-def set_aside(path: Path) -> Path:
-    """Rename a damaged database (and its -wal / -shm files) to `<name>.damaged-<UTC time>`; returns the new path.
+def set_aside(path: Path, only_if_damaged: bool = True) -> Path:
+    """Rename a damaged database (and its -wal / -shm / -journal files) to `<name>.damaged-<UTC time>`.
 
     Nothing is deleted or rewritten: the bytes stay on disk for recovery, and the next HandwritingStore
-    on `path` starts an empty collection.
+    on `path` starts an empty collection. Returns the new path.
+
+    Args:
+        only_if_damaged: check first that the file is still damaged (a button pressed on a page shown
+            before someone else set it aside must not move the new, healthy collection).
+    Raises:
+        StoreError: nothing is there any more, the file opens fine, or it cannot be renamed.
     """
     path = Path(path)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     with _aside_lock:
+        if not path.exists():
+            raise StoreError(f"{path.name} is not there any more: it has been set aside already.")
+        if only_if_damaged:
+            try:
+                HandwritingStore(path)
+            except DamagedDatabaseError:
+                pass
+            else:
+                raise StoreError(f"{path.name} opens fine now, so it was not set aside.")
         target = path.with_name(f"{path.name}.damaged-{stamp}")
         n = 2
         while target.exists():
             target, n = path.with_name(f"{path.name}.damaged-{stamp}-{n}"), n + 1
         try:
             path.rename(target)
-            for suffix in ("-wal", "-shm"):
+            for suffix in ("-wal", "-shm", "-journal"):
                 side = path.with_name(path.name + suffix)
                 if side.exists():
                     side.rename(target.with_name(target.name + suffix))
         except OSError as err:
-            raise StoreError(f"Could not move {path} aside: {err.strerror or err}") from err
+            raise StoreError(f"Could not set {path.name} aside: {os_error_reason(err)}. Nothing was deleted.") from err
     return target
 
 

@@ -173,6 +173,9 @@ def load_model(path: str | os.PathLike) -> keras.Model:
             input/output shapes do not fit MNIST.
     """
     path = check_model_file(path)
+    from .uploads import check_keras_file  # the archive and the cost per image, before Keras reads a byte
+
+    check_keras_file(path)
     import keras
 
     try:

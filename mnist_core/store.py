@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .card import ModelCard, new_card
 from .errors import ModelError, StoreError
-from .models import MAX_MODEL_BYTES, check_model_shapes, load_model
+from .models import MAX_MODEL_BYTES, load_model
 from .paths import DEFAULT_MODEL_PATH, models_dir
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -279,13 +279,13 @@ class ModelStore:
         stored.path.with_suffix(".json").unlink(missing_ok=True)
 
     def import_upload(self, data: bytes, filename: str) -> StoredModel:
-        """Check an uploaded .keras file (size, safe_mode load, shapes) and store it under a new name."""
+        """Check an uploaded .keras file (size, archive, cost per image, safe_mode load, shapes) and store
+        it under a new name; every refusal names the user's file (mnist_core/uploads.py)."""
+        from . import uploads
+
+        name = uploads.display_name(filename)
         if len(data) > MAX_MODEL_BYTES:
-            raise ModelError(f"{filename}: {len(data) / 2**20:.0f} MB is over the {MAX_MODEL_BYTES // 2**20} MB limit")
-        with tempfile.TemporaryDirectory() as tmpdir:
-            tmp = Path(tmpdir) / "upload.keras"
-            tmp.write_bytes(data)
-            model = load_model(tmp)  # raises ModelError with the reason
-            check_model_shapes(model, filename)
-            card = new_card(model, name=Path(filename).stem, source=f"uploaded as {Path(filename).name}")
-            return self.add(model, Path(filename).stem, card)
+            raise ModelError(f"{name}: {len(data) / 2**20:.0f} MB is over the {MAX_MODEL_BYTES // 2**20} MB limit")
+        model = uploads.load_upload(data, filename)  # raises ModelError naming the user's file
+        card = new_card(model, name=Path(name).stem, source=f"uploaded as {name}")
+        return self.add(model, Path(name).stem, card)

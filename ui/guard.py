@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from mnist_core.errors import DatasetError, MnistLabError
+from mnist_core.errors import DatasetError, MnistLabError, hide_paths, os_error_reason
 
 log = logging.getLogger("mnist_lab")
 
@@ -25,7 +25,10 @@ def friendly_errors(what: str = "This part of the page") -> Iterator[None]:
             "`MNIST_DATA_DIR=/path/to/mnist streamlit run app.py`. The Draw page works without it."
         )
     except MnistLabError as err:
-        st.error(str(err))
+        st.error(hide_paths(str(err)))
+    except OSError as err:  # a read-only home, a full disk: say which, and keep the rest of the page
+        log.warning("%s: %s", what, err)
+        st.error(f"{what} did not work: {os_error_reason(err)}.")
     except Exception:  # noqa: BLE001 - the last line of defence for the page
         log.exception("unexpected error in %s", what)
         st.error(f"{what} hit an unexpected problem and was skipped. The details are in the server log.")

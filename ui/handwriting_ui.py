@@ -30,12 +30,15 @@ def done(message: str) -> None:
     st.rerun()
 
 
-def sample_card(store: HandwritingStore, sample: Sample) -> None:
-    """One drawing: the image, its date, a digit selectbox (relabels) and a delete button (confirms first)."""
+def sample_card(store: HandwritingStore, sample: Sample, editable: bool = True) -> None:
+    """One drawing: the image, its date, its label (a selectbox that relabels) and a delete button that
+    asks first; label and delete only for the teacher (`editable`), the label shown either way."""
     st.image(enlarge(sample.model_input, ZOOM), caption=f"#{sample.id} · {when(sample.created)}")
     # The key holds the label, so a relabel from another session shows up instead of being undone here.
     label = st.selectbox("Label", range(10), index=sample.label, key=f"label-{sample.id}-{sample.label}",
-                         format_func=lambda d: f"Label: {d}", label_visibility="collapsed")
+                         format_func=lambda d: f"Label: {d}", label_visibility="collapsed", disabled=not editable)
+    if not editable:
+        return
     if label != sample.label:
         with friendly_errors("Relabelling"):  # e.g. the database is busy: say so here, keep the page
             store.relabel(sample.id, label)

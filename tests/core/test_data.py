@@ -1,4 +1,6 @@
 import gzip
+import os
+import re
 
 import numpy as np
 import pytest
@@ -6,6 +8,7 @@ import pytest
 from mnist_core.data import load_mnist, parse_idx_images, parse_idx_labels
 from mnist_core.errors import DatasetError
 from tests.conftest import idx_images, idx_labels, write_idx_set
+from tests.core.test_handwriting_safety import PERMISSIONS_APPLY
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -114,3 +117,188 @@ def test_real_mnist_matches_its_published_counts(mnist):
     assert np.bincount(mnist.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert np.bincount(mnist.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert mnist.x_train.max() == 255 and mnist.x_train.min() == 0
+
+
+# -- hostile and unreadable files (issue 13) ---------------------------------------------------------
+
+
+def _peak(fn) -> tuple[int, Exception | None]:
+    """Peak Python memory (bytes) while fn() runs, and the error it raised."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        raised = None
+    except Exception as err:  # noqa: BLE001 - returned to the test
+        raised = err
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak, raised
+
+
+@pytest.mark.parametrize("honest_header, message", [
+    (True, r"header says 1,369,5\d\d images \(1,024 MB unpacked\).*nothing more of it was read"),
+    (False, "holds more data than its header says"),
+])
+def test_a_1_mb_gz_that_unpacks_to_1_gib_is_refused_with_little_memory(tmp_path, honest_header, message):
+    from tests.bombs import idx_gzip_bomb
+
+    write_idx_set(tmp_path)
+    bomb = idx_gzip_bomb(honest_header=honest_header)
+    assert len(bomb) < 1.2 * 2**20
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(bomb)
+    peak, err = _peak(lambda: load_mnist(tmp_path))
+    assert isinstance(err, DatasetError) and re.search(message, str(err)), err
+    assert str(err).startswith("train-images-idx3-ubyte.gz: ") and str(tmp_path) not in str(err)
+    assert peak < 2**20, f"{peak / 2**20:.1f} MB to refuse it"
+
+
+def test_an_uncompressed_file_longer_than_its_header_is_refused_unread(tmp_path):
+    write_idx_set(tmp_path, gz=False)
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    with open(path, "ab") as fh:
+        fh.truncate(2**30)  # a sparse gigabyte of trailing bytes
+    peak, err = _peak(lambda: load_mnist(tmp_path))
+    assert isinstance(err, DatasetError) and "has trailing bytes" in str(err) and peak < 2**20
+
+
+def _npz_with(tmp_path, key: str, member: bytes):
+    import zipfile
+
+    written = write_idx_set(tmp_path / "idx")
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **written)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members[f"{key}.npy"] = member
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    return path
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((10**12, 28, 28), "claims 1,000,000,000,000 items"),
+    ((2**62, 28, 28), "claims"),
+    ((600, 28, 28), "should hold 470,400 bytes of data"),
+    ((60, 28, 29), r"expected uint8 \(N, 28, 28\)"),
+])
+def test_an_npz_header_with_a_huge_or_wrong_shape_is_refused_before_allocating(tmp_path, shape, message):
+    from tests.bombs import npy_header
+
+    _npz_with(tmp_path, "x_train", npy_header(shape))
+    peak, err = _peak(lambda: load_mnist(tmp_path))
+    assert isinstance(err, DatasetError) and re.search(message, str(err)), err
+    assert str(err).startswith("mnist.npz: ") and peak < 2**20
+
+
+def test_an_npz_with_a_damaged_header_is_a_dataset_error(tmp_path):
+    _npz_with(tmp_path, "y_test", b"\x93NUMPY\x01\x00\x10\x00{'descr': nonsense")
+    with pytest.raises(DatasetError, match="mnist.npz: the header of y_test is damaged"):
+        load_mnist(tmp_path)
+    _npz_with(tmp_path, "y_test", b"\x93NUMPY\x09\x00")
+    with pytest.raises(DatasetError, match="mnist.npz: the header of y_test is damaged"):
+        load_mnist(tmp_path)
+
+
+def test_symbolic_link_loops_are_named(tmp_path):
+    folder = tmp_path / "mnist"
+    write_idx_set(folder)
+    (folder / "train-labels-idx1-ubyte.gz").unlink()
+    (folder / "train-labels-idx1-ubyte.gz").symlink_to(folder / "train-labels-idx1-ubyte.gz")
+    with pytest.raises(DatasetError, match="train-labels-idx1-ubyte.gz: cannot be read: .*symbolic link .* loop"):
+        load_mnist(folder)
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(DatasetError, match="^The MNIST folder 'a': cannot be read: it is a symbolic link") as info:
+        load_mnist(tmp_path / "a")
+    assert str(tmp_path) not in str(info.value)
+    (tmp_path / "loop.npz").symlink_to(tmp_path / "loop.npz")
+    with pytest.raises(DatasetError, match="^loop.npz: cannot be read: .*loop"):
+        load_mnist(tmp_path / "loop.npz")
+
+
+def test_permission_denied_is_named_not_raised(tmp_path, monkeypatch):
+    """Root reads everything, so the refusal of the system is simulated where it happens (os.stat, open)."""
+    import builtins
+    import errno
+
+    folder = tmp_path / "mnist"
+    write_idx_set(folder)
+    real_stat, real_open = os.stat, builtins.open
+
+    def stat(path, *args, **kwargs):
+        if str(path).startswith(f"{folder}/"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    with pytest.raises(DatasetError, match="^train-images-idx3-ubyte.gz: cannot be read: permission denied") as info:
+        load_mnist(folder)
+    assert str(tmp_path) not in str(info.value)
+    monkeypatch.setattr(os, "stat", real_stat)
+
+    def deny(path, *args, **kwargs):
+        if str(path).endswith("t10k-labels-idx1-ubyte.gz"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", deny)
+    with pytest.raises(DatasetError, match="^t10k-labels-idx1-ubyte.gz: cannot be read: permission denied"):
+        load_mnist(folder)
+
+
+@pytest.mark.skipif(not PERMISSIONS_APPLY, reason="root reads files whatever their permissions")
+def test_an_unreadable_folder_and_file_for_real(tmp_path):
+    folder = tmp_path / "mnist"
+    write_idx_set(folder)
+    (folder / "train-images-idx3-ubyte.gz").chmod(0)
+    with pytest.raises(DatasetError, match="train-images-idx3-ubyte.gz: cannot be read: permission denied"):
+        load_mnist(folder)
+    folder.chmod(0)
+    try:
+        with pytest.raises(DatasetError, match="^The MNIST folder 'mnist': cannot be read: permission denied"):
+            load_mnist(folder)
+    finally:
+        folder.chmod(0o755)
+
+
+def test_messages_name_files_not_server_paths(tmp_path):
+    with pytest.raises(DatasetError) as info:
+        load_mnist(tmp_path / "deep" / "inside" / "nope")
+    assert "'nope'" in str(info.value) and str(tmp_path) not in str(info.value)
+    written = write_idx_set(tmp_path / "ok")
+    data = load_mnist(tmp_path / "ok")
+    assert str(tmp_path) not in data.source and data.path == str(tmp_path / "ok")
+    np.savez(tmp_path / "ok2.npz", **written)
+    assert load_mnist(tmp_path / "ok2.npz").source == "ok2.npz"
+
+
+def test_random_damage_gives_a_dataset_error_or_the_data(tmp_path):
+    """Hundreds of corrupted copies of the gzipped IDX files and of mnist.npz: never anything but DatasetError."""
+    import random
+
+    rng = random.Random(3)
+    written = write_idx_set(tmp_path / "good")
+    np.savez_compressed(tmp_path / "good.npz", **written)
+    originals = {p.name: p.read_bytes() for p in (tmp_path / "good").iterdir()}
+    npz = (tmp_path / "good.npz").read_bytes()
+    for trial in range(300):
+        folder = tmp_path / f"t{trial}"
+        folder.mkdir()
+        victim = rng.choice([*originals, "mnist.npz"])
+        data = bytearray(npz if victim == "mnist.npz" else originals[victim])
+        for _ in range(rng.randint(1, 6)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.2:
+            data = data[: rng.randrange(len(data))]
+        if victim == "mnist.npz":
+            (folder / "mnist.npz").write_bytes(bytes(data))
+        else:
+            for name, payload in originals.items():
+                (folder / name).write_bytes(bytes(data) if name == victim else payload)
+        try:
+            load_mnist(folder)
+        except DatasetError as err:
+            assert str(tmp_path) not in str(err)

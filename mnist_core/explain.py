@@ -95,11 +95,19 @@ def gradcam_map(model: keras.Model, x: np.ndarray, class_index: int | None = Non
 
         raise InputError("Grad-CAM needs a convolutional layer; this model has none.")
     cache = _submodels(model)
-    if "gradcam" not in cache:
+    if "gradcam" not in cache and not isinstance(model, keras.Sequential):
         cache["gradcam"] = keras.Model(model.inputs[0], [layer.output, model.outputs[0]])
     x4 = tf.constant(np.asarray(x, np.float32).reshape(1, 28, 28, 1))
     with tf.GradientTape() as tape:
-        maps, probs = cache["gradcam"](x4, training=False)
+        if isinstance(model, keras.Sequential):
+            # layer by layer: in a Sequential model loaded from a file, `layer.output` and the model's output
+            # can belong to two separate copies of the graph, and the gradient from one to the other is None
+            maps = probs = x4
+            for each in model.layers:
+                probs = each(probs, training=False)
+                maps = probs if each is layer else maps
+        else:
+            maps, probs = cache["gradcam"](x4, training=False)
         k = int(tf.argmax(probs[0])) if class_index is None else class_index
         score = probs[:, k]
     grads = tape.gradient(score, maps)[0]  # (h, w, c)

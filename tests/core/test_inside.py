@@ -166,6 +166,21 @@ def test_gradcam_map_is_the_small_map_before_stretching(models, seven):
     np.testing.assert_allclose(explain.gradcam(model, seven, 7), explain.stretch(raw), atol=1e-6)
 
 
+def test_a_sequential_model_loaded_from_a_file_works_too(models, seven, tmp_path):
+    """In a loaded Sequential model a layer's output and the model's output can sit in two copies of the graph:
+    Grad-CAM's gradient from one to the other would be None."""
+    from mnist_core.models import load_model
+
+    built = models["simple_cnn"]
+    built.save(tmp_path / "simple.keras")
+    loaded = load_model(tmp_path / "simple.keras")
+    np.testing.assert_allclose(explain.gradcam_map(loaded, seven, 3), explain.gradcam_map(built, seven, 3), atol=1e-6)
+    a, b = inside.trace(loaded, seven), inside.trace(built, seven)
+    for stage in inside.stages(loaded):
+        np.testing.assert_allclose(a[stage.output], b[stage.output], atol=1e-6)
+        np.testing.assert_allclose(a[f"in:{stage.main}"], b[f"in:{stage.main}"], atol=1e-6)
+
+
 def test_occlusion_hurts_most_where_the_ink_is(models, seven):
     model = models["default_cnn"]
     occ = explain.occlusion(model, seven, 7, patch=6, stride=2, fill=0.0)

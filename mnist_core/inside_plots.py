@@ -1,6 +1,7 @@
 """Figures of the "Inside the network" page. Each function returns a go.Figure (or an RGB array) and never
 renders it. Clickable figures carry an invisible scatter trace whose points hold `customdata`: the
-heatmaps below it cannot be selected in Streamlit, the scatter can.
+heatmaps below it cannot be selected in Streamlit, the scatter can. Its customdata are plain lists:
+plotly would send a numpy array as a typed-array dict, not as numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .plots import ACCENT, FONT
 
 MAP_SCALE = "Inferno"  # activations: black = 0 (nothing found), yellow = strongest in the layer
 WEIGHT_SCALE = "RdBu"  # weights and products: red negative, white 0, blue positive
-CLEAR = "rgba(0,0,0,0)"
+CLEAR = dict(color="#000", opacity=0.01)  # invisible, yet plotly still hovers and selects it
 
 
 def _scale(name: str) -> np.ndarray:
@@ -52,7 +53,7 @@ def _png_uri(rgb: np.ndarray) -> str:
 def _fixed(fig: go.Figure, width: int, height: int, top: int = 0) -> go.Figure:
     """One figure unit = one screen pixel: no margins, no axes, a fixed size."""
     fig.update_layout(width=width, height=height + top, margin=dict(l=0, r=0, t=top, b=0), font=FONT,
-                      showlegend=False, clickmode="event+select", dragmode=False, plot_bgcolor="white",
+                      showlegend=False, clickmode="event+select", plot_bgcolor="white",
                       hoverlabel=dict(font_size=16))
     fig.update_xaxes(visible=False, range=[0, width], fixedrange=True)
     fig.update_yaxes(visible=False, range=[height, 0], fixedrange=True)
@@ -117,8 +118,8 @@ def maps_grid(maps: np.ndarray, channels: list[int], selected: int | None, kerne
                           line=dict(color=ACCENT, width=4))
     fig.add_trace(go.Image(source=_png_uri(canvas), x0=0, y0=0, dx=1, dy=1, hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=channels, hovertext=texts, hoverinfo="text",
-                             marker=dict(symbol="square", size=tile, color=CLEAR),
-                             selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
+                             marker=dict(symbol="square", size=tile, **CLEAR),
+                             selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01))))
     return _fixed(fig, width, height)
 
 
@@ -145,11 +146,11 @@ def clickable_map(values: np.ndarray, selected: tuple[int, int] | None = None, s
     fig = go.Figure(go.Image(source=_png_uri(rgb), x0=0, y0=0, dx=1, dy=1, hoverinfo="skip"))
     rr, cc = np.mgrid[0:h, 0:w]
     fig.add_trace(go.Scatter(
-        x=((cc + 0.5) * px_w).ravel(), y=((rr + 0.5) * px_h).ravel(), mode="markers",
-        customdata=np.stack([rr.ravel(), cc.ravel()], axis=1), text=[f"{z:.3f}" for z in v.ravel()],
+        x=((cc + 0.5) * px_w).ravel().tolist(), y=((rr + 0.5) * px_h).ravel().tolist(), mode="markers",
+        customdata=np.stack([rr.ravel(), cc.ravel()], axis=1).tolist(), text=[f"{z:.3f}" for z in v.ravel()],
         hovertemplate=hover + "<extra></extra>",
-        marker=dict(symbol="square", size=max(min(px_w, px_h), 4), color=CLEAR),
-        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1))))
+        marker=dict(symbol="square", size=max(min(px_w, px_h), 4), **CLEAR),
+        selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01))))
     if window is not None:
         t, left, wh, ww = window
         fig.add_shape(type="rect", x0=left * px_w, y0=t * px_h, x1=(left + ww) * px_w, y1=(t + wh) * px_h,
@@ -196,7 +197,7 @@ def bars(values: np.ndarray, labels: list[str], selected: int | None = None, tit
     """One bar per unit (or input channel); clicking a bar selects it (customdata = its index)."""
     v = np.asarray(values, float)
     colours = [ACCENT if i == selected else ("#4c78a8" if z >= 0 else "#c44e52") for i, z in enumerate(v)]
-    fig = go.Figure(go.Bar(x=list(range(len(v))), y=v, marker_color=colours, customdata=list(range(len(v))),
+    fig = go.Figure(go.Bar(x=list(range(len(v))), y=v.tolist(), marker_color=colours, customdata=list(range(len(v))),
                            hovertext=[f"{lab}: {z:.3f}" for lab, z in zip(labels, v, strict=True)],
                            hoverinfo="text", selected=dict(marker=dict(opacity=1)),
                            unselected=dict(marker=dict(opacity=1))))

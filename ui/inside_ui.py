@@ -143,6 +143,8 @@ def _clicked(chart_key: str, names: tuple[str, ...], resets: tuple[str, ...]) ->
     for point in points[-1:]:
         data = point.get("customdata")
         data = data if isinstance(data, list) else [data]
+        if not all(isinstance(v, int | float) for v in data):
+            return  # not a point of ours
         for name, value in zip(names, data, strict=False):
             put(name, int(value))
         for name in resets:

@@ -43,4 +43,5 @@ with friendly_errors("This view"):
     elif view == "break":
         ui.break_view(model, stored, stages, x, probs)
 
-ui.write_url()
+ui.write_url()  # the address bar is a link to this view
+ui.share_ui()

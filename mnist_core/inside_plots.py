@@ -166,8 +166,12 @@ def clickable_map(values: np.ndarray, selected: tuple[int, int] | None = None, s
 
 
 def numbers(values: np.ndarray, title: str, scale: str = WEIGHT_SCALE, zmax: float | None = None,
-            cell: int = 58, digits: int = 2) -> go.Figure:
-    """A small grid with every number written in its cell (a patch, a filter, their products)."""
+            cell: int = 58, digits: int | None = 2) -> go.Figure:
+    """A small grid with every number written in its cell (a patch, a filter, their products).
+
+    Args:
+        digits: decimals written; None writes no numbers (cells too small to read them), hover shows them.
+    """
     v = np.asarray(values, float)
     h, w = v.shape
     zmax = float(np.nanmax(np.abs(v)) or 1.0) if zmax is None else zmax
@@ -175,9 +179,10 @@ def numbers(values: np.ndarray, title: str, scale: str = WEIGHT_SCALE, zmax: flo
     colours = _scale(scale).astype(int)
     stops = [[k / (len(colours) - 1), f"rgb({r},{g},{b})"] for k, (r, g, b) in enumerate(colours)]
     fig = go.Figure(go.Heatmap(z=v, colorscale=stops, zmin=low, zmax=zmax, showscale=False, xgap=2, ygap=2,
-                               text=[[_number(z, digits) for z in row] for row in v],
-                               texttemplate="%{text}",
-                               textfont=dict(size=15 if w <= 4 else 13), hoverinfo="skip"))
+                               text=[[_number(z, digits or 3) for z in row] for row in v],
+                               texttemplate="%{text}" if digits is not None else "",
+                               hovertemplate="%{text}<extra></extra>",
+                               textfont=dict(size=15 if w <= 4 else 13)))
     fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", fixedrange=True)
     fig.update_xaxes(visible=False, fixedrange=True)
     fig.update_layout(width=w * cell, height=h * cell + 40, margin=dict(l=0, r=0, t=40, b=0), font=FONT,

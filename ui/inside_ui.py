@@ -56,7 +56,6 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "test": (0, _number(int, 0, 9999)),  # MNIST test digit
     "view": ("layers", _choice(*VIEWS)),
     "layer": (1, _number(int, 1, 99)),  # stage number, 1 = the first
-    "maps": (1, _number(int, 1, 999)),  # page of the feature-map grid
     "map": (-1, _number(int, -1, 9999)),  # feature map (or unit) of the layer; -1: the strongest
     "row": (-1, _number(int, -1, 99)),  # pixel of that map (for an LSTM: the image row); -1: the strongest
     "col": (-1, _number(int, -1, 99)),
@@ -99,13 +98,33 @@ def read_url() -> None:
 
 def write_url() -> None:
     """The current settings into the URL (defaults left out), so that the address bar is a shareable link."""
-    for name, (default, _) in SETTINGS.items():
-        value = get(name)
-        if value == default:
-            if name in st.query_params:
-                del st.query_params[name]
-        elif st.query_params.get(name) != str(value):
-            st.query_params[name] = str(value)
+    wanted = current_settings()
+    for name in SETTINGS:
+        if name not in wanted and name in st.query_params:
+            del st.query_params[name]
+        elif name in wanted and st.query_params.get(name) != wanted[name]:
+            st.query_params[name] = wanted[name]
+
+
+def current_settings() -> dict[str, str]:
+    """The settings that differ from their defaults, as query parameters."""
+    return {name: str(get(name)) for name, (default, _) in SETTINGS.items() if get(name) != default}
+
+
+def share_ui() -> None:
+    """The link to this very view, plain and for a projector (presenter mode, chosen controls hidden)."""
+    from urllib.parse import urlencode
+
+    if presenting():
+        return
+    base = st.context.url or "/inside"
+    with st.expander("Share this view", icon=":material/link:"):
+        st.caption("This link opens the page on this same view (with an MNIST test digit for whoever has not "
+                   "drawn one):")
+        st.code(f"{base}?{urlencode(current_settings())}", language=None)
+        st.caption("For a projector: large type, and `hide=` leaves out controls you do not want to explain "
+                   f"({', '.join(HIDEABLE)}); their values still apply.")
+        st.code(f"{base}?{urlencode({'present': 1, **current_settings(), 'hide': 'src,layer,unit'})}", language=None)
 
 
 def hidden(name: str) -> bool:
@@ -125,7 +144,7 @@ def _keep(name: str) -> None:
     if value is not None:
         put(name, value)
     if name == "layer":  # another layer: start from its strongest unit, first page
-        for reset in ("map", "row", "col", "ch", "maps"):
+        for reset in ("map", "row", "col", "ch"):
             put(reset, SETTINGS[reset][0])
 
 
@@ -226,7 +245,7 @@ def digit_source_ui(container) -> tuple[np.ndarray, str]:
 def answer_ui(head: Header, x: np.ndarray, about: str, probs: np.ndarray, model_name: str) -> None:
     """The digit as the model sees it, and its answer."""
     top = int(np.argmax(probs))
-    head.picture.image(enlarge(x, height=70))
+    head.picture.image(enlarge(x, height=56))
     head.answer.markdown(f"The model reads {about} as **{top}** ({probs[top]:.0%}).  \n"
                          f":gray[Model {model_name}: every number below is its own.]")
 
@@ -285,7 +304,8 @@ def layer_view(model, stage: inside.Stage, acts: dict, x: np.ndarray, beside) ->
         trace = inside.lstm_trace(model, stage, acts)
         left, right = st.columns([1, 2.2])
         left.image(ip.image_rgb(x, 300), caption="The image, read row by row")
-        clickable(ip.rows_and_memory(trace.h, height=300, width=640), "inside_lstm_grid", ("row", "map"), right)
+        clickable(ip.rows_and_memory(trace.h, (get("row"), channel), height=300, width=640), "inside_lstm_grid",
+                  ("row", "map"), right)
         right.caption(f"The LSTM's output after each row (down) for each of its {trace.h.shape[1]} units (across): "
                       "blue positive, red negative. The bottom row is all the answer is made from.")
         return
@@ -307,22 +327,30 @@ def layer_view(model, stage: inside.Stage, acts: dict, x: np.ndarray, beside) ->
     _maps_and_zoom(model, stage, out, channel, beside)
 
 
-def _pages(count: int, container, name: str = "maps") -> int:
-    """Which page of `count` maps (units) to show, PER_PAGE at a time."""
+def _to_page() -> None:
+    """Another page of the grid: its first map is the chosen one."""
+    put("map", (st.session_state["w_inside_page"] - 1) * PER_PAGE)
+    for reset in ("row", "col", "ch"):
+        put(reset, SETTINGS[reset][0])
+
+
+def _pages(count: int, channel: int, container, name: str = "maps") -> list[int]:
+    """The page of `count` maps (units) that holds the chosen one, PER_PAGE at a time; a slider turns pages."""
     pages = -(-count // PER_PAGE)
-    put("maps", min(max(get("maps"), 1), pages))
+    page = channel // PER_PAGE + 1
     if pages > 1 and not hidden("unit"):
-        widget("maps", container.select_slider, "Page", list(range(1, pages + 1)), label_visibility="collapsed",
-               format_func=lambda p: f"{name} {(p - 1) * PER_PAGE}–{min(p * PER_PAGE, count) - 1}")
-    return get("maps")
+        st.session_state["w_inside_page"] = page
+        container.select_slider("Page", list(range(1, pages + 1)), key="w_inside_page", on_change=_to_page,
+                                label_visibility="collapsed",
+                                format_func=lambda p: f"{name} {(p - 1) * PER_PAGE}–{min(p * PER_PAGE, count) - 1}")
+    return list(range((page - 1) * PER_PAGE, min(page * PER_PAGE, count)))
 
 
 def _maps_and_zoom(model, stage: inside.Stage, out: np.ndarray, channel: int, beside) -> None:
     kernels = np.asarray(model.get_layer(stage.main).kernel) if stage.kind == inside.CONV else None
     left, right = st.columns([1.5, 1], gap="medium")
     with left:
-        page = _pages(out.shape[-1], beside)
-        shown = list(range((page - 1) * PER_PAGE, min(page * PER_PAGE, out.shape[-1])))
+        shown = _pages(out.shape[-1], channel, beside)
         clickable(ip.maps_grid(out, shown, channel, kernels, cols=4, tile=150), "inside_grid", ("map",),
                   resets=("row", "col", "ch"))
         st.caption(f"Maps {shown[0]}–{shown[-1]} of {out.shape[-1]}"
@@ -349,13 +377,17 @@ def _filter_of(model, stage: inside.Stage, channel: int) -> None:
 
 
 def _weight_pictures(pictures: np.ndarray, values: np.ndarray, channel: int, beside) -> None:
-    page = _pages(len(values), beside, "units")
-    shown = list(range((page - 1) * PER_PAGE, min(page * PER_PAGE, len(values))))
+    shown = _pages(len(values), channel, beside, "units")
     w = np.moveaxis(pictures, 0, -1)
     clickable(ip.maps_grid(w, shown, channel, scale=ip.WEIGHT_SCALE, tile=120, cols=8, name="unit"),
               "inside_weights", ("map",))
     st.caption("Each unit's 784 weights drawn as a 28x28 picture: blue pixels push the unit up where there is "
                "ink, red ones push it down. Click one to choose it.")
+
+
+def _short(v: float) -> str:
+    """A table number in 4 significant digits, without drowning small ones in zeros."""
+    return f"{v:.4g}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.2e}"
 
 
 def softmax_ui(sm: inside.Softmax, keras_probs: np.ndarray) -> None:
@@ -365,10 +397,10 @@ def softmax_ui(sm: inside.Softmax, keras_probs: np.ndarray) -> None:
     left.plotly_chart(ip.bars(sm.logits, [str(d) for d in range(10)], top, "Scores (logits) z", clickable=False,
                               height=280), config=CHART)
     right.plotly_chart(probability_bars(sm.probabilities, title="Probabilities = softmax(z)"), config=CHART)
-    rows = {"digit": list(range(10)), "logit z": sm.logits, "exp(z − max z)": sm.exps,
-            "probability": sm.probabilities, "Keras": keras_probs.ravel()}
-    st.dataframe(rows, hide_index=True, column_config={k: st.column_config.NumberColumn(format="%.4f")
-                                                       for k in list(rows)[1:]})
+    rows = {"logit z": sm.logits, "exp(z − max z)": sm.exps, "probability": sm.probabilities,
+            "Keras's probability": keras_probs.ravel()}
+    table = {"": list(rows), **{str(d): [_short(v[d]) for v in rows.values()] for d in range(10)}}
+    st.dataframe(table, hide_index=True)
     st.markdown(f"p({top}) = exp(z{top} − max z) / sum of all ten = 1 / {sm.exps.sum():.4f} = "
                 f"**{sm.probabilities[top]:.4f}**. Subtracting the largest score first changes nothing (it "
                 "cancels out) and keeps the numbers small.")
@@ -412,7 +444,8 @@ def unit_view(model, stage: inside.Stage, acts: dict, x: np.ndarray, beside) -> 
     elif stage.kind == inside.SOFTMAX:
         softmax_ui(inside.softmax(model, stage, acts), acts[stage.output])
     else:
-        lstm_ui(stage, acts, x, inside.lstm_trace(model, stage, acts).step(channel, row))
+        trace = inside.lstm_trace(model, stage, acts)
+        lstm_ui(stage, acts, x, trace.step(channel, row), trace.h)
 
 
 def _output_map(stage: inside.Stage, acts: dict, unit, container, window=None) -> None:
@@ -516,7 +549,7 @@ def _weights_rgb(values: np.ndarray, zmax: float | None) -> np.ndarray:
     return ip.colorize(np.kron(v, np.ones((6, 6))), ip.WEIGHT_SCALE, -top, top)
 
 
-def lstm_ui(stage: inside.Stage, acts: dict, x: np.ndarray, s: inside.LstmStep) -> None:
+def lstm_ui(stage: inside.Stage, acts: dict, x: np.ndarray, s: inside.LstmStep, h: np.ndarray) -> None:
     trace_h = acts[stage.output]
     left, right = st.columns([1, 1.3], gap="medium")
     left.image(ip.image_rgb(x, 260, (s.row, 0, 1, 28)), caption=f"Step {s.row}: the LSTM reads row {s.row}")
@@ -526,14 +559,16 @@ def lstm_ui(stage: inside.Stage, acts: dict, x: np.ndarray, s: inside.LstmStep) 
             f"1. Input gate i = σ(…) = **{s.input_gate:.3f}**: how much new to write\n"
             f"2. Forget gate f = σ(…) = **{s.forget_gate:.3f}**: how much memory to keep\n"
             f"3. Candidate g = tanh(…) = **{s.candidate:+.3f}**: what to write\n"
-            f"4. Memory c = f·c_before + i·g = {s.forget_gate:.3f}·{s.memory_before:+.3f} + {s.input_gate:.3f}·"
-            f"{s.candidate:+.3f} = **{s.memory:+.4f}**\n"
-            f"5. Output gate o = σ(…) = **{s.output_gate:.3f}**; output h = o·tanh(c) = **{s.value:+.4f}**")
+            f"4. Memory c = f × c_before + i × g = {s.forget_gate:.3f} × ({s.memory_before:+.3f}) + "
+            f"{s.input_gate:.3f} × ({s.candidate:+.3f}) = **{s.memory:+.4f}**\n"
+            f"5. Output gate o = σ(…) = **{s.output_gate:.3f}**; output h = o × tanh(c) = **{s.value:+.4f}**")
         if s.row == stage.input_shape[0] - 1:
             st.markdown(_check_line(s.value, float(trace_h.ravel()[s.unit]), "after the last row"))
         else:
             st.caption("Keras returns only the output after the last row; the page recomputes every step (the "
                        "last one matches Keras's output: pick the last row to see it).")
+    clickable(ip.rows_and_memory(h, (s.row, s.unit), height=280, width=1100), "inside_lstm_unit", ("row", "map"))
+    st.caption("Every unit's output after every row (click one): blue positive, red negative.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -575,8 +610,8 @@ def gradcam_ui(model, stages: list[inside.Stage], x: np.ndarray, digit: int) -> 
     window = inside.input_window(model, layer.name, *hot)
     stage = next((s for s in stages if s.output == layer.name), None)
     h, w = raw.shape
-    c1.plotly_chart(ip.numbers(raw / (raw.max() or 1.0), f"Grad-CAM, {h}x{w}", ip.MAP_SCALE, cell=270 // w,
-                               digits=1), config=CHART, width="content")
+    c1.plotly_chart(ip.numbers(np.round(raw / (raw.max() or 1.0), 1), f"Grad-CAM, {h}x{w}", ip.MAP_SCALE,
+                               cell=270 // w, digits=1 if w <= 8 else None), config=CHART, width="content")
     c2.image(heat_overlay(x, stretch(raw), side=220), caption="Stretched to 28x28 over the digit")
     c3.image(ip.image_rgb(x, 220, window), caption=f"What its hottest cell {tuple(map(int, hot))} sees: "
                                                    f"{size}x{size} pixels")

@@ -8,6 +8,7 @@ leaves those controls out (their values from the link still apply; clicking a ma
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from mnist_core import breakit, inside
 from mnist_core import inside_plots as ip
 from mnist_core.errors import DatasetError
 from mnist_core.plots import enlarge, heat_overlay, probability_bars
-from ui import keys
+from ui import flash, keys
 from ui.nav import page_is_new
 from ui.present import presenting
 
@@ -31,6 +32,19 @@ DAMAGES = {"none": "Intact", "zero": "Zero", "noise": "Noise", "drop": "Switch o
 HIDEABLE = ("src", "view", "layer", "unit", "method", "break")  # names `hide=` understands
 PER_PAGE = 8  # feature maps per page of the grid
 CHART = {"displayModeBar": False}
+log = logging.getLogger("mnist_lab")
+
+
+def _safe(callback: Callable) -> Callable:
+    """A widget callback runs before the page, outside its error guard: log a failure and say so instead."""
+    @functools.wraps(callback)
+    def run(*args) -> None:
+        try:
+            callback(*args)
+        except Exception:  # noqa: BLE001 - never a traceback in front of a class
+            log.exception("callback %s failed", callback.__name__)
+            flash.later("That change could not be applied; the details are in the server log.", ":material/warning:")
+    return run
 
 
 def _choice(*options: str) -> Callable[[str], str]:
@@ -138,6 +152,7 @@ def _bound(name: str) -> str:
     return f"w_{_key(name)}"
 
 
+@_safe
 def _keep(name: str) -> None:
     """A widget changed: its value becomes the setting (a cleared choice keeps the old one)."""
     value = st.session_state.get(f"w_{_key(name)}")
@@ -156,6 +171,7 @@ def widget(name: str, draw: Callable, *args, **kwargs) -> Any:
     return get(name.split(":")[-1])
 
 
+@_safe
 def _clicked(chart_key: str, names: tuple[str, ...], resets: tuple[str, ...]) -> None:
     """A point of a clickable figure was clicked: its customdata become these settings."""
     points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
@@ -219,6 +235,8 @@ def digit_source_ui(container) -> tuple[np.ndarray, str]:
     drawing = st.session_state.get(keys.LAST_DRAWING)
     _follow_new_drawing(drawing)
     c1, c2, c3 = container.columns([1.45, 0.85, 0.9], vertical_alignment="center")
+    if drawing is None:
+        put("src", "test")  # nothing drawn in this browser yet
     src = widget("src", c1.segmented_control, "Digit", list(SOURCES), format_func=SOURCES.get,
                  label_visibility="collapsed")
     if src == "drawing" and drawing is not None:
@@ -234,9 +252,7 @@ def digit_source_ui(container) -> tuple[np.ndarray, str]:
             from mnist_core.preprocess import prepare
             from mnist_core.synth import digit_image
 
-            x, about = prepare(digit_image(index % 10)), f"a computer-drawn {index % 10} (MNIST is not available)"
-        if src == "drawing":
-            about += " (no drawing in this browser yet)"
+            x, about = prepare(digit_image(index % 10)), f"a computer-drawn {index % 10} (no MNIST here)"
     if not hidden("src"):
         c3.page_link("app_pages/draw.py", label="Draw one", icon=":material/draw:")
     return x, about
@@ -246,8 +262,8 @@ def answer_ui(head: Header, x: np.ndarray, about: str, probs: np.ndarray, model_
     """The digit as the model sees it, and its answer."""
     top = int(np.argmax(probs))
     head.picture.image(enlarge(x, height=56))
-    head.answer.markdown(f"The model reads {about} as **{top}** ({probs[top]:.0%}).  \n"
-                         f":gray[Model {model_name}: every number below is its own.]")
+    head.answer.markdown(f"The model's answer: **{top}** ({probs[top]:.0%})  \n"
+                         f":gray[for {about}; model {model_name}]")
 
 
 def view_ui(head: Header) -> str:
@@ -327,6 +343,7 @@ def layer_view(model, stage: inside.Stage, acts: dict, x: np.ndarray, beside) ->
     _maps_and_zoom(model, stage, out, channel, beside)
 
 
+@_safe
 def _to_page() -> None:
     """Another page of the grid: its first map is the chosen one."""
     put("map", (st.session_state["w_inside_page"] - 1) * PER_PAGE)
@@ -671,6 +688,7 @@ def _sandbox(model) -> breakit.Sandbox:
     return box
 
 
+@_safe
 def _reset() -> None:
     put("break", "none")
     box = st.session_state.get("inside_sandbox")

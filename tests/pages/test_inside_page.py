@@ -44,7 +44,7 @@ def check_lines(at) -> list[str]:
 def test_every_view_renders_the_drawing(view, mnist):
     at = inside({"view": view}, **drawn(7))
     assert not at.exception and not errors(at), errors(at)
-    assert "reads your drawing as **7**" in markdown(at)
+    assert "answer: **7**" in markdown(at) and "for your drawing" in markdown(at)
 
 
 def test_every_layer_view_walks_through_all_layers():
@@ -97,6 +97,7 @@ def test_other_architectures_in_their_own_terms(arch, mnist):
 def test_without_a_drawing_a_test_digit_is_shown(mnist):
     at = inside({"test": "3"})
     assert f"test digit #3 (a {mnist.y_test[3]})" in markdown(at)
+    assert at.segmented_control(key="w_inside_src").value == "test"
     assert [link for link in at.get("page_link") if "Draw one" in link.proto.label]
 
 

@@ -684,7 +684,7 @@ def _sandbox(model) -> breakit.Sandbox:
     if box is None or not box.is_copy_of(model):
         with st.spinner("Copying the model (once)..."):
             box = st.session_state["inside_sandbox"] = breakit.Sandbox(model)
-        st.session_state["inside_scores"] = {}
+        st.session_state.pop("inside_scores", None)
     return box
 
 
@@ -734,7 +734,7 @@ def break_view(model, stored, stages: list[inside.Stage], x: np.ndarray, probs: 
               delta_color="off", delta_arrow="off")
     try:
         intact = _intact_accuracy(str(stored.path), stored.path.stat().st_mtime)
-        scores = st.session_state.setdefault("inside_scores", {})
+        scores = st.session_state.setdefault("inside_scores", {None: intact})  # damage -> accuracy
         if damage not in scores:
             data = mnist()
             sample = breakit.sample_indices(len(data.y_test))

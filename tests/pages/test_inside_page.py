@@ -107,7 +107,7 @@ def test_without_a_drawing_or_the_dataset_a_computer_drawn_digit(monkeypatch, tm
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "nowhere"))
     mnist.clear()
     try:
-        at = inside({"view": "break", "test": "4"})
+        at = inside({"view": "break", "test": "4", "break": "zero", "blayer": "8"})
     finally:
         mnist.clear()
     assert not at.exception and not errors(at), errors(at)

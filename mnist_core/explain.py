@@ -55,33 +55,64 @@ def has_conv(model: keras.Model) -> bool:
     return bool(_spatial_layers(model))
 
 
+def gradcam_layer(model: keras.Model):
+    """The layer Grad-CAM reads: the last conv block whose map still says *where* (at least 7x7), after
+    its activation; None for models without convolutions. (The default CNN ends in a 1x1 conv, 128C4,
+    whose Grad-CAM would be one number spread over the whole image: its 8x8 block is used instead.)"""
+    spatial = _spatial_layers(model)
+    where = [layer for layer in spatial if min(layer.output.shape[1:3]) >= GRADCAM_MIN_SIDE] or spatial
+    return where[-1] if where else None
+
+
 def gradcam(model: keras.Model, x: np.ndarray, class_index: int | None = None) -> np.ndarray:
     """Grad-CAM over the last convolutional block, upsampled to (28, 28) in [0, 1].
 
     Models without convolutions (MLP, LSTM) get the input-gradient saliency instead.
     """
+    if gradcam_layer(model) is None:
+        return saliency(model, x, class_index)
+    return stretch(gradcam_map(model, x, class_index))
+
+
+def stretch(cam: np.ndarray, side: int = 28) -> np.ndarray:
+    """A small Grad-CAM map (e.g. 8x8) stretched to the input's size (bilinear) and scaled to [0, 1]."""
+    big = _resize(cam, side)
+    return big / big.max() if big.max() > 0 else big
+
+
+def gradcam_map(model: keras.Model, x: np.ndarray, class_index: int | None = None) -> np.ndarray:
+    """Grad-CAM at the resolution of the layer it is read from (e.g. 8x8), before upsampling: (h, w) >= 0.
+
+    Each map of that layer is weighted by the mean gradient of the class's probability over it; the
+    weighted sum, negatives cut, says where the layer saw evidence for the class.
+    """
     import keras
     import tensorflow as tf
 
-    x4 = tf.constant(np.asarray(x, np.float32).reshape(1, 28, 28, 1))
-    spatial = _spatial_layers(model)
+    layer = gradcam_layer(model)
+    if layer is None:
+        from .errors import InputError
+
+        raise InputError("Grad-CAM needs a convolutional layer; this model has none.")
     cache = _submodels(model)
-    if not spatial:
-        return saliency(model, x, class_index)
-    # the last map that still says *where* (at least 7x7): the default CNN ends in a 1x1 conv
-    # (128C4), whose Grad-CAM would be one number spread over the whole image
-    where = [layer for layer in spatial if min(layer.output.shape[1:3]) >= GRADCAM_MIN_SIDE] or spatial
-    if "gradcam" not in cache:
-        cache["gradcam"] = keras.Model(model.inputs[0], [where[-1].output, model.outputs[0]])
+    if "gradcam" not in cache and not isinstance(model, keras.Sequential):
+        cache["gradcam"] = keras.Model(model.inputs[0], [layer.output, model.outputs[0]])
+    x4 = tf.constant(np.asarray(x, np.float32).reshape(1, 28, 28, 1))
     with tf.GradientTape() as tape:
-        maps, probs = cache["gradcam"](x4, training=False)
+        if isinstance(model, keras.Sequential):
+            # layer by layer: in a Sequential model loaded from a file, `layer.output` and the model's output
+            # can belong to two separate copies of the graph, and the gradient from one to the other is None
+            maps = probs = x4
+            for each in model.layers:
+                probs = each(probs, training=False)
+                maps = probs if each is layer else maps
+        else:
+            maps, probs = cache["gradcam"](x4, training=False)
         k = int(tf.argmax(probs[0])) if class_index is None else class_index
         score = probs[:, k]
     grads = tape.gradient(score, maps)[0]  # (h, w, c)
     weights = tf.reduce_mean(grads, axis=(0, 1))
-    cam = tf.nn.relu(tf.reduce_sum(maps[0] * weights, axis=-1)).numpy()
-    cam = _resize(cam, 28)
-    return cam / cam.max() if cam.max() > 0 else cam
+    return tf.nn.relu(tf.reduce_sum(maps[0] * weights, axis=-1)).numpy()
 
 
 def saliency(model: keras.Model, x: np.ndarray, class_index: int | None = None) -> np.ndarray:
@@ -98,6 +129,58 @@ def saliency(model: keras.Model, x: np.ndarray, class_index: int | None = None) 
     grad = np.abs(tape.gradient(score, x4).numpy()[0, ..., 0])
     grad = ndimage.gaussian_filter(grad, 0.7)
     return grad / grad.max() if grad.max() > 0 else grad
+
+
+@dataclass(frozen=True)
+class Occlusion:
+    """What greying out each patch does to the probability of one digit."""
+
+    digit: int
+    base: float  # the digit's probability with nothing covered
+    drop: np.ndarray  # (28, 28): mean fall in probability over the patches covering each pixel (<0: rose)
+    probabilities: np.ndarray  # (n, n): the digit's probability with the patch at each position covered
+    starts: tuple[int, ...]  # the patches' top (and left) edges
+    patch: int
+    fill: float
+
+    @property
+    def worst(self) -> tuple[int, int, float]:
+        """(top, left, probability) of the patch that hurts the answer most."""
+        r, c = np.unravel_index(np.argmin(self.probabilities), self.probabilities.shape)
+        return self.starts[r], self.starts[c], float(self.probabilities[r, c])
+
+
+def occlusion(model: keras.Model, x: np.ndarray, digit: int, patch: int = 6, stride: int = 2,
+              fill: float = 0.5) -> Occlusion:
+    """Cover the drawing with a `patch` x `patch` square of value `fill` at every `stride` pixels, in one
+    batch through the model, and record the probability of `digit` each time.
+
+    Args:
+        x: (28, 28) float32 in [0, 1], the model's input.
+        fill: 0.5 greys the patch out; 0 erases it (the background's value).
+    """
+    from .predict import probabilities
+
+    if not (1 <= patch <= 28 and 1 <= stride <= patch and 0 <= fill <= 1):
+        from .errors import InputError
+
+        raise InputError(f"Occlusion needs 1 <= stride <= patch <= 28 and a fill in [0, 1] (got {patch}, {stride}, "
+                         f"{fill}).")
+    x = np.asarray(x, np.float32).reshape(28, 28)
+    starts = list(range(0, 28 - patch + 1, stride))
+    if starts[-1] != 28 - patch:  # the last patch touches the border, so every pixel is covered
+        starts.append(28 - patch)
+    batch = np.repeat(x[None], len(starts) ** 2 + 1, axis=0)
+    for k, (r, c) in enumerate((r, c) for r in starts for c in starts):
+        batch[k + 1, r: r + patch, c: c + patch] = fill
+    p = probabilities(model, batch)[:, digit]
+    base, covered = float(p[0]), p[1:].reshape(len(starts), len(starts))
+    total, count = np.zeros((28, 28)), np.zeros((28, 28))
+    for i, r in enumerate(starts):
+        for j, c in enumerate(starts):
+            total[r: r + patch, c: c + patch] += base - covered[i, j]
+            count[r: r + patch, c: c + patch] += 1
+    return Occlusion(digit, base, (total / count).astype(np.float32), covered, tuple(starts), patch, fill)
 
 
 def _resize(img: np.ndarray, side: int) -> np.ndarray:

@@ -20,6 +20,7 @@ class PageInfo:
 PAGES = (
     PageInfo("app_pages/home.py", "Home", ":material/home:", ""),
     PageInfo("app_pages/draw.py", "Draw", ":material/draw:", "draw"),
+    PageInfo("app_pages/inside.py", "Inside the network", ":material/neurology:", "inside"),
     PageInfo("app_pages/handwriting.py", "Our handwriting", ":material/photo_library:", "handwriting"),
     PageInfo("app_pages/explore.py", "Explore", ":material/query_stats:", "explore"),
     PageInfo("app_pages/augment.py", "Augment", ":material/tune:", "augment"),

@@ -44,8 +44,8 @@ def apply_url_settings(pages: dict[str, st.Page]) -> None:
     if "model" in params:
         use_model(params["model"])
     target = pages.get(params.get("page", "").lower())
-    if target is not None:
-        st.switch_page(target)
+    if target is not None:  # keep the page's own settings (?view=..., ?tab=...) in its address
+        st.switch_page(target, query_params={k: v for k, v in params.to_dict().items() if k != "page"})
 
 
 def use_model(name: str) -> None:

@@ -464,7 +464,7 @@ def _to_uint8(x: np.ndarray | None) -> np.ndarray:
 
 def style_set(names: Sequence[str], n: int, seed: int = 0, scan_share: float = 0.0,
               held_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """n samples of the named styles in turn (n // len(names) each, the rest to the first ones).
+    """n samples of the named styles in turn (sample i is of style names[i % len(names)]).
 
     Args:
         names: keys of STYLES.
@@ -478,10 +478,14 @@ def style_set(names: Sequence[str], n: int, seed: int = 0, scan_share: float = 0
     unknown = [k for k in names if k not in STYLES]
     if unknown:
         raise KeyError(f"unknown styles {unknown}; known: {', '.join(STYLES)}")
-    x = np.zeros((n, 28, 28), np.uint8)
-    y = np.zeros(n, np.int64)
-    for i in range(n):
-        name = names[i % len(names)]
+    return _style_list([names[i % len(names)] for i in range(n)], seed, scan_share, held_out)
+
+
+def _style_list(names: Sequence[str], seed: int, scan_share: float, held_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Sample i of style names[i], for each i."""
+    x = np.zeros((len(names), 28, 28), np.uint8)
+    y = np.zeros(len(names), np.int64)
+    for i, name in enumerate(names):
         rng = _rng(seed, i, held_out)
         drawing = draw_style(name, rng)
         if _chance(rng, scan_share):
@@ -500,13 +504,44 @@ def scan_set(x: np.ndarray, n: int, seed: int = 0, held_out: bool = False) -> tu
     return out, pick
 
 
-def cache_key(*parts: object) -> str:
-    """A short stable name for cached arrays made from these parts (and this module's code)."""
-    from pathlib import Path
+def digit_styles(names: Sequence[str] | None = None) -> dict[int, list[str]]:
+    """digit -> the names of its styles (among `names`, default all)."""
+    out: dict[int, list[str]] = {}
+    for name in names or STYLES:
+        out.setdefault(STYLES[name][0], []).append(name)
+    return out
 
-    from . import preprocess
 
-    h = hashlib.sha1(repr(parts).encode())
-    for module_file in (__file__, preprocess.__file__):
-        h.update(Path(module_file).read_bytes())
-    return h.hexdigest()[:16]
+def balanced_names(n: int, names: Sequence[str] | None = None) -> list[str]:
+    """n style names, digits in turn (0, 1, ..., 9, 0, ...) and each digit's styles in turn."""
+    by_digit = digit_styles(names)
+    digits = sorted(by_digit)
+    return [by_digit[d][(i // len(digits)) % len(by_digit[d])] for i, d in ((i, digits[i % len(digits)]) for i in range(n))]
+
+
+def world_data(x: np.ndarray, y: np.ndarray, styles_share: float, scans_share: float, seed: int = 0,
+               style_scan_share: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Extra training digits in the world's styles, to concatenate to MNIST's (x, y).
+
+    Args:
+        x, y: MNIST's training images (N, 28, 28) uint8 and labels.
+        styles_share: round(styles_share * N) generated digits, balanced over digits and their styles.
+        scans_share: round(scans_share * N) scan-like copies of random images of x (label kept).
+        seed: random seed (training streams only: benchmarks draw held-out streams).
+        style_scan_share: the share of generated digits turned into scans too.
+    Returns:
+        ((M, 28, 28) uint8, (M,) int64), cached on disk under paths.cache_dir().
+    """
+    from .calibrate import cached_inputs
+
+    n_styles, n_scans = int(round(styles_share * len(x))), int(round(scans_share * len(x)))
+
+    def make():
+        names = balanced_names(n_styles)
+        xs, _ = _style_list(names, seed, style_scan_share)
+        ys = np.array([STYLES[k][0] for k in names], np.int64)
+        scans, pick = scan_set(x, n_scans, seed=seed)
+        return np.concatenate([xs, scans]), np.concatenate([ys, np.asarray(y, np.int64)[pick]])
+
+    key = ("world data", n_styles, n_scans, seed, style_scan_share, hashlib.blake2b(np.ascontiguousarray(x).tobytes()).hexdigest())
+    return cached_inputs(key, make, code=("styles", "preprocess"))

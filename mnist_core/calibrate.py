@@ -10,6 +10,7 @@ Drawn digits are MNIST test digits re-drawn as canvas drawings (synth.redraw), n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable
@@ -107,8 +108,13 @@ def _digest(a: np.ndarray) -> str:
     return hashlib.blake2b(a.tobytes(), digest_size=12).hexdigest() + str(a.shape) + str(a.dtype)
 
 
+@functools.cache
 def _code_digest(modules: tuple[str, ...]) -> str:
-    """The code of these mnist_core modules: a change to it makes older cached inputs stale."""
+    """The code of these mnist_core modules: a change to it makes older cached inputs stale.
+
+    Read once per process, so that a process keys what it makes by the code it runs, even if the
+    files are edited while it runs.
+    """
     import importlib
 
     h = hashlib.blake2b(digest_size=12)

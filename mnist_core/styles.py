@@ -520,7 +520,7 @@ def balanced_names(n: int, names: Sequence[str] | None = None) -> list[str]:
 
 
 def world_data(x: np.ndarray, y: np.ndarray, styles_share: float, scans_share: float, seed: int = 0,
-               style_scan_share: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+               style_scan_share: float = 0.25, edits_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Extra training digits in the world's styles, to concatenate to MNIST's (x, y).
 
     Args:
@@ -529,19 +529,96 @@ def world_data(x: np.ndarray, y: np.ndarray, styles_share: float, scans_share: f
         scans_share: round(scans_share * N) scan-like copies of random images of x (label kept).
         seed: random seed (training streams only: benchmarks draw held-out streams).
         style_scan_share: the share of generated digits turned into scans too.
+        edits_share: round(edits_share * N) MNIST 1s given a flag and 7s given a bar (see edit_digit).
     Returns:
         ((M, 28, 28) uint8, (M,) int64), cached on disk under paths.cache_dir().
     """
     from .calibrate import cached_inputs
 
-    n_styles, n_scans = int(round(styles_share * len(x))), int(round(scans_share * len(x)))
+    n = len(x)
+    n_styles, n_scans, n_edits = (int(round(share * n)) for share in (styles_share, scans_share, edits_share))
 
     def make():
         names = balanced_names(n_styles)
-        xs, _ = _style_list(names, seed, style_scan_share)
-        ys = np.array([STYLES[k][0] for k in names], np.int64)
+        xs, ys = _style_list(names, seed, style_scan_share)
         scans, pick = scan_set(x, n_scans, seed=seed)
-        return np.concatenate([xs, scans]), np.concatenate([ys, np.asarray(y, np.int64)[pick]])
+        edits, ye = edit_set(x, y, n_edits, seed=seed)
+        return np.concatenate([xs, scans, edits]), np.concatenate([ys, np.asarray(y, np.int64)[pick], ye])
 
-    key = ("world data", n_styles, n_scans, seed, style_scan_share, hashlib.blake2b(np.ascontiguousarray(x).tobytes()).hexdigest())
+    digest = hashlib.blake2b(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes()).hexdigest()
+    key = ("world data", n_styles, n_scans, n_edits, seed, style_scan_share, digest)
     return cached_inputs(key, make, code=("styles", "preprocess"))
+
+# ---------------------------------------------------------------------------------------------
+# Editing MNIST's own digits: its writers' strokes, with a flag or a bar added
+
+EDITS = ("1 flag", "7 crossed")  # which MNIST digits can be edited, and into what
+
+
+def _pen_line(canvas: Image.Image, points: list[tuple[float, float]], width: float) -> None:
+    draw = ImageDraw.Draw(canvas)
+    draw.line(points, fill=255, width=max(1, round(width)), joint="curve")
+    r = width / 2
+    for x, y in (points[0], points[-1]):
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
+
+
+def edit_digit(digit: np.ndarray, label: int, rng: np.random.Generator, scale: int = 4) -> np.ndarray | None:
+    """An MNIST 1 given an up-stroke flag (sometimes a base too), or an MNIST 7 given a bar across its
+    stem, drawn with the digit's own stroke width: (28 * scale, 28 * scale) uint8, or None for other digits.
+    """
+    if label not in (1, 7):
+        return None
+    big = Image.fromarray(np.asarray(digit, np.uint8)).resize((28 * scale, 28 * scale), Image.Resampling.BILINEAR)
+    ink = np.asarray(big) > 127
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size < 2:
+        return None
+    top, bottom = int(rows[0]), int(rows[-1])
+    height = bottom - top + 1
+    area = ink.sum()
+    width = max(2.0 * area / max(int((ink & ~_eroded(ink)).sum()), 1), scale)  # the stroke's width
+    canvas = big.copy()
+
+    def centre_at(row: int) -> float:
+        return float(np.flatnonzero(ink[row]).mean())
+
+    if label == 1:
+        at = top + int(width / 2)
+        xt = centre_at(min(at, bottom))
+        ln, angle = _u(rng, 0.2, 0.6) * height, math.radians(_u(rng, 20, 60))
+        start = (xt - ln * math.cos(angle), at + ln * math.sin(angle))
+        _pen_line(canvas, [start, (xt, at)], width * _u(rng, 0.8, 1.1))
+        if _chance(rng, 0.3):
+            xb, half = centre_at(bottom - int(width / 2)), _u(rng, 0.15, 0.3) * height
+            yb = bottom - width / 2
+            _pen_line(canvas, [(xb - half, yb), (xb + half, yb + _u(rng, -0.03, 0.03) * height)], width * _u(rng, 0.8, 1.1))
+    else:
+        row = top + int(_u(rng, 0.45, 0.62) * height)
+        xs = np.flatnonzero(ink[row])
+        if xs.size == 0:
+            return None
+        xc, half = float(xs.mean()), _u(rng, 0.18, 0.32) * height
+        tilt = _u(rng, -0.05, 0.05) * height
+        _pen_line(canvas, [(xc - half * _u(rng, 0.8, 1.2), row + tilt), (xc + half, row - tilt)], width * _u(rng, 0.8, 1.1))
+    return np.asarray(canvas)
+
+
+def _eroded(mask: np.ndarray) -> np.ndarray:
+    from scipy import ndimage
+
+    return ndimage.binary_erosion(mask)
+
+
+def edit_set(x: np.ndarray, y: np.ndarray, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n edited MNIST 1s and 7s (half each), normalised: ((n, 28, 28) uint8, (n,) labels)."""
+    rng = np.random.default_rng([seed, 1 << 21])
+    ones, sevens = np.flatnonzero(np.asarray(y) == 1), np.flatnonzero(np.asarray(y) == 7)
+    out = np.zeros((n, 28, 28), np.uint8)
+    labels = np.zeros(n, np.int64)
+    for k in range(n):
+        pool = ones if k % 2 == 0 else sevens
+        i = int(pool[rng.integers(0, len(pool))])
+        edited = edit_digit(x[i], int(y[i]), _rng(seed, i + (1 << 25), False))
+        out[k], labels[k] = _to_uint8(prepare(edited if edited is not None else x[i])), int(y[i])
+    return out, labels

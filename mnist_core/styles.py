@@ -91,8 +91,14 @@ def one_stick(rng):
 
 
 def _one(rng, length: tuple[float, float], base: bool) -> list[Stroke]:
-    """A 1 with an up-stroke flag `length` long (share of the height) at 20-60 degrees."""
-    ln, angle = _u(rng, *length), math.radians(_u(rng, 20, 60))
+    """A 1 with an up-stroke flag `length` long (share of the height), 20-60 degrees away from the stem.
+
+    A long flag far from the stem is a 7's bar: flags opening wider than 45 degrees stay short (at
+    60 degrees, at most 0.3 of the height), as people write them.
+    """
+    from_stem = _u(rng, 20, 60)
+    ln = _u(rng, length[0], max(length[0], min(length[1], 0.7 - max(from_stem - 45, 0) / 15 * 0.4)))
+    angle = math.radians(90 - from_stem)  # below the horizontal
     start = (-ln * math.cos(angle), ln * math.sin(angle))
     mid = ((start[0]) / 2 + _u(rng, -0.03, 0.03), start[1] / 2 + _u(rng, -0.04, 0.02))  # a slightly bowed flag
     stem_end = (_u(rng, -0.06, 0.06), 1.0)
@@ -171,9 +177,9 @@ def four_closed(rng):
 
 def four_open(rng):
     """A 4 with an open top: the left arm and the stem never meet."""
-    bar = _u(rng, 0.5, 0.68)
-    arm_top = (_u(rng, 0.05, 0.3), 0.0)
+    bar = _u(rng, 0.5, 0.78)
     corner = (_u(rng, 0.0, 0.12), bar)
+    arm_top = (corner[0] + _u(rng, 0.02, 0.35), 0.0)  # the arm stands up or leans right
     stem_x = _u(rng, 0.55, 0.75)
     arm = [arm_top, corner, (_u(rng, 0.85, 1.05), bar + _u(rng, -0.05, 0.03))]
     if _chance(rng, 0.4):  # a rounded corner
@@ -183,12 +189,13 @@ def four_open(rng):
 
 def four_one_stroke(rng):
     """A 4 in one stroke: down, across, up to the top of the stem, then down it (like a 'u' with a tail)."""
-    bar = _u(rng, 0.45, 0.65)
+    bar = _u(rng, 0.45, 0.8)
     stem_x = _u(rng, 0.6, 0.8)
     top = _u(rng, 0.0, 0.3)  # how far up the stem the pen goes before coming down
-    arm_top = (_u(rng, 0.0, 0.2), 0.0)
-    round_ = _u(rng, 0.03, 0.15)
-    down_up = _spline([arm_top, (arm_top[0] - 0.02, bar - round_), (arm_top[0] + round_ + 0.1, bar + 0.02),
+    round_ = _u(rng, 0.03, 0.18)
+    corner_x = _u(rng, 0.0, 0.15)
+    arm_top = (corner_x + _u(rng, 0.0, 0.35), 0.0)  # a standing or leaning left arm
+    down_up = _spline([arm_top, (corner_x, bar - round_), (corner_x + round_ + 0.1, bar + 0.02),
                        (stem_x - 0.05, bar - round_ / 2), (stem_x, top)], 6)
     return [down_up + [(stem_x + _u(rng, -0.04, 0.04), 1.0)]]
 
@@ -309,6 +316,16 @@ def nine_curved(rng):
     return [loop + tail[1:]]
 
 
+def nine_open(rng):
+    """A 9 whose loop stays open on the left, the tail straight or curling left."""
+    ry, rx = _u(rng, 0.2, 0.3), _u(rng, 0.25, 0.36)
+    gap = _u(rng, 30, 90)  # degrees left open around the loop's left side
+    loop = _arc(0.45, ry, rx, ry, 180 + gap / 2, 540 - gap / 2, 20)  # over the top, round the right and the bottom
+    x, y = 0.45 + rx, ry
+    tail_end = (x - _u(rng, 0.0, 0.45), 1.0 - _u(rng, 0.0, 0.08))
+    return [loop, _spline([(x, y), (x + _u(rng, -0.05, 0.02), 0.7), tail_end], 8)]
+
+
 def nine_g(rng):
     """A 9 like a 'g': the tail ends in a loop back up to the left."""
     loop, x, y = _nine_loop(rng)
@@ -345,6 +362,7 @@ STYLES: dict[str, tuple[int, StyleFn]] = {
     "9 straight tail": (9, nine_straight),
     "9 curved tail": (9, nine_curved),
     "9 g loop": (9, nine_g),
+    "9 open loop": (9, nine_open),
 }
 
 

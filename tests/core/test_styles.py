@@ -44,13 +44,15 @@ def test_unknown_style_is_refused():
 
 
 def test_one_flag_is_an_up_stroke_reaching_left_and_down_from_the_top():
-    for seed in range(30):
+    for seed in range(40):
         stroke = np.asarray(styles.one_flag(_rng(seed))[0])  # the flag, then the stem from its top (0, 0) down
         start, top = stroke[0], np.zeros(2)
         assert np.abs(stroke - top).sum(axis=1).min() < 1e-9
-        angle = np.degrees(np.arctan2(start[1] - top[1], top[0] - start[0]))
+        from_stem = 90 - np.degrees(np.arctan2(start[1] - top[1], top[0] - start[0]))  # the stem is vertical
         length = np.hypot(*(start - top))
-        assert 19 <= angle <= 61 and 0.19 <= length <= 0.71
+        assert 19.9 <= from_stem <= 60.1 and 0.19 <= length <= 0.71
+        if from_stem > 50:
+            assert length < 0.6  # a long flag far from the stem would be a 7's bar
     # in the images: a flagged 1 puts ink on the upper left, where a plain stick has little
     flagged, stick = _mean_image("1 flag"), _mean_image("1 stick")
     upper_left = (slice(4, 12), slice(4, 12))
@@ -169,3 +171,51 @@ def test_scan_set_of_mnist_like_digits():
     assert out.shape == (8, 28, 28) and out.dtype == np.uint8 and pick.shape == (8,)
     assert np.array_equal(scan_set(x, 8, seed=3)[0], out)
     assert (out.reshape(8, -1).max(1) > 0).all()
+
+
+def test_open_nine_leaves_a_gap_on_the_left_of_its_loop():
+    for seed in range(20):
+        loop, tail = styles.nine_open(_rng(seed))
+        loop = np.asarray(loop)
+        cx, cy = (loop[:, 0].max() + loop[:, 0].min()) / 2, (loop[:, 1].max() + loop[:, 1].min()) / 2
+        angles = np.degrees(np.arctan2(loop[:, 1] - cy, loop[:, 0] - cx)) % 360
+        assert not ((angles > 170) & (angles < 190)).any()  # nothing drawn around the left side
+        assert tail[-1][1] > 0.9
+
+
+def _mnist_like(label):
+    img = np.zeros((28, 28), np.uint8)
+    if label == 1:
+        img[4:24, 13:16] = 255
+    else:  # a 7: a bar and a diagonal stem
+        img[4:7, 6:22] = 255
+        for r in range(7, 24):
+            c = 21 - (r - 7) * 8 // 17
+            img[r, c - 1 : c + 2] = 255
+    return img
+
+
+def test_edits_add_a_flag_to_a_one_and_a_bar_to_a_seven():
+    one, seven = _mnist_like(1), _mnist_like(7)
+    for seed in range(10):
+        flagged = styles.edit_digit(one, 1, _rng(seed)) > 127
+        plain = np.kron(one, np.ones((4, 4))) > 127
+        assert flagged.shape == (112, 112)
+        assert flagged[:, :52].sum() > plain[:, :52].sum() + 50  # new ink left of the stem
+        crossed = styles.edit_digit(seven, 7, _rng(seed)) > 127
+        bare = np.kron(seven, np.ones((4, 4))) > 127
+        middle = slice(16 + 36, 16 + 56)
+        assert crossed[middle].sum() > bare[middle].sum() + 100
+    assert styles.edit_digit(one, 3, _rng()) is None
+
+
+def test_world_data_is_balanced_cached_and_labelled():
+    x = np.stack([_mnist_like(1), _mnist_like(7)] * 50)
+    y = np.array([1, 7] * 50)
+    xe, ye = styles.world_data(x, y, styles_share=0.4, scans_share=0.1, edits_share=0.1, seed=2)
+    assert xe.shape == (60, 28, 28) and xe.dtype == np.uint8 and ye.dtype == np.int64
+    assert np.array_equal(np.bincount(ye[:40], minlength=10), np.full(10, 4))  # generated: 4 of each digit
+    assert set(ye[40:].tolist()) <= {1, 7}  # scans and edits keep MNIST's labels
+    again = styles.world_data(x, y, styles_share=0.4, scans_share=0.1, edits_share=0.1, seed=2)
+    assert np.array_equal(again[0], xe) and np.array_equal(again[1], ye)
+    assert styles.balanced_names(12)[:3] == ["0 plain", "1 stick", "2 plain"]

@@ -181,9 +181,9 @@ def scan(drawing: np.ndarray, side: int, margin: float = 0.15) -> np.ndarray:
 
 
 SCRIBBLE_KINDS = ("zigzag", "blob", "hatch", "star", "letter", "spiral", "grid", "triangle", "wave",
-                  "heart", "question", "S", "letters", "tick", "arrow", "smiley")
-# grid, triangle, wave, arrow and smiley are kept out of training, for honest checks
-HELD_OUT_SCRIBBLES = ("grid", "triangle", "wave", "arrow", "smiley")
+                  "heart", "question", "S", "letters", "tick", "arrow", "box", "smiley", "flower")
+# grid, triangle, wave, smiley and flower are kept out of training, for honest checks
+HELD_OUT_SCRIBBLES = ("grid", "triangle", "wave", "smiley", "flower")
 TRAINING_SCRIBBLES = tuple(k for k in SCRIBBLE_KINDS if k not in HELD_OUT_SCRIBBLES)
 
 # Letters that are not digit look-alikes (no O, I, l, Z, B, G, U, b, g, q...; S has its own kind), in unit-box strokes.
@@ -200,7 +200,7 @@ def scribble(rng: np.random.Generator, canvas: int = 280, kinds: tuple[str, ...]
     """Something that is not a digit, of a random kind among `kinds`: (canvas, canvas, 4) RGBA uint8.
 
     Kinds: the first nine, drawn at a fixed place; heart, question mark, S, letters (E F R N V), tick,
-    arrow and smiley, wobbled a little in a random box.
+    arrow, box, smiley and flower, wobbled a little in a random box.
     """
     kind = SCRIBBLE_KINDS.index(kinds[int(rng.integers(0, len(kinds)))])
     c = canvas
@@ -307,5 +307,23 @@ def _smiley(rng: np.random.Generator) -> list[Stroke]:
     return [face, *eyes, mouth]
 
 
+def _box(rng: np.random.Generator) -> list[Stroke]:
+    """A square or rectangle, sometimes with a diagonal or a cross inside (a box, an envelope, a flag)."""
+    corners = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
+    extra = [[], [[(0.0, 0.0), (1.0, 1.0)]], [[(0.0, 0.0), (1.0, 1.0)], [(1.0, 0.0), (0.0, 1.0)]],
+             [[(0.0, 0.0), (0.5, 0.5), (1.0, 0.0)]]][int(rng.integers(0, 4))]
+    return [corners, *extra]
+
+
+def _flower(rng: np.random.Generator) -> list[Stroke]:
+    """A small centre with 5-8 round petals around it."""
+    petals = int(rng.integers(5, 9))
+    out = [_arc(0.5, 0.5, 0.1, 0.1, 0, 360, 12)]
+    for a in np.linspace(0, 360, petals, endpoint=False) + rng.uniform(0, 60):
+        cx, cy = 0.5 + 0.3 * math.cos(math.radians(a)), 0.5 + 0.3 * math.sin(math.radians(a))
+        out.append(_arc(cx, cy, 0.18, 0.11, a, a + 360, 14))
+    return out
+
+
 _SHAPES = {"heart": _heart, "question": _question, "S": _s, "letters": _letters, "tick": _tick, "arrow": _arrow,
-           "smiley": _smiley}
+           "box": _box, "smiley": _smiley, "flower": _flower}

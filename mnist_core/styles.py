@@ -326,6 +326,15 @@ def nine_open(rng):
     return [loop, _spline([(x, y), (x + _u(rng, -0.05, 0.02), 0.7), tail_end], 8)]
 
 
+def nine_left_tail(rng):
+    """A 9 whose tail leaves the loop at its bottom left: the loop starts and ends there."""
+    ry, rx = _u(rng, 0.2, 0.3), _u(rng, 0.25, 0.36)
+    leave = _u(rng, 95, 150)  # where the tail leaves the loop: 90 = its bottom, 180 = its left side
+    loop = _arc(0.45, ry, rx, ry, leave, leave - 360 - _u(rng, -15, 15), 26)
+    x, y = loop[-1]
+    return [loop + _spline([(x, y), (x + _u(rng, -0.05, 0.05), (y + 1) / 2), (x + _u(rng, -0.2, 0.1), 1.0)], 8)[1:]]
+
+
 def nine_g(rng):
     """A 9 like a 'g': the tail ends in a loop back up to the left."""
     loop, x, y = _nine_loop(rng)
@@ -363,6 +372,7 @@ STYLES: dict[str, tuple[int, StyleFn]] = {
     "9 curved tail": (9, nine_curved),
     "9 g loop": (9, nine_g),
     "9 open loop": (9, nine_open),
+    "9 tail from the left": (9, nine_left_tail),
 }
 
 

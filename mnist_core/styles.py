@@ -399,7 +399,7 @@ def hand(strokes: list[Stroke], rng: np.random.Generator) -> list[np.ndarray]:
     allp = np.vstack(pts)
     cx, cy = allp[:, 0].mean(), 0.5
     aspect = math.exp(rng.normal(0.0, 0.15))
-    slant = _u(rng, -0.2, 0.45)  # x moves right by slant * (height above the middle): most hands lean right
+    slant = float(np.clip(rng.normal(0.15, 0.2), -0.3, 0.7))  # x moves right by slant * height above the middle: most hands lean right
     angle = math.radians(rng.normal(0.0, 5.0))
     waves = [(rng.normal(0, 0.025, 2), rng.uniform(0.4, 1.6, 2) * rng.choice([-1, 1], 2), rng.uniform(0, 2 * math.pi, 2))
              for _ in range(2)]

@@ -181,9 +181,9 @@ def scan(drawing: np.ndarray, side: int, margin: float = 0.15) -> np.ndarray:
 
 
 SCRIBBLE_KINDS = ("zigzag", "blob", "hatch", "star", "letter", "spiral", "grid", "triangle", "wave",
-                  "heart", "question", "S", "letters", "tick", "arrow", "box", "smiley", "flower")
-# grid, triangle, wave, smiley and flower are kept out of training, for honest checks
-HELD_OUT_SCRIBBLES = ("grid", "triangle", "wave", "smiley", "flower")
+                  "heart", "question", "S", "letters", "tick", "arrow", "box", "smiley", "flower", "house")
+# grid, triangle, wave, flower and house are kept out of training, for honest checks
+HELD_OUT_SCRIBBLES = ("grid", "triangle", "wave", "flower", "house")
 TRAINING_SCRIBBLES = tuple(k for k in SCRIBBLE_KINDS if k not in HELD_OUT_SCRIBBLES)
 
 # Letters that are not digit look-alikes (no O, I, l, Z, B, G, U, b, g, q...; S has its own kind), in unit-box strokes.
@@ -200,7 +200,7 @@ def scribble(rng: np.random.Generator, canvas: int = 280, kinds: tuple[str, ...]
     """Something that is not a digit, of a random kind among `kinds`: (canvas, canvas, 4) RGBA uint8.
 
     Kinds: the first nine, drawn at a fixed place; heart, question mark, S, letters (E F R N V), tick,
-    arrow, box, smiley and flower, wobbled a little in a random box.
+    arrow, box, smiley, flower and house, wobbled a little in a random box.
     """
     kind = SCRIBBLE_KINDS.index(kinds[int(rng.integers(0, len(kinds)))])
     c = canvas
@@ -316,14 +316,24 @@ def _box(rng: np.random.Generator) -> list[Stroke]:
 
 
 def _flower(rng: np.random.Generator) -> list[Stroke]:
-    """A small centre with 5-8 round petals around it."""
-    petals = int(rng.integers(5, 9))
+    """A small centre with 5-7 round petals around it."""
+    petals = int(rng.integers(5, 8))
     out = [_arc(0.5, 0.5, 0.1, 0.1, 0, 360, 12)]
     for a in np.linspace(0, 360, petals, endpoint=False) + rng.uniform(0, 60):
-        cx, cy = 0.5 + 0.3 * math.cos(math.radians(a)), 0.5 + 0.3 * math.sin(math.radians(a))
-        out.append(_arc(cx, cy, 0.18, 0.11, a, a + 360, 14))
+        cx, cy = 0.5 + 0.34 * math.cos(math.radians(a)), 0.5 + 0.34 * math.sin(math.radians(a))
+        out.append(_arc(cx, cy, 0.14, 0.14, a, a + 360, 14))
     return out
 
 
+def _house(rng: np.random.Generator) -> list[Stroke]:
+    """A square with a pointed roof, sometimes a door."""
+    eaves = rng.uniform(0.3, 0.5)
+    body = [(0.05, eaves), (0.05, 1.0), (0.95, 1.0), (0.95, eaves), (0.05, eaves)]
+    roof = [(0.0, eaves + 0.02), (rng.uniform(0.4, 0.6), 0.0), (1.0, eaves + 0.02)]
+    door = [(0.4, 1.0), (0.4, 0.72), (0.6, 0.72), (0.6, 1.0)]
+    return [body, roof, door] if rng.random() < 0.5 else [body, roof]
+
+
 _SHAPES = {"heart": _heart, "question": _question, "S": _s, "letters": _letters, "tick": _tick, "arrow": _arrow,
-           "box": _box, "smiley": _smiley, "flower": _flower}
+           "box": _box, "smiley": _smiley, "flower": _flower,
+           "house": _house}

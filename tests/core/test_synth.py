@@ -13,7 +13,7 @@ from mnist_core.synth import (
     scribble,
 )
 
-NEW_KINDS = ("heart", "question", "S", "letters", "tick", "arrow", "box", "smiley", "flower")
+NEW_KINDS = ("heart", "question", "S", "letters", "tick", "arrow", "box", "smiley", "flower", "house")
 
 
 def test_training_and_held_out_kinds_split_all_kinds():

@@ -335,6 +335,22 @@ def nine_left_tail(rng):
     return [loop + _spline([(x, y), (x + _u(rng, -0.05, 0.05), (y + 1) / 2), (x + _u(rng, -0.2, 0.1), 1.0)], 8)[1:]]
 
 
+def nine_cursive(rng):
+    """A 9 as many Europeans write it fast: a small loop, then a tail sweeping down to the left, often
+    hooking back up to the right at the bottom (an 'S'-like tail)."""
+    ry, rx = _u(rng, 0.14, 0.25), _u(rng, 0.18, 0.32)
+    cx = _u(rng, 0.45, 0.7)
+    start = _u(rng, -20, 20)
+    loop = _arc(cx, ry, rx, ry, start, start - 360 - _u(rng, -10, 20), 22)
+    x, y = cx + rx, ry
+    low = (x - _u(rng, 0.25, 0.6), 1.0 - _u(rng, 0.0, 0.1))
+    tail = [(x, y), (x - _u(rng, 0.05, 0.2), (y + 1) / 2 + _u(rng, -0.05, 0.1)), low]
+    if _chance(rng, 0.5):  # the tail hooks back to the right and up (never a flat base: that is a 2's)
+        tail[-1] = (low[0], 1.0)
+        tail.append((low[0] + _u(rng, 0.12, 0.3), 1.0 - _u(rng, 0.08, 0.25)))
+    return [loop + _spline(tail, 8)[1:]]
+
+
 def nine_g(rng):
     """A 9 like a 'g': the tail ends in a loop back up to the left."""
     loop, x, y = _nine_loop(rng)
@@ -373,6 +389,7 @@ STYLES: dict[str, tuple[int, StyleFn]] = {
     "9 g loop": (9, nine_g),
     "9 open loop": (9, nine_open),
     "9 tail from the left": (9, nine_left_tail),
+    "9 cursive": (9, nine_cursive),
 }
 
 

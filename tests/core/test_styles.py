@@ -112,6 +112,9 @@ def test_nine_tails():
         assert abs(straight[-1, 0] - straight[-2, 0]) < 0.1  # a vertical tail
         curved = np.asarray(styles.nine_curved(_rng(seed))[0])
         assert curved[-1, 0] < curved[curved[:, 1] > 0.5, 0].max() - 0.2  # the tail ends curling left
+        cursive = np.asarray(styles.nine_cursive(_rng(seed))[0])
+        bottom = cursive[cursive[:, 1] > 0.85]
+        assert bottom[:, 0].min() < cursive[:, 0].max() - 0.2  # the tail sweeps down to the left
         g = np.asarray(styles.nine_g(_rng(seed))[0])
         tail = g[g[:, 1] > 0.6]
         assert tail[-1, 1] < tail[:, 1].max() - 0.2  # the tail loops back up

@@ -626,7 +626,9 @@ def edit_digit(digit: np.ndarray, label: int, rng: np.random.Generator, scale: i
     canvas = big.copy()
 
     def centre_at(row: int) -> float:
-        return float(np.flatnonzero(ink[row]).mean())
+        """The ink's middle on this row, or on the nearest row that has ink."""
+        inked = rows[np.argmin(np.abs(rows - row))]
+        return float(np.flatnonzero(ink[inked]).mean())
 
     if label == 1:
         at = top + int(width / 2)

@@ -565,7 +565,8 @@ def balanced_names(n: int, names: Sequence[str] | None = None) -> list[str]:
 
 
 def world_data(x: np.ndarray, y: np.ndarray, styles_share: float, scans_share: float, seed: int = 0,
-               style_scan_share: float = 0.25, edits_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+               style_scan_share: float = 0.25, edits_share: float = 0.0,
+               redraws_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Extra training digits in the world's styles, to concatenate to MNIST's (x, y).
 
     Args:
@@ -575,24 +576,42 @@ def world_data(x: np.ndarray, y: np.ndarray, styles_share: float, scans_share: f
         seed: random seed (training streams only: benchmarks draw held-out streams).
         style_scan_share: the share of generated digits turned into scans too.
         edits_share: round(edits_share * N) MNIST 1s given a flag and 7s given a bar (see edit_digit).
+        redraws_share: round(redraws_share * N) images of x re-drawn as canvas drawings (synth.redraw:
+            random size, place and pen) and normalised, as the Draw page sees drawings.
     Returns:
         ((M, 28, 28) uint8, (M,) int64), cached on disk under paths.cache_dir().
     """
     from .calibrate import cached_inputs
 
     n = len(x)
-    n_styles, n_scans, n_edits = (int(round(share * n)) for share in (styles_share, scans_share, edits_share))
+    n_styles, n_scans, n_edits, n_redraws = (int(round(share * n)) for share in
+                                             (styles_share, scans_share, edits_share, redraws_share))
 
     def make():
         names = balanced_names(n_styles)
         xs, ys = _style_list(names, seed, style_scan_share)
         scans, pick = scan_set(x, n_scans, seed=seed)
         edits, ye = edit_set(x, y, n_edits, seed=seed)
-        return np.concatenate([xs, scans, edits]), np.concatenate([ys, np.asarray(y, np.int64)[pick], ye])
+        redraws, pick_r = redraw_set(x, n_redraws, seed=seed)
+        labels = np.asarray(y, np.int64)
+        return (np.concatenate([xs, scans, edits, redraws]),
+                np.concatenate([ys, labels[pick], ye, labels[pick_r]]))
 
     digest = hashlib.blake2b(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes()).hexdigest()
-    key = ("world data", n_styles, n_scans, n_edits, seed, style_scan_share, digest)
-    return cached_inputs(key, make, code=("styles", "preprocess"))
+    key = ("world data", n_styles, n_scans, n_edits, n_redraws, seed, style_scan_share, digest)
+    return cached_inputs(key, make, code=("styles", "synth", "preprocess"))
+
+
+def redraw_set(x: np.ndarray, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n random images of x re-drawn as canvas drawings and normalised: ((n, 28, 28) uint8, (n,) indices)."""
+    from .synth import redraw
+
+    rng = np.random.default_rng([seed, 1 << 22])
+    pick = rng.choice(len(x), size=n, replace=n > len(x))
+    out = np.zeros((n, 28, 28), np.uint8)
+    for k, i in enumerate(pick):
+        out[k] = _to_uint8(prepare(redraw(x[i], rng)))
+    return out, pick
 
 # ---------------------------------------------------------------------------------------------
 # Editing MNIST's own digits: its writers' strokes, with a flag or a bar added

@@ -215,10 +215,11 @@ def test_edits_add_a_flag_to_a_one_and_a_bar_to_a_seven():
 def test_world_data_is_balanced_cached_and_labelled():
     x = np.stack([_mnist_like(1), _mnist_like(7)] * 50)
     y = np.array([1, 7] * 50)
-    xe, ye = styles.world_data(x, y, styles_share=0.4, scans_share=0.1, edits_share=0.1, seed=2)
-    assert xe.shape == (60, 28, 28) and xe.dtype == np.uint8 and ye.dtype == np.int64
+    xe, ye = styles.world_data(x, y, styles_share=0.4, scans_share=0.1, edits_share=0.1, seed=2, redraws_share=0.1)
+    assert xe.shape == (70, 28, 28) and xe.dtype == np.uint8 and ye.dtype == np.int64
     assert np.array_equal(np.bincount(ye[:40], minlength=10), np.full(10, 4))  # generated: 4 of each digit
-    assert set(ye[40:].tolist()) <= {1, 7}  # scans and edits keep MNIST's labels
-    again = styles.world_data(x, y, styles_share=0.4, scans_share=0.1, edits_share=0.1, seed=2)
+    assert set(ye[40:].tolist()) <= {1, 7}  # scans, edits and redraws keep MNIST's labels
+    assert (xe.reshape(70, -1).max(axis=1) == 255).all()
+    again = styles.world_data(x, y, styles_share=0.4, scans_share=0.1, edits_share=0.1, seed=2, redraws_share=0.1)
     assert np.array_equal(again[0], xe) and np.array_equal(again[1], ye)
     assert styles.balanced_names(12)[:3] == ["0 plain", "1 stick", "2 plain"]

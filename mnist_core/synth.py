@@ -11,8 +11,6 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .preprocess import disc_footprint
-
 Stroke = list[tuple[float, float]]
 
 
@@ -111,7 +109,8 @@ def redraw(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280, heigh
     width_now = 2.0 * shape.sum() / max((shape & ~ndimage.binary_erosion(shape)).sum(), 1)
     radius = int(round((rng.uniform(*pen) - width_now) / 2))
     if radius > 0:
-        shape = ndimage.binary_dilation(np.pad(shape, radius), structure=disc_footprint(radius))
+        # = binary dilation with preprocess.disc_footprint(radius), exactly, in a fraction of the time
+        shape = ndimage.distance_transform_edt(~np.pad(shape, radius)) <= radius
     elif radius < 0:
         shape = thin(shape, max(1.5, width_now / 2 + radius), width_now / 2)
     sh, sw = shape.shape
@@ -136,8 +135,32 @@ def thin(shape: np.ndarray, half_width: float, stroke_half_width: float) -> np.n
     from scipy import ndimage
 
     edt = ndimage.distance_transform_edt(shape)
-    ridge = ndimage.grey_dilation(edt, footprint=disc_footprint(max(int(np.ceil(stroke_half_width)), 1)))
+    ridge = disc_max(edt, max(int(np.ceil(stroke_half_width)), 1))
     return shape & (edt >= ridge - half_width)
+
+
+def disc_max(a: np.ndarray, radius: int) -> np.ndarray:
+    """The maximum of `a` over a disc around each pixel: exactly ndimage.grey_dilation(a,
+    footprint=preprocess.disc_footprint(radius)), edges reflected, but ~15x faster for wide discs.
+
+    The disc is a stack of horizontal runs; each run width is one O(N) 1-D maximum filter.
+    """
+    from scipy import ndimage
+
+    if radius < 1:
+        return np.array(a, copy=True)
+    padded = np.pad(a, radius, mode="symmetric")  # ndimage's 'reflect'
+    h, w = a.shape
+    dy = np.arange(-radius, radius + 1)
+    half_widths = np.floor(np.sqrt(radius * radius - dy * dy)).astype(int)
+    runs: dict[int, np.ndarray] = {}
+    out = None
+    for d, k in zip(dy.tolist(), half_widths.tolist(), strict=True):
+        if k not in runs:
+            runs[k] = ndimage.maximum_filter1d(padded, 2 * k + 1, axis=1)
+        rows = runs[k][radius + d : radius + d + h, radius : radius + w]
+        out = rows.copy() if out is None else np.maximum(out, rows, out=out)
+    return out
 
 
 
@@ -157,12 +180,28 @@ def scan(drawing: np.ndarray, side: int, margin: float = 0.15) -> np.ndarray:
     return np.asarray(Image.fromarray(square).resize((side, side), Image.Resampling.BOX))
 
 
-SCRIBBLE_KINDS = ("zigzag", "blob", "hatch", "star", "letter", "spiral", "grid", "triangle", "wave")
-TRAINING_SCRIBBLES = SCRIBBLE_KINDS[:6]  # grid, triangle and wave are kept out of training, for honest checks
+SCRIBBLE_KINDS = ("zigzag", "blob", "hatch", "star", "letter", "spiral", "grid", "triangle", "wave",
+                  "heart", "question", "S", "letters", "tick", "arrow", "box", "smiley", "flower", "house")
+# grid, triangle, wave, flower and house are kept out of training, for honest checks
+HELD_OUT_SCRIBBLES = ("grid", "triangle", "wave", "flower", "house")
+TRAINING_SCRIBBLES = tuple(k for k in SCRIBBLE_KINDS if k not in HELD_OUT_SCRIBBLES)
+
+# Letters that are not digit look-alikes (no O, I, l, Z, B, G, U, b, g, q...; S has its own kind), in unit-box strokes.
+LETTERS: dict[str, list[Stroke]] = {
+    "E": [[(0.9, 0.0), (0.0, 0.0), (0.0, 1.0), (0.9, 1.0)], [(0.0, 0.5), (0.7, 0.5)]],
+    "F": [[(0.9, 0.0), (0.0, 0.0), (0.0, 1.0)], [(0.0, 0.48), (0.7, 0.48)]],
+    "R": [[(0.0, 1.0), (0.0, 0.0)] + _arc(0.35, 0.25, 0.45, 0.25, -90, 90, 12) + [(0.0, 0.5), (0.9, 1.0)]],
+    "N": [[(0.0, 1.0), (0.0, 0.0), (1.0, 1.0), (1.0, 0.0)]],
+    "V": [[(0.0, 0.0), (0.5, 1.0), (1.0, 0.0)]],
+}
 
 
 def scribble(rng: np.random.Generator, canvas: int = 280, kinds: tuple[str, ...] = SCRIBBLE_KINDS) -> np.ndarray:
-    """Something that is not a digit, of a random kind among `kinds`: (canvas, canvas, 4) RGBA uint8."""
+    """Something that is not a digit, of a random kind among `kinds`: (canvas, canvas, 4) RGBA uint8.
+
+    Kinds: the first nine, drawn at a fixed place; heart, question mark, S, letters (E F R N V), tick,
+    arrow, box, smiley, flower and house, wobbled a little in a random box.
+    """
     kind = SCRIBBLE_KINDS.index(kinds[int(rng.integers(0, len(kinds)))])
     c = canvas
     pen = float(rng.uniform(10, 30))
@@ -207,7 +246,94 @@ def scribble(rng: np.random.Generator, canvas: int = 280, kinds: tuple[str, ...]
     if kind == 7:  # a triangle
         pts = [(0.5 * c, 0.15 * c), (0.85 * c, 0.8 * c), (0.15 * c, 0.8 * c), (0.5 * c, 0.15 * c)]
         return render([pts], (c, c), pen)
-    # a wave across the canvas
-    x = np.linspace(0.1, 0.9, 60) * c
-    y = c / 2 + rng.uniform(0.1, 0.25) * c * np.sin(np.linspace(0, rng.uniform(3, 6) * math.pi, 60))
-    return render([list(zip(x, y, strict=True))], (c, c), pen)
+    if kind == 8:  # a wave across the canvas
+        x = np.linspace(0.1, 0.9, 60) * c
+        y = c / 2 + rng.uniform(0.1, 0.25) * c * np.sin(np.linspace(0, rng.uniform(3, 6) * math.pi, 60))
+        return render([list(zip(x, y, strict=True))], (c, c), pen)
+    return render(_in_random_box(_SHAPES[SCRIBBLE_KINDS[kind]](rng), rng, c), (c, c), pen)
+
+
+def _in_random_box(strokes: list[Stroke], rng: np.random.Generator, c: int) -> list[Stroke]:
+    """Unit-box strokes, wobbled a little, placed in a random box of a canvas c wide."""
+    h = rng.uniform(0.4, 0.8) * c
+    w = min(h * rng.uniform(0.7, 1.2), 0.9 * c)
+    left, top = rng.uniform(0.05 * c, 0.95 * c - w), rng.uniform(0.05 * c, 0.95 * c - h)
+    shaky = [[(x + rng.normal(0, 0.02), y + rng.normal(0, 0.02)) for x, y in s] for s in strokes]
+    return place(shaky, left, top, w, h)
+
+
+def _heart(rng: np.random.Generator) -> list[Stroke]:
+    """From the bottom tip up the left side, over both lobes, and back down to the tip."""
+    dip, lobe = rng.uniform(0.15, 0.3), rng.uniform(0.22, 0.28)
+    return [[(0.5, 1.0), (0.05, 0.45)] + _arc(0.5 - lobe, dip + 0.1, lobe, 0.2, 180, 360, 10)
+            + _arc(0.5 + lobe, dip + 0.1, lobe, 0.2, 180, 360, 10) + [(0.95, 0.45), (0.5, 1.0)]]
+
+
+def _question(rng: np.random.Generator) -> list[Stroke]:
+    r = rng.uniform(0.3, 0.45)
+    hook = _arc(0.5, r * 0.9, r, r * 0.9, rng.uniform(160, 200), 420, 16) + [(0.5, rng.uniform(0.62, 0.75))]
+    dot_y = rng.uniform(0.92, 1.0)
+    return [hook, [(0.5, dot_y), (0.5 + rng.uniform(0.0, 0.04), dot_y + 0.01)]]
+
+
+def _s(rng: np.random.Generator) -> list[Stroke]:
+    """A round S: the top bowl anticlockwise into the bottom bowl clockwise."""
+    top = _arc(0.5, 0.25, 0.38, 0.25, rng.uniform(-20, 10), -270, 14)
+    bottom = _arc(0.5, 0.75, 0.4, 0.25, -90, 150 + rng.uniform(-20, 20), 14)
+    return [top + bottom]
+
+
+def _letters(rng: np.random.Generator) -> list[Stroke]:
+    return LETTERS[list(LETTERS)[int(rng.integers(0, len(LETTERS)))]]
+
+
+def _tick(rng: np.random.Generator) -> list[Stroke]:
+    knee = (rng.uniform(0.25, 0.45), 1.0)
+    return [[(0.0, rng.uniform(0.45, 0.7)), knee, (1.0, rng.uniform(0.0, 0.15))]]
+
+
+def _arrow(rng: np.random.Generator) -> list[Stroke]:
+    angle = rng.uniform(0, 2 * math.pi)
+    dx, dy = math.cos(angle) * 0.5, math.sin(angle) * 0.5
+    tip = (0.5 + dx, 0.5 + dy)
+    head = [(tip[0] - 0.35 * math.cos(angle + a), tip[1] - 0.35 * math.sin(angle + a)) for a in (0.5, -0.5)]
+    return [[(0.5 - dx, 0.5 - dy), tip], [head[0], tip, head[1]]]
+
+
+def _smiley(rng: np.random.Generator) -> list[Stroke]:
+    face = _arc(0.5, 0.5, 0.5, 0.5, 0, 360, 32)
+    eyes = [[(x, 0.35), (x + 0.02, 0.38)] for x in (0.33, 0.67)]
+    mouth = _arc(0.5, 0.55, 0.25, rng.uniform(0.1, 0.22), 20, 160, 10)
+    return [face, *eyes, mouth]
+
+
+def _box(rng: np.random.Generator) -> list[Stroke]:
+    """A square or rectangle, sometimes with a diagonal or a cross inside (a box, an envelope, a flag)."""
+    corners = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
+    extra = [[], [[(0.0, 0.0), (1.0, 1.0)]], [[(0.0, 0.0), (1.0, 1.0)], [(1.0, 0.0), (0.0, 1.0)]],
+             [[(0.0, 0.0), (0.5, 0.5), (1.0, 0.0)]]][int(rng.integers(0, 4))]
+    return [corners, *extra]
+
+
+def _flower(rng: np.random.Generator) -> list[Stroke]:
+    """A small centre with 5-7 round petals around it."""
+    petals = int(rng.integers(5, 8))
+    out = [_arc(0.5, 0.5, 0.1, 0.1, 0, 360, 12)]
+    for a in np.linspace(0, 360, petals, endpoint=False) + rng.uniform(0, 60):
+        cx, cy = 0.5 + 0.34 * math.cos(math.radians(a)), 0.5 + 0.34 * math.sin(math.radians(a))
+        out.append(_arc(cx, cy, 0.14, 0.14, a, a + 360, 14))
+    return out
+
+
+def _house(rng: np.random.Generator) -> list[Stroke]:
+    """A square with a pointed roof, sometimes a door."""
+    eaves = rng.uniform(0.3, 0.5)
+    body = [(0.05, eaves), (0.05, 1.0), (0.95, 1.0), (0.95, eaves), (0.05, eaves)]
+    roof = [(0.0, eaves + 0.02), (rng.uniform(0.4, 0.6), 0.0), (1.0, eaves + 0.02)]
+    door = [(0.4, 1.0), (0.4, 0.72), (0.6, 0.72), (0.6, 1.0)]
+    return [body, roof, door] if rng.random() < 0.5 else [body, roof]
+
+
+_SHAPES = {"heart": _heart, "question": _question, "S": _s, "letters": _letters, "tick": _tick, "arrow": _arrow,
+           "box": _box, "smiley": _smiley, "flower": _flower,
+           "house": _house}

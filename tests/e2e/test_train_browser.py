@@ -89,7 +89,7 @@ def test_start_watch_leave_return_and_stop_a_training_job(page, app_url):
     # Stop: it ends after the current batch and the best weights are saved
     page.locator('[data-testid="stMain"]').get_by_role("button", name="Stop").click()
     done = page.locator('[data-testid="stAlertContentSuccess"]', has_text="Stopped early")
-    done.wait_for(timeout=120_000)
+    done.wait_for(timeout=300_000)  # after the last batch: scoring, calibrating and saving
     saved = re.search(r"saved as \S*mlp-([\d.]+)ep", done.inner_text())
     assert saved and float(saved.group(1)) < 200  # named after the epochs it really trained
     # the live view is gone and the final curves stay (stale elements of the last run may linger a moment)

@@ -4,6 +4,7 @@
     python -m mnist_core evaluate assets/default_model.keras
     python -m mnist_core train --preset quick --digits 0-4 --out /tmp/first-half.keras
     python -m mnist_core finetune /tmp/first-half.keras --mode head --digits 5-9 --out /tmp/second-half.keras
+    python -m mnist_core export assets/default_model.keras
 """
 
 from __future__ import annotations
@@ -119,6 +120,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export_beside
+
+    for model in args.models:
+        _say(f"wrote {export_beside(model)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_core", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -165,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("calibrate", help="fit the 'not sure' thresholds of a model and write them into its card")
     c.add_argument("model")
     c.set_defaults(func=_calibrate)
+
+    x = sub.add_parser("export", help="write the ONNX file beside .keras models (what Draw predicts with)")
+    x.add_argument("models", nargs="+", help=".keras files; each gets NAME.onnx beside it")
+    x.set_defaults(func=_export)
 
     args = parser.parse_args(argv)
     try:

@@ -102,3 +102,23 @@ def test_a_fresh_server_shows_draw_without_waiting_for_the_model(lab_home):
                          capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "The prediction appears here" in out.stdout and "still loading" in out.stdout, out.stdout
+
+
+def test_the_answer_sends_no_files_and_the_bars_show_the_probabilities():
+    """Per stroke the chart and the step pictures go inline (no Plotly figure, no media files to fetch)."""
+    import base64
+    import xml.etree.ElementTree as ET
+
+    from ui.draw_ui import BAR
+
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(5)})
+    assert metric(at, "Prediction") == "5" and not at.get("plotly_chart")
+    urls = [img.url for el in at.get("image") for img in el.proto.imgs]
+    assert urls and all(u.startswith("data:image/") for u in urls)
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert html.count("data:image/png;base64,") == 4  # the four steps of "What the model sees"
+    svg = ET.fromstring(base64.b64decode(next(u for u in urls if u.startswith("data:image/svg")).split(",", 1)[1]))
+    bars = [r for r in svg.iter() if r.tag.endswith("rect")]
+    assert len(bars) == 10 and [i for i, r in enumerate(bars) if r.get("fill") == BAR] == [5]
+    heights = [float(r.get("height")) for r in bars]
+    assert heights[5] == max(heights) > 100

@@ -8,6 +8,7 @@ from mnist_core.models import MAX_MODEL_BYTES
 from mnist_core.store import DEFAULT_NAME, ModelStore, StoredModel
 from mnist_core.train_plots import per_class_figure
 from ui import flash
+from ui.export_ui import onnx_download_ui, take_it_with_you_ui
 from ui.guard import friendly_errors
 
 st.title("Models")
@@ -67,7 +68,7 @@ with friendly_errors("The model store"):
     name = c1.selectbox("Model", names, names.index(active), key="models-chosen")
     chosen = models[names.index(name)]
     c2.markdown(f"**{chosen.name}**: {chosen.card.description or 'a Keras model'}")
-    b1, b2, b3, _ = st.columns([1, 1, 1, 2])
+    b1, b2, b4, b3, _ = st.columns([1, 1, 1, 1, 1])
     if b1.button(
         "Make active", icon=":material/check_circle:", disabled=name == active, help="The Draw page will use this model"
     ):
@@ -80,6 +81,8 @@ with friendly_errors("The model store"):
         mime="application/octet-stream",
         icon=":material/download:",
     )
+    with b4:
+        onnx_download_ui(chosen)
     if name == DEFAULT_NAME:
         b3.button("Delete", icon=":material/delete:", disabled=True, help="The shipped default cannot be deleted")
     else:
@@ -88,6 +91,7 @@ with friendly_errors("The model store"):
             if st.button(f"Yes, delete {name}", type="primary", key="confirm-delete"):
                 store.delete(name)
                 st.rerun()
+    take_it_with_you_ui(chosen)
     with st.expander("The model's card"):
         st.code(
             json.dumps({k: v for k, v in chosen.card.to_dict().items() if k != "history"}, indent=2, default=str),

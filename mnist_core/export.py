@@ -172,3 +172,75 @@ def load_onnx(model_path: str | Path) -> OnnxModel:
     if not path.is_file():
         raise ModelError(f"{model_path.name}: has no ONNX export beside it ({path.name})")
     return OnnxModel(path, expect_sha256=file_sha256(model_path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Taking a model elsewhere: how to make it again
+
+
+def retrain_command(card, parent_path: str | Path | None = None) -> tuple[str, list[str]]:
+    """The command line that makes this model again, and the settings it cannot say.
+
+    A CLI run's card has its command. For a model trained in the app the command is rebuilt from
+    its TrainConfig (the nearest preset plus flags); a fine-tune's from its FinetuneConfig.
+
+    Args:
+        card: the model's ModelCard.
+        parent_path: where the parent model's .keras file is (fine-tunes, --init); its name otherwise.
+    Returns:
+        (command, notes): `command` is "" when the card does not say how the model was made (an
+        upload); `notes` lists the settings the command line has no flag for, as "name=value".
+    """
+    from .finetune import FinetuneConfig
+    from .train_config import PRESETS, TrainConfig
+
+    if card.command:
+        return card.command, []
+    out = f"{card.name}.keras"
+    parent = str(parent_path or (f"{card.parent.name}.keras" if card.parent else ""))
+    if card.finetune:
+        fc = FinetuneConfig(**{k: v for k, v in card.finetune.items() if k in FinetuneConfig.__dataclass_fields__})
+        flags = {"--mode": fc.mode, "--source": fc.source, "--digits": _digits(fc.digits), "--subset": fc.subset,
+                 "--replay": fc.replay, "--epochs": fc.epochs, "--batch-size": fc.batch_size,
+                 "--learning-rate": fc.learning_rate, "--seed": fc.seed}
+        default = FinetuneConfig()
+        notes = [f"{k}={getattr(fc, k)}" for k in ("holdout", "optimizer", "validation_split", "augment")
+                 if getattr(fc, k) != getattr(default, k)]
+        return _command(["finetune", parent, "--out", out], flags), notes
+    if not card.train_config:
+        return "", []
+    config = TrainConfig.from_dict(card.train_config)
+    preset = min(PRESETS, key=lambda name: sum(a != b for a, b in zip(_values(PRESETS[name]), _values(config),
+                                                                        strict=True)))
+    base = PRESETS[preset]
+    cli = {"architecture": "--architecture", "epochs": "--epochs", "batch_size": "--batch-size",
+           "learning_rate": "--learning-rate", "train_subset": "--subset", "validation_split": "--validation-split",
+           "outliers": "--outliers", "seed": "--seed"}
+    flags = {flag: getattr(config, f) for f, flag in cli.items() if getattr(config, f) != getattr(base, f)}
+    if config.digits != base.digits:
+        flags["--digits"] = _digits(config.digits)
+    no_augment = config.augment != base.augment and config.augment == type(config.augment)()
+    notes = [f"{field}={getattr(config, field)}" for field in ("optimizer", "schedule", "label_smoothing", "precision")
+             if getattr(config, field) != getattr(base, field)]
+    if config.augment != base.augment and not no_augment:
+        notes.append(f"augment={config.augment.to_dict()}")
+    head = ["train", "--preset", preset, "--out", out] + (["--init", parent] if card.parent else [])
+    return _command(head + (["--no-augment"] if no_augment else []), flags), notes
+
+
+def _values(config) -> list:
+    return [getattr(config, f) for f in config.__dataclass_fields__]
+
+
+def _digits(digits: tuple[int, ...]) -> str | None:
+    return ",".join(map(str, digits)) if digits else None
+
+
+def _command(head: list[str], flags: dict) -> str:
+    import shlex
+
+    words = ["python", "-m", "mnist_core", *head]
+    for flag, value in flags.items():
+        if value is not None:
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    return " ".join(shlex.quote(w) for w in words)

@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from bench.procstats import cpu_seconds, load_average, server_pid  # noqa: E402
 from mnist_core.synth import digit_image  # noqa: E402
 from tests.e2e.server import REPO, running_app  # noqa: E402
-from tests.e2e.wsclient import StreamlitSession  # noqa: E402
+from tests.e2e.wsclient import StreamlitSession, png_data_url  # noqa: E402
 
 TRAINING_BATCHES = re.compile(r", batch [1-9]\d*/")  # the Train page's progress line once batches are done
 
@@ -93,9 +93,11 @@ async def run(url: str, sessions: int, rounds: int, train: bool, seed: int = 0, 
     cpu_before = cpu_seconds(pid) if pid else float("nan")
     for r in range(rounds):
         digits = [int(d) for d in rng.integers(0, 10, sessions)]
-        images = [drawing(d, rng) for d in digits]
+        # PNG-encoded before the round, as each browser does on its own machine: encoding 60 drawings
+        # here while the clock runs would charge this client's CPU time to the server
+        images = [png_data_url(drawing(d, rng)) for d in digits]
 
-        async def one(s: StreamlitSession, d: int, img: np.ndarray) -> tuple[float, bool]:
+        async def one(s: StreamlitSession, d: int, img: str) -> tuple[float, bool]:
             try:
                 return await s.draw(img, str(d)), True
             except TimeoutError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 import threading
 import weakref
 from dataclasses import dataclass
@@ -112,6 +113,7 @@ class ModelCache:
         """Start loading the predictor of `path` in a daemon thread; no-op if loaded or loading.
 
         With its ONNX export that takes ~0.2 s; without, TensorFlow and the Keras model (~2-5 s)."""
+        _freeze_tensorflow_once()
         path = Path(path)
         key = self._key("predictor", path)
         with self._lock:
@@ -127,6 +129,18 @@ class ModelCache:
 
             self._threads[key] = thread = threading.Thread(target=load, name="model-preload", daemon=True)
         thread.start()
+
+
+_tensorflow_frozen = False
+
+
+def _freeze_tensorflow_once() -> None:
+    """Once a page has imported TensorFlow (Train counts parameters with it), move its ~10^6 objects out
+    of the collector's way, as a model load does: Draw no longer loads TensorFlow, so no load would."""
+    global _tensorflow_frozen
+    if not _tensorflow_frozen and "tensorflow" in sys.modules:
+        _tensorflow_frozen = True
+        gc.freeze()
 
 
 def _mtime(path: Path) -> float:

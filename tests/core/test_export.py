@@ -141,3 +141,16 @@ def test_the_cli_writes_the_export(tmp_path):
     assert main(["export", str(path)]) == 0
     assert load_onnx(path).source_sha256 == file_sha256(path)
     assert main(["export", str(tmp_path / "missing.keras")]) == 2  # a readable error, no traceback
+
+
+def test_calibration_through_the_export_fits_the_same_thresholds(mnist, default_model):
+    """calibrate() predicts with whatever it is given: load_predictor hands it the ONNX export."""
+    from mnist_core.calibrate import calibrate
+    from mnist_core.predict import load_predictor
+
+    predictor = load_predictor(DEFAULT_MODEL_PATH)
+    assert isinstance(predictor, OnnxModel)
+    by_onnx = calibrate(predictor, mnist.x_test, mnist.y_test, n_digits=150, n_other=15)
+    by_keras = calibrate(default_model, mnist.x_test, mnist.y_test, n_digits=150, n_other=15)
+    assert by_onnx.sure_at == pytest.approx(by_keras.sure_at, abs=1e-3)
+    assert by_onnx.digit_at == pytest.approx(by_keras.digit_at, abs=1e-3)

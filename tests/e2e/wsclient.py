@@ -165,12 +165,14 @@ class StreamlitSession:
                                                                 ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                 return time.perf_counter() - start
 
-    async def draw(self, rgba: np.ndarray, expect: str) -> float:
-        """Send a drawing as the canvas does on mouse-up (a rerun of the canvas's fragment, if it is in
-        one); seconds until Prediction shows `expect`."""
+    async def draw(self, rgba: np.ndarray | str, expect: str) -> float:
+        """Send a drawing (canvas pixels, or their png_data_url made beforehand, as the browser makes it
+        before it sends) as the canvas does on mouse-up: a rerun of the canvas's fragment, if it is in
+        one. Seconds until Prediction shows `expect`."""
         if not self.canvas_id:
             raise RuntimeError("no canvas on this page (run the page first)")
-        value = {"drawing": {"raw": {"version": "5.3.0", "objects": [{"type": "path"}]}, "data": png_data_url(rgba)}}
+        url = rgba if isinstance(rgba, str) else png_data_url(rgba)
+        value = {"drawing": {"raw": {"version": "5.3.0", "objects": [{"type": "path"}]}, "data": url}}
         self.widgets[self.canvas_id] = _json_state(self.canvas_id, value)
         return await self.run(until_metric=("Prediction", expect), fragment=self.canvas_fragment)
 

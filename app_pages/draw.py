@@ -48,10 +48,10 @@ def drawing_and_answer(number_mode: bool) -> None:
         model_caption(stored)
         # Nothing drawn yet and the model not loaded (a fresh server): do not wait for it here; it loads
         # in the background (its ONNX export: a fraction of a second) and the first stroke waits for it.
-        cold = image is None and not session_model.ready()
+        cold = image is None and not session_model.ready(stored)
         if cold:
-            session_model.preload()
-        model = None if cold else session_model.model()
+            session_model.preload(stored.path)
+        model = None if cold else session_model.model(stored)
         if number_mode:
             if image is None:
                 st.info("Write a number with the digits side by side, e.g. 2026.")

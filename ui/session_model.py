@@ -49,12 +49,13 @@ def choose(name: str) -> str | None:
     return None
 
 
-def model() -> Predictor:
+def model(of: StoredModel | None = None) -> Predictor:
     """What answers this session's drawings: its model's ONNX export run by ONNX Runtime (Keras when
-    there is none), loaded once per file for the whole server and shared read-only."""
+    there is none), loaded once per file for the whole server and shared read-only. `of`: stored(),
+    when the caller has it already (it reads the model's card)."""
     from mnist_core.predict import MODELS
 
-    path = stored().path
+    path = (of or stored()).path
     if MODELS.is_ready(path):
         return MODELS.predictor(path)
     with st.spinner("Loading the model..."):
@@ -72,11 +73,11 @@ def keras_model() -> keras.Model:
         return MODELS.get(path)
 
 
-def ready() -> bool:
+def ready(of: StoredModel | None = None) -> bool:
     """Whether model() would return at once."""
     from mnist_core.predict import MODELS
 
-    return MODELS.is_ready(stored().path)
+    return MODELS.is_ready((of or stored()).path)
 
 
 def preload(path=None) -> None:

@@ -122,3 +122,22 @@ def test_the_answer_sends_no_files_and_the_bars_show_the_probabilities():
     assert len(bars) == 10 and [i for i, r in enumerate(bars) if r.get("fill") == BAR] == [5]
     heights = [float(r.get("height")) for r in bars]
     assert heights[5] == max(heights) > 100
+
+
+def test_each_session_is_answered_by_its_own_model():
+    """The class's model is an untrained one; a browser that chose the shipped model (?model=default)
+    still gets the shipped model's answers, each through that model's own ONNX export."""
+    from mnist_core.card import ModelCard
+    from mnist_core.models import build_model
+    from mnist_core.store import ModelStore
+
+    store = ModelStore()
+    store.save(build_model("mlp"), "untrained", ModelCard("untrained", architecture="mlp"))
+    store.activate("untrained")
+    class_session = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(7)})
+    assert any("untrained" in c.value for c in class_session.caption)
+    assert not class_session.success  # an untrained model is not sure of anything
+    own_choice = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(7), keys.SESSION_MODEL: "default"})
+    assert metric(own_choice, "Prediction") == "7"
+    assert any("That's a **7**" in s.value for s in own_choice.success)
+    assert any("default" in c.value and "this browser's choice" in c.value for c in own_choice.caption)

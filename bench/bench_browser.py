@@ -26,7 +26,6 @@ from mnist_core.synth import DIGIT_STROKES, place  # noqa: E402
 from tests.e2e.helpers import (  # noqa: E402
     CANVAS,
     clear_canvas,
-    draw_and_read,
     wait_for_metric,
     wait_for_metric_or_none,
     wait_idle,
@@ -58,7 +57,10 @@ def main() -> None:
         # a first stroke on a freshly mounted canvas is sometimes dropped (known issue): draw one
         # untimed digit first, as a student's first try
         wait_idle(page)
-        draw_and_read(page, 1)
+        draw(page, 1)
+        if wait_for_metric_or_none(page, "Prediction", "1", timeout=120_000) is None:  # a fresh server may
+            draw(page, 1)  # still be loading the model; a dropped stroke is drawn again
+            wait_for_metric(page, "Prediction", "1", timeout=120_000)
         latencies, right, dropped = [], 0, 0
         for k in range(args.rounds):
             digit = [1, 0, 7, 3, 2][k % 5]  # single-stroke digits: one mouse-up each

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnist_core.errors import StoreError
 from mnist_core.export import export_beside, load_onnx, onnx_path, retrain_command
 from mnist_core.store import ModelStore, StoredModel
 
@@ -55,13 +56,21 @@ def onnx_download_ui(model: StoredModel) -> None:
         st.rerun()
 
 
+def _parent_file(model: StoredModel) -> Path | None:
+    """The stored file of the model this one started from, when it is still in the store."""
+    try:
+        path = ModelStore().path_of(model.card.parent.name) if model.card.parent else None
+    except StoreError:  # a parent named after a file, not a store name
+        return None
+    return path if path is not None and path.exists() else None
+
+
 def take_it_with_you_ui(model: StoredModel) -> None:
     """How to run the ONNX file in Python, and the command line that trains the model again."""
     with st.expander("Run it elsewhere, train it again"):
         st.markdown("**Predict with the .onnx file** (Python, ONNX Runtime):")
         st.code(SNIPPET.format(file=f"{model.name}.onnx"), language="python")
-        parent = ModelStore().path_of(model.card.parent.name) if model.card.parent else None
-        command, notes = retrain_command(model.card, parent if parent is not None and Path(parent).exists() else None)
+        command, notes = retrain_command(model.card, _parent_file(model))
         if not command:
             st.caption("The model's card does not say how it was made (an uploaded model).")
             return

@@ -75,3 +75,14 @@ def test_a_fine_tune_and_an_upload():
                               "--mode head --source mnist --digits 5,6,7,8,9") and "--epochs 2" in command
     assert notes == []
     assert retrain_command(ModelCard("upload", source="uploaded as x.keras")) == ("", [])
+
+
+def test_a_parent_that_is_not_in_the_store_is_named_by_its_file():
+    from mnist_core.card import ParentRef
+
+    card = ModelCard("grown", parent=ParentRef("my start"), train_config=PRESETS["quick"].to_dict())
+    ModelStore().add(build_model("simple_cnn"), "grown", card)
+    at = app(PAGE)
+    at.selectbox(key="models-chosen").set_value("grown").run()
+    assert not errors(at)
+    assert "python -m mnist_core train --preset quick --out grown.keras --init 'my start.keras'" in codes(at)

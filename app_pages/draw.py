@@ -3,7 +3,6 @@
 import streamlit as st
 
 from mnist_core.calibrate import Calibration
-from mnist_core.predict import classify
 from ui import flash, session_model
 from ui.draw_ui import (
     canvas_ui,
@@ -40,6 +39,10 @@ def drawing_and_answer(number_mode: bool) -> None:
     left, right = st.columns([1, 1.25] if not number_mode else [1.6, 1], gap="large")
     with left:
         image = canvas_ui(CANVAS * 2 if number_mode else CANVAS, CANVAS)
+    # imported once the canvas is on its way to the browser: the preprocessing's SciPy import takes
+    # ~0.4 s, which a fresh server's first visitor would otherwise wait for before seeing the canvas
+    from mnist_core.predict import classify
+
     options = current_options()
     stored = session_model.stored()
     prediction = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -12,11 +13,13 @@ from PIL import Image
 
 from mnist_core.calibrate import NOT_A_DIGIT, SURE, Calibration
 from mnist_core.handwriting import HandwritingStore
-from mnist_core.predict import Prediction, read_number
-from mnist_core.preprocess import PrepOptions
 from mnist_core.store import StoredModel
 from ui import flash, keys, session_model
 from ui.present import presenting
+
+if TYPE_CHECKING:  # pragma: no cover - imported where used: SciPy's import is slow (see app_pages/draw.py)
+    from mnist_core.predict import Prediction
+    from mnist_core.preprocess import PrepOptions
 
 DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests, uploads)
 CANVAS_KEY = "canvas_key"  # int: bumped to clear the canvas (a new key remounts it empty)
@@ -162,6 +165,8 @@ STEP_TOGGLES = {  # PrepOptions field -> (label, help)
 
 def current_options() -> PrepOptions:
     """The steps switched on, read before the prediction so a toggle takes effect at once."""
+    from mnist_core.preprocess import PrepOptions
+
     for field in STEP_TOGGLES:  # (re)assigning keeps the state alive while the toggles are not shown
         st.session_state[f"prep_{field}"] = st.session_state.get(f"prep_{field}", True)
     return PrepOptions(**{field: st.session_state[f"prep_{field}"] for field in STEP_TOGGLES})
@@ -232,6 +237,8 @@ def pixels_ui(prediction: Prediction) -> None:
 
 def number_ui(image: np.ndarray, model, options: PrepOptions) -> None:
     """The number read, and each digit as the model saw it with its answer."""
+    from mnist_core.predict import read_number
+
     reading = read_number(image, model, options)
     if reading is None:
         st.info("Write a number with the digits side by side, e.g. 2026.")

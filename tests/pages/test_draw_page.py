@@ -85,6 +85,10 @@ at.run()
 at.switch_page("app_pages/draw.py").run()
 assert not at.exception, at.exception
 print("INFO:", " | ".join(i.value for i in at.info))
+import threading  # let the background load finish: a daemon thread inside an import at exit can crash it
+for thread in threading.enumerate():
+    if thread.name == "model-preload":
+        thread.join(60)
 """
 
 

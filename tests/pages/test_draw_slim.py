@@ -29,6 +29,10 @@ answers["number"] = next((m.value for m in at.metric if m.label == "Number"), No
 answers["errors"] = [str(e.value) for e in at.exception] + [e.value for e in at.error]
 answers["modules"] = sorted(m for m in ("tensorflow", "keras", "tf2onnx", "onnxruntime") if m in sys.modules)
 print("RESULT", json.dumps(answers))
+import threading  # let a background load finish: a daemon thread inside an import at exit can crash it
+for thread in threading.enumerate():
+    if thread.name == "model-preload":
+        thread.join(60)
 """
 
 
@@ -61,6 +65,10 @@ result = {{m.label: m.value for m in at.metric}}
 result["errors"] = [str(e.value) for e in at.exception] + [e.value for e in at.error]
 result["modules"] = sorted(m for m in ("tensorflow", "keras", "onnxruntime") if m in sys.modules)
 print("RESULT", json.dumps(result))
+import threading
+for thread in threading.enumerate():
+    if thread.name == "model-preload":
+        thread.join(60)
 """
 
 

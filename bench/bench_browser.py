@@ -25,6 +25,7 @@ from bench.procstats import load_average  # noqa: E402
 from mnist_core.synth import DIGIT_STROKES, place  # noqa: E402
 from tests.e2e.helpers import (  # noqa: E402
     CANVAS,
+    canvas_box,
     clear_canvas,
     wait_for_metric,
     wait_for_metric_or_none,
@@ -84,7 +85,7 @@ def main() -> None:
 
 def draw(page, digit: int) -> float:
     """Draw a single-stroke digit with the mouse; returns the time of the mouse-up."""
-    bb = page.locator(CANVAS).first.bounding_box()
+    bb = canvas_box(page)  # waits for the canvas: a clear remounts it
     strokes = place(DIGIT_STROKES[digit], bb["x"] + 0.3 * bb["width"], bb["y"] + 0.15 * bb["height"],
                     0.4 * bb["width"], 0.7 * bb["height"])
     for stroke in strokes:

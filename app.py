@@ -29,9 +29,9 @@ def run() -> None:
     flash.show()
     note_page(nav.url_path)
     nav.run()
-    # Once the first page has been drawn (not before: importing TensorFlow holds the GIL for seconds
-    # and would slow that page down), load the model in a background thread, so that Draw answers at
-    # once when the class gets there. No-op once loaded or loading.
+    # Once the first page has been drawn (not before: it would compete with that page), load this
+    # session's model for Draw (its ONNX export: ONNX Runtime, no TensorFlow) in a background thread,
+    # so that Draw answers the first stroke at once. No-op once loaded or loading.
     if os.environ.get("MNIST_LAB_PRELOAD", "1") != "0":
         session_model.preload()
 

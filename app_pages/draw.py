@@ -3,15 +3,16 @@
 import streamlit as st
 
 from mnist_core.calibrate import Calibration
-from mnist_core.plots import image_heatmap, probability_bars
-from mnist_core.predict import classify
-from ui import session_model
+from ui import auth, flash, session_model
+from ui.auth import Action
 from ui.draw_ui import (
     canvas_ui,
     current_options,
     model_caption,
     number_ui,
     options_ui,
+    pixels_ui,
+    probability_ui,
     remember_drawing,
     save_ui,
     steps_ui,
@@ -27,52 +28,65 @@ head, reset = st.columns([4, 1], vertical_alignment="bottom")
 head.title("Draw a digit")
 if presenting() and reset.button("Shipped model", icon=":material/undo:", help="Use the model that ships with the app"):
     use_model("default")
-
-# Canvas and prediction
 number_mode = st.toggle("A whole number", help="Write several digits side by side, e.g. 2026.")
-left, right = st.columns([1, 1.25] if not number_mode else [1.6, 1], gap="large")
-with left:
-    image = canvas_ui(CANVAS * 2 if number_mode else CANVAS, CANVAS)
-options = current_options()
-stored = session_model.stored()
-prediction = model = None
 
-with right, friendly_errors("The prediction"):
-    model_caption(stored)
-    # Nothing drawn yet and the model not loaded (a fresh server): do not wait for TensorFlow's
-    # seconds-long import here; it loads in the background and the first stroke waits for it. (No
-    # polling fragment to show it when ready: its timer would keep interrupting reruns on a busy server.)
-    cold = image is None and not session_model.ready()
-    if cold:
-        session_model.preload()
-    model = None if cold else session_model.model()
-    if number_mode:
-        if image is None:
-            st.info("Write a number with the digits side by side, e.g. 2026.")
-        else:
-            number_ui(image, model, options)
-    else:
-        prediction = None if image is None else classify(image, model, options)
-        if prediction is None:
-            st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears here."
-                    + (" The first one takes a few seconds: the model is still loading." if cold else ""))
-        else:
-            remember_drawing(prediction)
-            verdict_ui(prediction, Calibration.from_card(stored.card.to_dict()))
-            st.plotly_chart(probability_bars(prediction.probabilities), width="stretch",
-                            config={"displayModeBar": False})
-            if not presenting():
-                save_ui(image, prediction)
 
-# Look inside
-if prediction is not None:
-    view = st.segmented_control("Look inside", ["What the model sees", "Why", "Pixels"], default="What the model sees")
-    with friendly_errors("This view"):
-        if view == "What the model sees":
-            steps_ui(prediction)
-            options_ui()
-        elif view == "Why":
-            why_ui(model, stored, prediction)
-        elif view == "Pixels":
-            st.plotly_chart(image_heatmap(prediction.model_input, "The 784 numbers the model reads", height=420),
-                            width="content")
+# A stroke, a view switch or a step toggle reruns only this fragment: the canvas, the answer and the
+# views inside the model. The rest of the app (navigation, sidebar, title) is not redrawn per stroke.
+@st.fragment
+def drawing_and_answer(number_mode: bool) -> None:
+    flash.show()  # "Saved as a 7": saving reruns only this fragment
+    # Canvas and prediction
+    left, right = st.columns([1, 1.25] if not number_mode else [1.6, 1], gap="large")
+    with left:
+        image = canvas_ui(CANVAS * 2 if number_mode else CANVAS, CANVAS)
+    # imported once the canvas is on its way to the browser: the preprocessing's SciPy import takes
+    # ~0.4 s, which a fresh server's first visitor would otherwise wait for before seeing the canvas
+    from mnist_core.predict import classify
+
+    options = current_options()
+    stored = session_model.stored()
+    prediction = None
+
+    with right, friendly_errors("The prediction"):
+        model_caption(stored)
+        # Nothing drawn yet and the model not loaded (a fresh server): do not wait for it here; it loads
+        # in the background (its ONNX export: a fraction of a second) and the first stroke waits for it.
+        cold = image is None and not session_model.ready(stored)
+        if cold:
+            session_model.preload(stored.path)
+        model = None if cold else session_model.model(stored)
+        if number_mode:
+            if image is None:
+                st.info("Write a number with the digits side by side, e.g. 2026.")
+            else:
+                number_ui(image, model, options)
+        else:
+            prediction = None if image is None else classify(image, model, options)
+            if prediction is None:
+                st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears "
+                        "here." + (" The first one may take a moment: the model is still loading." if cold else ""))
+            else:
+                remember_drawing(prediction)
+                verdict_ui(prediction, Calibration.from_card(stored.card.to_dict()))
+                probability_ui(prediction.probabilities)
+                if not presenting() and auth.can(Action.SAVE_DRAWING):
+                    save_ui(image, prediction)
+
+    # Look inside
+    if prediction is not None:
+        view = st.segmented_control("Look inside", ["What the model sees", "Why", "Pixels"],
+                                    default="What the model sees")
+        with friendly_errors("This view"):
+            if view == "What the model sees":
+                steps_ui(prediction)
+                options_ui()
+            elif view == "Why":
+                why_ui(stored, prediction)
+            elif view == "Pixels":
+                pixels_ui(prediction)
+        st.page_link("app_pages/inside.py", label="Open this drawing inside the network: every layer, one unit's sums",
+                     icon=":material/neurology:", query_params={"src": "drawing"})
+
+
+drawing_and_answer(number_mode)

@@ -7,7 +7,9 @@ import streamlit as st
 from mnist_core.models import MAX_MODEL_BYTES
 from mnist_core.store import DEFAULT_NAME, ModelStore, StoredModel
 from mnist_core.train_plots import per_class_figure
-from ui import flash
+from ui import auth, flash
+from ui.auth import Action
+from ui.export_ui import onnx_download_ui, take_it_with_you_ui
 from ui.guard import friendly_errors
 
 st.title("Models")
@@ -67,12 +69,16 @@ with friendly_errors("The model store"):
     name = c1.selectbox("Model", names, names.index(active), key="models-chosen")
     chosen = models[names.index(name)]
     c2.markdown(f"**{chosen.name}**: {chosen.card.description or 'a Keras model'}")
-    b1, b2, b3, _ = st.columns([1, 1, 1, 2])
-    if b1.button(
+    teacher = auth.can(Action.MANAGE_MODELS)
+    if not teacher:
+        auth.explain(Action.MANAGE_MODELS)
+    b1, b2, b4, b3, _ = st.columns([1, 1, 1, 1, 1])
+    if teacher and b1.button(
         "Make active", icon=":material/check_circle:", disabled=name == active, help="The Draw page will use this model"
     ):
-        store.activate(name)
-        st.rerun()
+        with friendly_errors(f"Making {name} active"):  # e.g. a read-only home: say so, keep the page
+            store.activate(name)
+            st.rerun()
     b2.download_button(
         "Download .keras",
         data=chosen.path.read_bytes,
@@ -80,14 +86,20 @@ with friendly_errors("The model store"):
         mime="application/octet-stream",
         icon=":material/download:",
     )
-    if name == DEFAULT_NAME:
+    with b4:
+        onnx_download_ui(chosen)
+    if not teacher:
+        pass
+    elif name == DEFAULT_NAME:
         b3.button("Delete", icon=":material/delete:", disabled=True, help="The shipped default cannot be deleted")
     else:
         with b3.popover("Delete", icon=":material/delete:"):
             st.write(f"Delete **{name}** and its card for good?")
             if st.button(f"Yes, delete {name}", type="primary", key="confirm-delete"):
-                store.delete(name)
-                st.rerun()
+                with friendly_errors(f"Deleting {name}"):
+                    store.delete(name)
+                    st.rerun()
+    take_it_with_you_ui(chosen)
     with st.expander("The model's card"):
         st.code(
             json.dumps({k: v for k, v in chosen.card.to_dict().items() if k != "history"}, indent=2, default=str),
@@ -109,4 +121,7 @@ with friendly_errors("The model store"):
 
     # Upload
     st.subheader("Upload a model")
-    upload_ui(store)
+    if teacher:
+        upload_ui(store)
+    else:
+        st.caption("Adding a model to the class's store is for the teacher.")

@@ -8,7 +8,9 @@
    then normalised by preprocess.prepare: accuracy overall and by size and pen.
 3. The same drawings scanned as small grayscale bitmaps, dark on light (16, 32, 64 px).
 4. Our own digit templates drawn at random sizes, places and pens.
-5. classify() of one 280x280 canvas image: median and p95 latency, the model loaded once.
+5. classify() of one 280x280 canvas image: median and p95 latency, the model loaded once, through
+   its ONNX export (ONNX Runtime, what Draw uses) and through Keras (a traced tf.function, what Draw
+   used before), interleaved call by call so both see the same machine load. --speed runs only this.
 """
 
 from __future__ import annotations
@@ -39,9 +41,13 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="a .keras file (default: the active model)")
     parser.add_argument("--n", type=int, default=3000, help="drawn digits")
     parser.add_argument("--seed", type=int, default=123)
+    parser.add_argument("--speed", action="store_true", help="only the classify() timing")
     args = parser.parse_args()
 
     model = load_model(args.model or ModelStore().active().path)
+    if args.speed:
+        speed(model, args.model or ModelStore().active().path)
+        return
     data = load_mnist()
     print(f"model: {args.model or 'active'} ({model.count_params():,} parameters)")
     print(f"MNIST test accuracy: {evaluate(model, data.x_test, data.y_test).accuracy:.4%}")
@@ -102,18 +108,36 @@ def main() -> None:
             right.append(classify(img, model).digit == digit)
         print(f"  style '{name}': {np.mean(right):.0%} of 40")
 
-    # Speed of classify() on one canvas image
+    speed(model, args.model or ModelStore().active().path)
+
+
+def speed(model, path) -> None:
+    """classify() of one canvas image through ONNX Runtime and through Keras, interleaved."""
+    from bench.procstats import load_average
+    from mnist_core.export import load_onnx
+
+    onnx = load_onnx(path)
     canvases = [digit_image(d % 10, pen=20) for d in range(50)]
-    classify(canvases[0], model)  # warm up
-    times = []
+    times: dict[str, list[float]] = {"ONNX Runtime": [], "Keras": []}
+    models = {"ONNX Runtime": onnx, "Keras": model}
+    for m in models.values():
+        classify(canvases[0], m)  # warm up
     for _ in range(4):
         for img in canvases:
-            t = time.perf_counter()
-            classify(img, model)
-            times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    print(f"\nclassify() of a 280x280 canvas: median {statistics.median(times):.1f} ms, "
-          f"p95 {times[int(len(times) * 0.95)]:.1f} ms over {len(times)} calls")
+            for name, m in models.items():
+                t = time.perf_counter()
+                classify(img, m)
+                times[name].append((time.perf_counter() - t) * 1000)
+    x = prepare(canvases[0])[None]  # (1, 28, 28): one drawing as the model reads it
+    print(f"\nclassify() of a 280x280 canvas (load average {load_average()}):")
+    for name, ts in times.items():
+        ts.sort()
+        t = time.perf_counter()
+        for _ in range(200):
+            probabilities(models[name], x)
+        model_ms = (time.perf_counter() - t) / 200 * 1000
+        print(f"  {name:13s} median {statistics.median(ts):.2f} ms, p95 {ts[int(len(ts) * 0.95)]:.2f} ms over "
+              f"{len(ts)} calls (the model alone: {model_ms:.2f} ms per image)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A class at once, without the browsers: N sessions draw and predict on one server over the websocket.
 
-    MNIST_DATA_DIR=../shared/mnist python bench/bench_load_ws.py --sessions 20 --rounds 5 [--train]
+    MNIST_DATA_DIR=../shared/mnist python bench/bench_load_ws.py --sessions 20 --rounds 5 [--train] [--repo DIR]
 
 bench/bench_load.py drives real Chromium pages, but 20 Chromium renderers on the server's own two
 cores measure the browsers more than the server. This bench sends the same websocket traffic a
@@ -9,6 +9,9 @@ browser sends (tests/e2e/wsclient.py): every session opens /draw, then in each r
 drawing's mouse-up (the canvas value sent) to the Prediction metric arriving, and check it is the
 digit drawn. With --train, a teacher's session on /train starts a training job first and keeps
 polling its live progress every second, as an open browser tab does; the rounds run while it trains.
+Also prints the server's CPU time per drawing over the rounds (all its threads; a training job's
+worker process not included) and the machine's load average. --repo DIR serves another checkout of
+the app (e.g. the commit before a change) with this bench, so before and after are measured alike.
 Prints the figures (and returns them as a dict for the reduced test in tests/e2e/test_load.py).
 """
 
@@ -27,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from bench.procstats import cpu_seconds, load_average, server_pid  # noqa: E402
 from mnist_core.synth import digit_image  # noqa: E402
-from tests.e2e.server import running_app  # noqa: E402
-from tests.e2e.wsclient import StreamlitSession  # noqa: E402
+from tests.e2e.server import REPO, running_app  # noqa: E402
+from tests.e2e.wsclient import StreamlitSession, png_data_url  # noqa: E402
 
 TRAINING_BATCHES = re.compile(r", batch [1-9]\d*/")  # the Train page's progress line once batches are done
 
@@ -85,11 +89,15 @@ async def run(url: str, sessions: int, rounds: int, train: bool, seed: int = 0, 
         raise RuntimeError(f"sessions {missing} got no canvas")
     latencies: list[float] = []
     right = 0
+    pid = server_pid(url)
+    cpu_before = cpu_seconds(pid) if pid else float("nan")
     for r in range(rounds):
         digits = [int(d) for d in rng.integers(0, 10, sessions)]
-        images = [drawing(d, rng) for d in digits]
+        # PNG-encoded before the round, as each browser does on its own machine: encoding 60 drawings
+        # here while the clock runs would charge this client's CPU time to the server
+        images = [png_data_url(drawing(d, rng)) for d in digits]
 
-        async def one(s: StreamlitSession, d: int, img: np.ndarray) -> tuple[float, bool]:
+        async def one(s: StreamlitSession, d: int, img: str) -> tuple[float, bool]:
             try:
                 return await s.draw(img, str(d)), True
             except TimeoutError:
@@ -100,6 +108,8 @@ async def run(url: str, sessions: int, rounds: int, train: bool, seed: int = 0, 
         right += sum(ok for _, ok in outcomes)
         say(f"round {r + 1}: median {statistics.median([o[0] for o in outcomes]):.2f} s, "
             f"max {max(o[0] for o in outcomes):.2f} s")
+    result["server_cpu_ms_per_drawing"] = (cpu_seconds(pid) - cpu_before) / len(latencies) * 1000 if pid else None
+    result["load_average"] = load_average()
     result.update(latencies=latencies, right=right, drawings=len(latencies),
                   median_s=statistics.median(latencies), p95_s=percentile(latencies, 0.95), max_s=max(latencies),
                   exceptions=[e for s in students for e in s.exceptions])
@@ -118,6 +128,9 @@ async def run(url: str, sessions: int, rounds: int, train: bool, seed: int = 0, 
         f"{' while a training job runs' if train else ''}: median {result['median_s']:.2f} s, "
         f"p95 {result['p95_s']:.2f} s, max {result['max_s']:.2f} s; {right}/{len(latencies)} right; "
         f"{len(result['exceptions'])} errors shown")
+    if pid:
+        say(f"server CPU time per drawing: {result['server_cpu_ms_per_drawing']:.1f} ms; "
+            f"load average {result['load_average']}")
     return result
 
 
@@ -127,11 +140,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--train", action="store_true", help="a training job runs on the server meanwhile")
     parser.add_argument("--url", help="measure a server that is already running instead of starting one")
+    parser.add_argument("--repo", type=Path, default=REPO, help="the checkout of the app to serve (default: this one)")
     args = parser.parse_args()
     if args.url:
         asyncio.run(run(args.url, args.sessions, args.rounds, args.train))
         return
-    with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as url:
+    with tempfile.TemporaryDirectory() as home, running_app(Path(home), repo=args.repo.resolve()) as url:
         asyncio.run(run(url, args.sessions, args.rounds, args.train))
 
 

@@ -1,10 +1,12 @@
 """Start-up time and server memory. Prints figures.
 
-    MNIST_DATA_DIR=../shared/mnist python bench/bench_startup.py [--idle 10]
+    MNIST_DATA_DIR=../shared/mnist python bench/bench_startup.py [--idle 10] [--pages draw] [--repo DIR]
 
 For each page: a fresh server, then the time from the first visit until the page is usable (its
-script finished running, and for /draw the canvas is there). Then, on one server: resident memory
-with the model loaded, and the memory each extra idle browser session adds.
+script finished running, and for /draw the canvas is there); on /draw a 7 is drawn at once and we
+time its answer and read the server's memory right after it (the process, and with its children).
+Then, on one server: resident memory with the model loaded, and the memory each extra idle browser
+session adds. --repo DIR serves another checkout (e.g. the commit before a change) the same way.
 """
 
 from __future__ import annotations
@@ -19,26 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from bench.procstats import load_average, rss_mb, server_pid  # noqa: E402
 from tests.e2e.helpers import CANVAS, draw_digit, wait_for_metric_or_none  # noqa: E402
-from tests.e2e.server import CHROMIUM_FLAGS, chromium_path, running_app  # noqa: E402
+from tests.e2e.server import CHROMIUM_FLAGS, REPO, chromium_path, running_app  # noqa: E402
 
 PAGES = ["", "draw", "explore", "augment", "train"]
 IDLE = "() => document.querySelector('[data-testid=stApp]') && !document.querySelector('[data-testid=stStatusWidget]')"
-
-
-def rss_mb(port_url: str) -> float:
-    """Resident memory of the streamlit process serving `port_url` (Linux /proc)."""
-    port = port_url.rsplit(":", 1)[1]
-    for status in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            cmd = status.read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if "streamlit" in cmd and f"--server.port={port}" in cmd:
-            for line in (status.parent / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def usable(page, name: str) -> None:
@@ -51,11 +39,16 @@ def usable(page, name: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--idle", type=int, default=10, help="extra idle sessions for the memory figure")
+    parser.add_argument("--pages", nargs="*", default=PAGES, help="pages to open on a fresh server ('' = Home)")
+    parser.add_argument("--repo", type=Path, default=REPO, help="the checkout of the app to serve (default: this one)")
+    parser.add_argument("--no-home", action="store_true", help="skip the Home-then-Draw and memory parts")
     args = parser.parse_args()
+    repo = args.repo.resolve()
+    print(f"app: {repo}; load average {load_average()}")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        for name in PAGES:
-            with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as url:
+        for name in args.pages:
+            with tempfile.TemporaryDirectory() as home, running_app(Path(home), repo=repo) as url:
                 page = browser.new_page(viewport={"width": 1280, "height": 720})
                 t = time.perf_counter()
                 page.goto(f"{url}/{name}")
@@ -68,14 +61,21 @@ def main() -> None:
                 print(f"fresh server, first visit to /{name}: {what} in {time.perf_counter() - t:.2f} s")
                 if name == "draw":  # draw at once: the first answer waits for the model still loading
                     draw_digit(page, 7)
-                    wait_for_metric_or_none(page, "Prediction", "7", timeout=60_000)
+                    up = time.perf_counter()
+                    shown = wait_for_metric_or_none(page, "Prediction", "7", timeout=60_000)
                     print(
-                        f"fresh server, a 7 drawn at once on /draw: answered {time.perf_counter() - t:.2f} s "
-                        "after the first visit began"
+                        f"fresh server, a 7 drawn at once on /draw: {shown!r} answered {time.perf_counter() - t:.2f} s "
+                        f"after the first visit began ({time.perf_counter() - up:.2f} s after the mouse-up)"
                     )
+                    pid = server_pid(url)
+                    print(f"server memory right after that answer: {rss_mb(pid, tree=False):.0f} MB "
+                          f"({rss_mb(pid):.0f} MB with its child processes)")
                 page.close()
+        if args.no_home:
+            browser.close()
+            return
         # a class usually lands on Home first: its first view starts loading the model in the background
-        with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as url:
+        with tempfile.TemporaryDirectory() as home, running_app(Path(home), repo=repo) as url:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(url)
             usable(page, "")
@@ -86,12 +86,13 @@ def main() -> None:
             print(f"fresh server, Home first, then Draw 3 s later: Draw ready in {time.perf_counter() - t:.2f} s")
             page.close()
 
-        with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as url:
-            print(f"server idle after start: {rss_mb(url):.0f} MB")
+        with tempfile.TemporaryDirectory() as home, running_app(Path(home), repo=repo) as url:
+            pid = server_pid(url)
+            print(f"server idle after start: {rss_mb(pid):.0f} MB")
             page = browser.new_page()
             page.goto(f"{url}/draw")
             usable(page, "draw")
-            base = rss_mb(url)
+            base = rss_mb(pid)
             print(f"server with the model loaded (one session on /draw): {base:.0f} MB")
             for _ in range(args.idle):
                 ctx = browser.new_context()
@@ -99,7 +100,7 @@ def main() -> None:
                 p.goto(f"{url}/draw")
                 usable(p, "draw")
             time.sleep(2)
-            after = rss_mb(url)
+            after = rss_mb(pid)
             print(f"{args.idle} more idle sessions: {after:.0f} MB, {(after - base) / args.idle:.1f} MB per session")
         browser.close()
 

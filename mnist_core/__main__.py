@@ -4,6 +4,7 @@
     python -m mnist_core evaluate assets/default_model.keras
     python -m mnist_core train --preset quick --digits 0-4 --out /tmp/first-half.keras
     python -m mnist_core finetune /tmp/first-half.keras --mode head --digits 5-9 --out /tmp/second-half.keras
+    python -m mnist_core export assets/default_model.keras
 """
 
 from __future__ import annotations
@@ -166,11 +167,11 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     from .calibrate import calibrate
     from .data import load_mnist
-    from .models import load_model
+    from .predict import load_predictor
     from .store import read_card, write_card
 
     data = load_mnist(args.data_dir)
-    cal = calibrate(load_model(args.model), data.x_test, data.y_test)
+    cal = calibrate(load_predictor(args.model), data.x_test, data.y_test)  # its ONNX export where there is one
     _say(f"calibration: sure at {cal.sure_at:.3f}, a digit at {cal.digit_at:.3f}; {cal.measured}")
     write_card(Path(args.model).with_suffix(".json"), replace(read_card(Path(args.model)), calibration=cal.to_dict()))
     _say(f"updated {Path(args.model).with_suffix('.json')}")
@@ -194,6 +195,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         print("digit  precision  recall  f1      support")
         for d, row in summary["per_class"].items():
             print(f"  {d}    {row['precision']:.4f}     {row['recall']:.4f}  {row['f1']:.4f}  {row['support']}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import export_beside
+
+    for model in args.models:
+        _say(f"wrote {export_beside(model)}")
     return 0
 
 
@@ -234,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("calibrate", help="fit the 'not sure' thresholds of a model and write them into its card")
     c.add_argument("model")
     c.set_defaults(func=_calibrate)
+
+    x = sub.add_parser("export", help="write the ONNX file beside .keras models (what Draw predicts with)")
+    x.add_argument("models", nargs="+", help=".keras files; each gets NAME.onnx beside it")
+    x.set_defaults(func=_export)
 
     args = parser.parse_args(argv)
     _import_tensorflow_quietly()  # creates no TensorFlow op: a multi-worker strategy can still be made

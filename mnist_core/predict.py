@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import logging
+import sys
 import threading
 import weakref
 from dataclasses import dataclass
@@ -11,12 +13,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import ModelError
+from .export import OnnxModel, load_onnx, onnx_path
 from .models import load_model
 from .preprocess import PrepOptions, PrepSteps, prepare_steps
 from .segment import Segment, segment
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+
+    Predictor = OnnxModel | keras.Model  # a stored model's ONNX export (no TensorFlow), or a Keras model
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,28 +40,57 @@ class Prediction:
 
 
 class ModelCache:
-    """Models loaded for inference, once per (file, modification time), shared read-only by every
-    session of the server. The one owner of "is this model loaded". Thread-safe."""
+    """Models loaded for inference, once per file version, shared read-only by every session of the
+    server. The one owner of "is this model loaded". Thread-safe.
+
+    Two kinds per stored model: `predictor(path)` answers drawings (ONNX Runtime on the .onnx file
+    beside the .keras, no TensorFlow; Keras when there is none), `get(path)` is the Keras model itself
+    (Grad-CAM, feature maps, nearest neighbours, evaluation pages).
+    """
 
     def __init__(self) -> None:
-        self._models: dict[tuple[str, float], keras.Model] = {}
+        self._models: dict[tuple, Predictor] = {}
         self._lock = threading.Lock()
-        self._loading: dict[tuple[str, float], threading.Lock] = {}  # one lock per file being loaded
-        self._threads: dict[tuple[str, float], threading.Thread] = {}
+        self._loading: dict[tuple, threading.Lock] = {}  # one lock per file version being loaded
+        self._threads: dict[tuple, threading.Thread] = {}
 
     @staticmethod
-    def _key(path: Path) -> tuple[str, float]:
-        return str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0
+    def _key(kind: str, path: Path) -> tuple:
+        key: tuple = (kind, str(path.resolve()), _mtime(path))
+        if kind == "predictor":  # a new or replaced export beside the same .keras is a new version
+            key += (_mtime(onnx_path(path)),)
+        return key
 
     def is_loaded(self, path: str | Path) -> bool:
-        """Whether get(path) would return at once (this file version is loaded and traced)."""
+        """Whether get(path) would return at once (this file version's Keras model is loaded and traced)."""
         with self._lock:
-            return self._key(Path(path)) in self._models
+            return self._key("keras", Path(path)) in self._models
+
+    def is_ready(self, path: str | Path) -> bool:
+        """Whether predictor(path) would return at once."""
+        with self._lock:
+            return self._key("predictor", Path(path)) in self._models
 
     def get(self, path: str | Path) -> keras.Model:
-        """The model in `path`, loaded (and its inference pass traced) on first use."""
+        """The Keras model in `path`, loaded (and its inference pass traced) on first use. Imports TensorFlow."""
+        return self._once(self._key("keras", Path(path)), lambda: _load_keras(Path(path)))
+
+    def predictor(self, path: str | Path) -> Predictor:
+        """What answers drawings for the model in `path`: its ONNX export run by ONNX Runtime, or the
+        Keras model when the export is missing, stale or does not load (said once in the log)."""
         path = Path(path)
-        key = self._key(path)
+        return self._once(self._key("predictor", path), lambda: self._load_predictor(path))
+
+    def _load_predictor(self, path: Path) -> Predictor:
+        try:
+            return load_onnx(path)
+        except ModelError as err:
+            log.warning("%s; predicting with Keras (TensorFlow) instead", err)
+        except ImportError as err:  # onnxruntime not installed
+            log.warning("ONNX Runtime is not available (%s); predicting with Keras (TensorFlow) instead", err)
+        return self.get(path)
+
+    def _once(self, key: tuple, load) -> Predictor:
         with self._lock:
             model = self._models.get(key)
             loading = self._loading.setdefault(key, threading.Lock())
@@ -63,8 +100,7 @@ class ModelCache:
             with self._lock:
                 model = self._models.get(key)
             if model is None:
-                model = load_model(path)
-                probabilities(model, np.zeros((1, 28, 28), np.float32))  # trace the pass now, not on a click
+                model = load()
                 with self._lock:
                     model = self._models.setdefault(key, model)
                 # TensorFlow, Keras and the model are ~10^6 long-lived objects: move them out of the
@@ -74,9 +110,12 @@ class ModelCache:
         return model
 
     def preload(self, path: str | Path) -> None:
-        """Start loading `path` in a daemon thread (~2-5 s on a cold server); no-op if loaded or loading."""
+        """Start loading the predictor of `path` in a daemon thread; no-op if loaded or loading.
+
+        With its ONNX export that takes ~0.2 s; without, TensorFlow and the Keras model (~2-5 s)."""
+        _freeze_tensorflow_once()
         path = Path(path)
-        key = self._key(path)
+        key = self._key("predictor", path)
         with self._lock:
             thread = self._threads.get(key)
             if key in self._models or (thread is not None and thread.is_alive()):
@@ -84,12 +123,37 @@ class ModelCache:
 
             def load() -> None:
                 try:
-                    self.get(path)
+                    self.predictor(path)
                 except Exception:  # noqa: BLE001, S110 - the page that needs it loads it again and says why
                     pass
 
             self._threads[key] = thread = threading.Thread(target=load, name="model-preload", daemon=True)
         thread.start()
+
+
+_tensorflow_frozen = False
+
+
+def _freeze_tensorflow_once() -> None:
+    """Once a page has imported TensorFlow (Train counts parameters with it), move its ~10^6 objects out
+    of the collector's way, as a model load does: Draw no longer loads TensorFlow, so no load would."""
+    global _tensorflow_frozen
+    if not _tensorflow_frozen and "tensorflow" in sys.modules:
+        _tensorflow_frozen = True
+        gc.freeze()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _load_keras(path: Path) -> keras.Model:
+    model = load_model(path)
+    probabilities(model, np.zeros((1, 28, 28), np.float32))  # trace the pass now, not on a click
+    return model
 
 
 MODELS = ModelCache()  # this process's inference models
@@ -116,29 +180,41 @@ def _forward(model: keras.Model):
         return fn
 
 
-def probabilities(model: keras.Model, batch: np.ndarray) -> np.ndarray:
-    """(N, 28, 28) or (N, 28, 28, 1) inputs -> (N, 10) probabilities, calling the model directly
-    (never `model.predict`, which costs ~100x more for one image)."""
+def probabilities(model: Predictor, batch: np.ndarray) -> np.ndarray:
+    """(N, 28, 28) or (N, 28, 28, 1) inputs -> (N, 10) probabilities, from an ONNX export (ONNX Runtime)
+    or a Keras model called directly (never `model.predict`, which costs ~100x more for one image)."""
+    if isinstance(model, OnnxModel):
+        return model.probabilities(batch)
     if not callable(model):
         raise TypeError(f"expected a Keras model, got {type(model).__name__}")
     x = np.asarray(batch, dtype=np.float32).reshape(-1, 28, 28, 1)
     return np.asarray(_forward(model)(x), dtype=np.float32)
 
 
-def active_model() -> keras.Model:
-    """The model the class uses (the store's active model), from this process's cache."""
+def active_model() -> Predictor:
+    """What answers for the model the class uses (the store's active model), from this process's cache."""
     from .store import ModelStore
 
-    return MODELS.get(ModelStore().active().path)
+    return MODELS.predictor(ModelStore().active().path)
 
 
-def classify(image: np.ndarray, model: keras.Model | None = None,
+def load_predictor(path: str | Path) -> Predictor:
+    """A fresh predictor for one model file (its ONNX export, else Keras), not shared: for one-off work
+    such as calibrating a model from the command line."""
+    try:
+        return load_onnx(path)
+    except (ModelError, ImportError) as err:
+        log.warning("%s; predicting with Keras (TensorFlow) instead", err)
+        return load_model(path)
+
+
+def classify(image: np.ndarray, model: Predictor | None = None,
              options: PrepOptions = PrepOptions()) -> Prediction | None:
     """Classify one drawing.
 
     Args:
         image: canvas RGBA (H, W, 4) uint8 or a grayscale (H, W) image (see preprocess.to_ink).
-        model: a loaded model; None uses the class's active model (loaded once, shared).
+        model: a loaded model (OnnxModel or Keras); None uses the class's active model (loaded once, shared).
         options: which normalisation steps to run.
     Returns:
         The Prediction, or None when the image holds no ink.
@@ -163,7 +239,7 @@ class NumberReading:
 
 
 def read_number(
-    image: np.ndarray, model: keras.Model | None = None, options: PrepOptions = PrepOptions()
+    image: np.ndarray, model: Predictor | None = None, options: PrepOptions = PrepOptions()
 ) -> NumberReading | None:
     """Read a drawing of several digits side by side ("2026"): segment, normalise each, one model call.
 

@@ -95,13 +95,25 @@ def _jsonable(value: Any) -> Any:
 
 
 def save_model_atomic(model: keras.Model, path: Path, card: ModelCard | None = None) -> None:
-    """Save `model` to `path` (.keras) and its card beside it (.json), each atomically."""
+    """Save `model` to `path` (.keras), its ONNX export (.onnx, for predicting without TensorFlow) and
+    its card (.json) beside it, each atomically."""
+    from .export import onnx_path, try_write_onnx
+
     path = Path(path)
     if path.suffix != ".keras":
         raise StoreError(f"{path.name}: a model is saved as a .keras file")
     try:
         with atomic_path(path) as tmp:
-            _inference_copy(model).save(tmp)
+            plain = _inference_copy(model)
+            plain.save(tmp)
+            # the export goes in first: it names the .keras it was made from (by hash), so until the
+            # .keras is renamed too the pair does not match and readers use Keras, never a wrong model
+            with temp_beside(onnx_path(path)) as onnx_tmp:
+                if try_write_onnx(plain, onnx_tmp, tmp):
+                    _make_durable(onnx_tmp)
+                    os.replace(onnx_tmp, onnx_path(path))
+                else:
+                    onnx_path(path).unlink(missing_ok=True)  # an export of what was there before
         if card is not None:
             write_card(path.with_suffix(".json"), card)
     except OSError as err:
@@ -192,12 +204,20 @@ class ModelStore:
         The name is claimed by a hard link of the finished file, which fails if the name exists, so two
         models added at the same moment under the same base both survive.
         """
+        from .export import try_write_onnx
+
         base = self._base(base)
         try:
-            with temp_beside(self.folder / f"{base}.keras") as tmp:
-                _inference_copy(model).save(tmp)
+            with temp_beside(self.folder / f"{base}.keras") as tmp, temp_beside(self.folder / f"{base}.onnx") as onnx:
+                plain = _inference_copy(model)
+                plain.save(tmp)
                 _make_durable(tmp)
+                exported = try_write_onnx(plain, onnx, tmp)  # before the name is claimed: no model without it
+                if exported:
+                    _make_durable(onnx)
                 name = self._link_free_name(tmp, base)
+                if exported:
+                    os.replace(onnx, self.folder / f"{name}.onnx")
                 _fsync_dir(self.folder)
             write_card(self.folder / f"{name}.json", replace(card, name=name))
         except OSError as err:
@@ -276,6 +296,7 @@ class ModelStore:
         if self.active_name() == name:
             self.activate(DEFAULT_NAME)
         stored.path.unlink(missing_ok=True)
+        stored.path.with_suffix(".onnx").unlink(missing_ok=True)
         stored.path.with_suffix(".json").unlink(missing_ok=True)
 
     def import_upload(self, data: bytes, filename: str) -> StoredModel:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
-from mnist_core.calibrate import NOT_A_DIGIT, SURE, Calibration
+from mnist_core.calibrate import NOT_A_DIGIT, SURE, Calibration, ambiguity
 from mnist_core.handwriting import HandwritingStore
-from mnist_core.plots import enlarge, heat_overlay, mosaic
-from mnist_core.predict import Prediction, read_number
-from mnist_core.preprocess import PrepOptions
 from mnist_core.store import StoredModel
 from ui import flash, keys, session_model
-from ui.cache import mnist, neighbour_index
 from ui.present import presenting
+
+if TYPE_CHECKING:  # pragma: no cover - imported where used: SciPy's import is slow (see app_pages/draw.py)
+    from mnist_core.predict import Prediction
+    from mnist_core.preprocess import PrepOptions
 
 DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests, uploads)
 CANVAS_KEY = "canvas_key"  # int: bumped to clear the canvas (a new key remounts it empty)
@@ -36,9 +39,8 @@ def canvas_ui(width: int, height: int) -> np.ndarray | None:
     version = st.session_state.setdefault(CANVAS_KEY, 0)
     result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000", height=height,
                        width=width, drawing_mode="freedraw", return_image_data=True, key=f"canvas-{version}-{width}")
-    if st.button("Clear", icon=":material/ink_eraser:"):
-        _clear_canvas()
-        st.rerun()
+    # a callback, so the canvas is remounted empty in the same run (no second run for a clear)
+    st.button("Clear", icon=":material/ink_eraser:", on_click=_clear_canvas)
     override = st.session_state.get(DRAWING_OVERRIDE)
     return override if override is not None else result.image_data
 
@@ -56,19 +58,66 @@ def a_or_an(digit: int) -> str:
 
 
 def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
-    """The prediction in words: sure, not sure (with the runner-up), or not a digit."""
+    """The prediction in words: sure, torn between two digits people often confuse, not sure (with the
+    runner-up), or not a digit."""
     p = prediction.probabilities
     first, second = np.argsort(-p)[:2]
     verdict = calibration.verdict(p)
+    torn = ambiguity(p) if verdict != NOT_A_DIGIT else None
     c1, c2 = st.columns(2)
     c1.metric("Prediction", str(prediction.digit))
     c2.metric("Confidence", f"{p[first]:.0%}")
-    if verdict == SURE:
+    if torn:
+        st.warning(f"{torn} ({first}: {p[first]:.0%}, {second}: {p[second]:.0%})")
+    elif verdict == SURE:
         st.success(f"That's {a_or_an(first)} **{first}**.")
     elif verdict == NOT_A_DIGIT:
         st.warning(f"That doesn't look like a digit to me. My best guess is **{first}**, but only {p[first]:.0%}.")
     else:
         st.warning(f"Not sure: maybe **{first}** ({p[first]:.0%}) or **{second}** ({p[second]:.0%}).")
+
+
+BAR = "#e4572e"  # the top digit (plots.ACCENT)
+OTHER_BARS = "#9aa5b1"  # the other nine (plots.MUTED)
+AXIS = "#808495"  # axis text, as Streamlit's chart theme
+
+
+def probability_ui(probabilities: np.ndarray) -> None:
+    """The ten probabilities as bars, the top digit highlighted."""
+    st.image(probability_svg(probabilities), width="stretch")
+
+
+def probability_svg(probabilities: np.ndarray) -> str:
+    """Bars of the ten class probabilities as an SVG picture (st.image sends it inline).
+
+    After every stroke: as a Plotly figure this chart cost the server ~15 ms per drawing (building and
+    validating the figure), most of a drawing's time; this costs ~0.1 ms, and the browser needs no
+    chart library to show it.
+    """
+    p = np.clip(np.nan_to_num(np.asarray(probabilities, dtype=float)), 0, 1)
+    top, left, slot, base, tall = int(np.argmax(p)), 64, 46, 232, 180  # px: axis, bar slot, baseline, 100 %
+    font = 'font-family="Source Sans Pro, Helvetica, Arial, sans-serif"'
+    parts = [f'<text x="14" y="{base - tall / 2}" transform="rotate(-90 14 {base - tall / 2})" text-anchor="middle" '
+             f'font-size="16" fill="{AXIS}">probability (%)</text>']
+    for tick in range(0, 101, 20):
+        y = base - tall * tick / 100
+        parts.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" font-size="14" fill="{AXIS}">'
+                     f"{tick}</text>")
+    for d, v in enumerate(p):
+        x, h, mid = left + 6 + d * slot, v * tall, left + 6 + d * slot + (slot - 12) / 2
+        colour = BAR if d == top else OTHER_BARS
+        parts.append(
+            f'<rect x="{x}" y="{base - h:.1f}" width="{slot - 12}" height="{h:.1f}" fill="{colour}"/>'
+            f'<text x="{mid}" y="{base + 26}" text-anchor="middle" font-size="22" fill="{AXIS}">{d}</text>'
+        )
+        if v >= 0.005:
+            parts.append(f'<text x="{mid}" y="{base - h - 6:.1f}" text-anchor="middle" font-size="17" fill="{AXIS}">'
+                         f"{v:.0%}</text>")
+    width = left + 10 * slot + 12
+    parts.append(f'<line x1="{left}" y1="{base}" x2="{width - 6}" y2="{base}" stroke="#e6e9ef"/>'
+                 f'<text x="{left + 5 * slot + 6}" y="{base + 56}" text-anchor="middle" font-size="16" fill="{AXIS}">'
+                 "digit</text>")
+    return f'<svg viewBox="0 0 {width} {base + 66}" {font}>{"".join(parts)}</svg>'
 
 
 def steps_ui(prediction: Prediction) -> None:
@@ -80,9 +129,33 @@ def steps_ui(prediction: Prediction) -> None:
         (steps.boxed, f"Scaled into the 20x20 box ({steps.boxed.shape[1]}x{steps.boxed.shape[0]})"),
         (steps.model_input, "Centred in 28x28: what the model sees"),
     ]
-    for col, (img, caption) in zip(st.columns(4), shown, strict=True):
-        picture = enlarge(img, height=150)
-        col.image(picture, caption=caption, width=picture.shape[1])
+    pictures_ui(shown, height=150)
+
+
+def pictures_ui(pictures: list[tuple[np.ndarray, str]], height: int) -> None:
+    """Gray pictures side by side with captions, `height` px high, as one HTML element with the
+    pictures inline: small PNGs the browser scales up with crisp pixels. (As st.image elements, each
+    stroke would also cost the server one file per picture to keep and to serve.)"""
+    figures = []
+    for img, caption in pictures:
+        h, w = img.shape[:2]
+        figures.append(
+            f'<figure style="margin:0"><img src="{png_data_url(img)}" alt="{html.escape(caption)}" '
+            f'height="{height}" width="{max(1, round(height * w / h))}" style="image-rendering:pixelated;'
+            f'display:block"><figcaption style="font-size:0.875rem;opacity:0.7;max-width:{max(height, 120)}px">'
+            f"{html.escape(caption)}</figcaption></figure>"
+        )
+    st.html(f'<div style="display:flex;gap:1.5rem;flex-wrap:wrap;align-items:flex-start">{"".join(figures)}</div>')
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """A gray image (uint8, or float in [0, 1]) as a data: URL of a PNG."""
+    x = np.asarray(image)
+    if x.dtype != np.uint8:
+        x = np.clip(np.rint(np.nan_to_num(x.astype(np.float32)) * 255.0), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(x).save(buf, format="PNG", compress_level=1)  # tiny pictures: speed over bytes
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 STEP_TOGGLES = {  # PrepOptions field -> (label, help)
@@ -96,6 +169,8 @@ STEP_TOGGLES = {  # PrepOptions field -> (label, help)
 
 def current_options() -> PrepOptions:
     """The steps switched on, read before the prediction so a toggle takes effect at once."""
+    from mnist_core.preprocess import PrepOptions
+
     for field in STEP_TOGGLES:  # (re)assigning keeps the state alive while the toggles are not shown
         st.session_state[f"prep_{field}"] = st.session_state.get(f"prep_{field}", True)
     return PrepOptions(**{field: st.session_state[f"prep_{field}"] for field in STEP_TOGGLES})
@@ -108,10 +183,13 @@ def options_ui() -> None:
         col.toggle(label, key=f"prep_{field}", help=help_text)
 
 
-def why_ui(model, stored: StoredModel, prediction: Prediction) -> None:
-    """Grad-CAM, first-layer feature maps and the nearest training digits."""
+def why_ui(stored: StoredModel, prediction: Prediction) -> None:
+    """Grad-CAM, first-layer feature maps and the nearest training digits (the Keras model: TensorFlow)."""
     from mnist_core.explain import embed, feature_maps, gradcam, has_conv
+    from mnist_core.plots import enlarge, heat_overlay, mosaic
+    from ui.cache import mnist, neighbour_index
 
+    model = session_model.keras_model()
     x = prediction.model_input
     c1, c2 = st.columns([1, 2])
     with c1:
@@ -144,7 +222,7 @@ def save_ui(image: np.ndarray, prediction: Prediction) -> None:
             _clear_canvas()
             flash.later(f"Saved as {a_or_an(label)} {label} (drawing #{sample_id}). Draw the next one!",
                         icon=":material/save:")
-            st.rerun()
+            st.rerun(scope="fragment")  # the Draw page's fragment shows the message
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -153,15 +231,24 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def pixels_ui(prediction: Prediction) -> None:
+    """The model's input as a heatmap of its 784 numbers."""
+    from mnist_core.plots import image_heatmap  # Plotly: only when this view is open
+
+    st.plotly_chart(image_heatmap(prediction.model_input, "The 784 numbers the model reads", height=420),
+                    width="content")
+
+
 def number_ui(image: np.ndarray, model, options: PrepOptions) -> None:
+    """The number read, and each digit as the model saw it with its answer."""
+    from mnist_core.predict import read_number
+
     reading = read_number(image, model, options)
     if reading is None:
         st.info("Write a number with the digits side by side, e.g. 2026.")
         return
     st.metric("Number", reading.text)
-    cols = st.columns(max(len(reading.digits), 4))
-    for col, pred in zip(cols, reading.digits, strict=False):
-        col.image(enlarge(pred.model_input, height=84), caption=f"{pred.digit} ({pred.confidence:.0%})")
+    pictures_ui([(pred.model_input, f"{pred.digit} ({pred.confidence:.0%})") for pred in reading.digits], height=84)
 
 
 def remember_drawing(prediction: Prediction) -> None:

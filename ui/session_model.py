@@ -2,7 +2,8 @@
 
 The one app-side owner of "which model, and is it loaded". Loading itself belongs to the core's
 ModelCache (one copy per model file for the whole server); a student's choice changes only that
-student's session, never what the others see.
+student's session, never what the others see. `model()` answers drawings (the model's ONNX export,
+run without TensorFlow); `keras_model()` is for looking inside the model (Grad-CAM, feature maps).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ui import keys
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+
+    from mnist_core.predict import Predictor
 
 
 def stored() -> StoredModel:
@@ -46,26 +49,40 @@ def choose(name: str) -> str | None:
     return None
 
 
-def model() -> keras.Model:
-    """This session's model, loaded once per file for the whole server and shared read-only."""
-    from mnist_core.predict import MODELS  # imports TensorFlow: only pages that predict call this
+def model(of: StoredModel | None = None) -> Predictor:
+    """What answers this session's drawings: its model's ONNX export run by ONNX Runtime (Keras when
+    there is none), loaded once per file for the whole server and shared read-only. `of`: stored(),
+    when the caller has it already (it reads the model's card)."""
+    from mnist_core.predict import MODELS
+
+    path = (of or stored()).path
+    if MODELS.is_ready(path):
+        return MODELS.predictor(path)
+    with st.spinner("Loading the model..."):
+        return MODELS.predictor(path)
+
+
+def keras_model() -> keras.Model:
+    """This session's model as a Keras model, for looking inside it. Imports TensorFlow (seconds, once)."""
+    from mnist_core.predict import MODELS
 
     path = stored().path
     if MODELS.is_loaded(path):
         return MODELS.get(path)
-    with st.spinner("Loading the model (the first time takes a few seconds)..."):
+    with st.spinner("Loading TensorFlow and the model (the first time takes a few seconds)..."):
         return MODELS.get(path)
 
 
-def ready() -> bool:
+def ready(of: StoredModel | None = None) -> bool:
     """Whether model() would return at once."""
     from mnist_core.predict import MODELS
 
-    return MODELS.is_loaded(stored().path)
+    return MODELS.is_ready((of or stored()).path)
 
 
 def preload(path=None) -> None:
-    """Start loading this session's model (or `path`) in the background; no-op once loaded or loading."""
+    """Start loading what answers this session's drawings (or `path`'s) in the background; no-op once
+    loaded or loading."""
     from mnist_core.predict import MODELS
 
     MODELS.preload(path or stored().path)

@@ -54,7 +54,7 @@ save_model_atomic(model, Path({str(store.get("precious").path)!r}))
     assert housekeeping.clean_leftovers() == [], "a young leftover may be another server's save in progress"
     age(leftover[0], 3600)
     assert housekeeping.clean_leftovers() == [leftover[0].name]
-    assert sorted(p.name for p in models_dir().iterdir()) == ["precious.json", "precious.keras"]
+    assert sorted(p.name for p in models_dir().iterdir()) == ["precious.json", "precious.keras", "precious.onnx"]
     assert store.get("precious").path.read_bytes() == before and load_model(store.get("precious").path)
 
 

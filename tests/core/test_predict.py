@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from mnist_core.export import OnnxModel
 from mnist_core.paths import DEFAULT_MODEL_PATH
 from mnist_core.predict import MODELS, classify, probabilities
 from mnist_core.synth import digit_image
@@ -21,8 +22,19 @@ def test_plain_drawn_digits_are_recognised(default_model, digit):
 def test_classify_uses_the_active_model_when_none_is_given():
     pred = classify(digit_image(7))
     assert pred.digit == 7
-    assert MODELS.get(DEFAULT_MODEL_PATH) is MODELS.get(DEFAULT_MODEL_PATH)  # loaded once
+    assert MODELS.is_ready(DEFAULT_MODEL_PATH)  # its ONNX export answered: no TensorFlow needed
+    assert isinstance(MODELS.predictor(DEFAULT_MODEL_PATH), OnnxModel)
+    assert MODELS.predictor(DEFAULT_MODEL_PATH) is MODELS.predictor(DEFAULT_MODEL_PATH)  # loaded once
+    assert MODELS.get(DEFAULT_MODEL_PATH) is MODELS.get(DEFAULT_MODEL_PATH)  # the Keras model too, for "Why"
     assert MODELS.is_loaded(DEFAULT_MODEL_PATH)
+
+
+def test_read_number_through_the_onnx_export():
+    from mnist_core.predict import read_number
+    from mnist_core.synth import DIGIT_STROKES, place, render
+
+    strokes = place(DIGIT_STROKES[4], 40, 40, 100, 190) + place(DIGIT_STROKES[2], 300, 40, 100, 190)
+    assert read_number(render(strokes, (280, 560), 18), MODELS.predictor(DEFAULT_MODEL_PATH)).text == "42"
 
 
 def test_bad_image_raises_value_error(default_model):

@@ -191,7 +191,8 @@ def test_a_save_that_fails_half_way_keeps_the_old_file_and_cleans_up(store, monk
         store.save(new, "keep-me", ModelCard("keep-me", architecture="simple_cnn"))
     assert load_model(store.get("keep-me").path).count_params() == old.count_params()
     assert store.get("keep-me").card.architecture == "mlp"
-    assert sorted(p.name for p in store.folder.iterdir()) == ["keep-me.json", "keep-me.keras"]
+    # the old model's ONNX export stays too, and still belongs to the old model
+    assert sorted(p.name for p in store.folder.iterdir()) == ["keep-me.json", "keep-me.keras", "keep-me.onnx"]
 
 
 def _keras_bytes(tmp_path, model, name="m.keras"):

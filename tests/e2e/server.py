@@ -35,17 +35,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(home: Path, extra_env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[str]:
-    """Run the app with MNIST_LAB_HOME=home; yields its base URL; stops it afterwards."""
+def running_app(home: Path, extra_env: dict[str, str] | None = None, timeout: float = 60,
+                repo: Path = REPO) -> Iterator[str]:
+    """Run the app (of `repo`: benchmarks compare another checkout) with MNIST_LAB_HOME=home; yields its
+    base URL; stops it afterwards."""
     port = free_port()
     env = {**os.environ, "MNIST_LAB_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
     home.mkdir(parents=True, exist_ok=True)
     log_path = home / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless=true",
+            [sys.executable, "-m", "streamlit", "run", str(repo / "app.py"), "--server.headless=true",
              f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         try:

@@ -49,6 +49,7 @@ class StreamlitSession:
         self.texts: list[str] = []  # markdown / alert bodies of the last run
         self.buttons: dict[str, str] = {}  # button label -> widget id, from the last run
         self.canvas_id = ""
+        self.canvas_fragment = ""  # the st.fragment the canvas is drawn in ("" = none): a stroke reruns only it
         self.page_hash = ""
         self.exceptions: list[str] = []  # tracebacks the app showed (must stay empty)
         self.auto_reruns: dict[str, float] = {}  # fragment id -> seconds, for st.fragment(run_every=...)
@@ -62,14 +63,14 @@ class StreamlitSession:
     async def __aexit__(self, *exc) -> None:
         await self.ws.close()
 
-    def _rerun_msg(self, trigger: str | None = None, fragment: str = "") -> bytes:
+    def _rerun_msg(self, trigger: str | None = None, fragment: str = "", auto: bool = False) -> bytes:
         msg = BackMsg()
         cs = msg.rerun_script
         cs.query_string = self.query
         cs.page_name = self.page
         cs.page_script_hash = self.page_hash
-        if fragment:
-            cs.fragment_id, cs.is_auto_rerun = fragment, True
+        if fragment:  # a widget inside a fragment (or its timer) reruns only that fragment, as in a browser
+            cs.fragment_id, cs.is_auto_rerun = fragment, auto
         for state in self.widgets.values():
             cs.widget_states.widgets.append(state)
         if trigger:
@@ -90,6 +91,7 @@ class StreamlitSession:
                 self.metrics[el.metric.label] = el.metric.body
             elif what == "bidi_component" and "canvas" in el.bidi_component.id:
                 self.canvas_id = el.bidi_component.id
+                self.canvas_fragment = fwd.delta.fragment_id
             elif what == "button":
                 self.buttons[el.button.label] = el.button.id
             elif what == "markdown":
@@ -108,7 +110,7 @@ class StreamlitSession:
             now = time.perf_counter()
             due = [f for f, at in self._next_poll.items() if at <= now]
             for frag in due:
-                await self.ws.send(self._rerun_msg(fragment=frag))
+                await self.ws.send(self._rerun_msg(fragment=frag, auto=True))
                 self._next_poll[frag] = now + self.auto_reruns[frag]
             wake = min([*self._next_poll.values(), until]) - time.perf_counter()
             if time.perf_counter() >= until:
@@ -138,15 +140,16 @@ class StreamlitSession:
             self._take(fwd)
             return fwd
 
-    async def run(self, trigger: str | None = None, until_metric: tuple[str, str] | None = None) -> float:
-        """Ask for a script run; seconds until `until_metric` (label, value) is shown, or (when None)
-        until the run finishes. Fragments keep polling meanwhile, so a page that shows its answer
-        only after a fragment's st.rerun() (the model still loading) is waited for as a browser would.
-        Raises TimeoutError past self.timeout."""
+    async def run(self, trigger: str | None = None, until_metric: tuple[str, str] | None = None,
+                  fragment: str = "") -> float:
+        """Ask for a script run (of only `fragment`, when given); seconds until `until_metric` (label,
+        value) is shown, or (when None) until the run finishes. Fragments keep polling meanwhile, so a
+        page that shows its answer only after a fragment's st.rerun() (the model still loading) is
+        waited for as a browser would. Raises TimeoutError past self.timeout."""
         self.elements, self.metrics, self.texts, self.buttons = [], {}, [], {}
         start = time.perf_counter()
         shown = None
-        await self.ws.send(self._rerun_msg(trigger))
+        await self.ws.send(self._rerun_msg(trigger, fragment))
         while True:
             fwd = await self._receive(start + self.timeout)
             if fwd is None:
@@ -158,16 +161,20 @@ class StreamlitSession:
             if shown is not None:  # read to the end of the run, so the next one starts clean
                 return shown
             if until_metric is None and fwd.script_finished in (ForwardMsg.FINISHED_SUCCESSFULLY,
-                                                                ForwardMsg.FINISHED_WITH_COMPILE_ERROR):
+                                                                ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+                                                                ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                 return time.perf_counter() - start
 
-    async def draw(self, rgba: np.ndarray, expect: str) -> float:
-        """Send a drawing as the canvas does on mouse-up; seconds until Prediction shows `expect`."""
+    async def draw(self, rgba: np.ndarray | str, expect: str) -> float:
+        """Send a drawing (canvas pixels, or their png_data_url made beforehand, as the browser makes it
+        before it sends) as the canvas does on mouse-up: a rerun of the canvas's fragment, if it is in
+        one. Seconds until Prediction shows `expect`."""
         if not self.canvas_id:
             raise RuntimeError("no canvas on this page (run the page first)")
-        value = {"drawing": {"raw": {"version": "5.3.0", "objects": [{"type": "path"}]}, "data": png_data_url(rgba)}}
+        url = rgba if isinstance(rgba, str) else png_data_url(rgba)
+        value = {"drawing": {"raw": {"version": "5.3.0", "objects": [{"type": "path"}]}, "data": url}}
         self.widgets[self.canvas_id] = _json_state(self.canvas_id, value)
-        return await self.run(until_metric=("Prediction", expect))
+        return await self.run(until_metric=("Prediction", expect), fragment=self.canvas_fragment)
 
     async def watch(self, seconds: float) -> None:
         """Stay on the page for `seconds` like an open tab: fragments rerun on their schedule (a Train

@@ -85,6 +85,10 @@ at.run()
 at.switch_page("app_pages/draw.py").run()
 assert not at.exception, at.exception
 print("INFO:", " | ".join(i.value for i in at.info))
+import threading  # let the background load finish: a daemon thread inside an import at exit can crash it
+for thread in threading.enumerate():
+    if thread.name == "model-preload":
+        thread.join(60)
 """
 
 
@@ -102,3 +106,69 @@ def test_a_fresh_server_shows_draw_without_waiting_for_the_model(lab_home):
                          capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "The prediction appears here" in out.stdout and "still loading" in out.stdout, out.stdout
+
+
+def test_the_answer_sends_no_files_and_the_bars_show_the_probabilities():
+    """Per stroke the chart and the step pictures go inline (no Plotly figure, no media files to fetch)."""
+    import base64
+    import xml.etree.ElementTree as ET
+
+    from ui.draw_ui import BAR
+
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(5)})
+    assert metric(at, "Prediction") == "5" and not at.get("plotly_chart")
+    urls = [img.url for el in at.get("image") for img in el.proto.imgs]
+    assert urls and all(u.startswith("data:image/") for u in urls)
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert html.count("data:image/png;base64,") == 4  # the four steps of "What the model sees"
+    svg = ET.fromstring(base64.b64decode(next(u for u in urls if u.startswith("data:image/svg")).split(",", 1)[1]))
+    bars = [r for r in svg.iter() if r.tag.endswith("rect")]
+    assert len(bars) == 10 and [i for i, r in enumerate(bars) if r.get("fill") == BAR] == [5]
+    heights = [float(r.get("height")) for r in bars]
+    assert heights[5] == max(heights) > 100
+
+
+def test_each_session_is_answered_by_its_own_model():
+    """The class's model is an untrained one; a browser that chose the shipped model (?model=default)
+    still gets the shipped model's answers, each through that model's own ONNX export."""
+    from mnist_core.card import ModelCard
+    from mnist_core.models import build_model
+    from mnist_core.store import ModelStore
+
+    store = ModelStore()
+    store.save(build_model("mlp"), "untrained", ModelCard("untrained", architecture="mlp"))
+    store.activate("untrained")
+    class_session = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(7)})
+    assert any("untrained" in c.value for c in class_session.caption)
+    assert not class_session.success  # an untrained model is not sure of anything
+    own_choice = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(7), keys.SESSION_MODEL: "default"})
+    assert metric(own_choice, "Prediction") == "7"
+    assert any("That's a **7**" in s.value for s in own_choice.success)
+    assert any("default" in c.value and "this browser's choice" in c.value for c in own_choice.caption)
+
+
+def test_two_digits_people_often_confuse_are_named_instead_of_a_plain_answer(tmp_path):
+    """A stored model that always answers "7 at 52%, 1 at 46%" (a zero kernel and a bias of log
+    probabilities): the page must say which two digits it is torn between, and why people confuse them."""
+    import keras
+    from streamlit.testing.v1 import AppTest
+
+    from mnist_core.card import ModelCard
+    from mnist_core.store import ModelStore
+    from tests.conftest import REPO
+
+    probabilities = np.full(10, 0.002)
+    probabilities[[7, 1]] = [0.52, 0.46]
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax", kernel_initializer="zeros",
+                                                 bias_initializer=keras.initializers.Constant(np.log(probabilities)))])
+    ModelStore().save(model, "torn", ModelCard("torn", architecture="torn"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state[DRAWING_OVERRIDE] = digit_image(7)
+    at.query_params["model"] = "torn"  # this browser uses that model
+    at.run()
+    at.switch_page("app_pages/draw.py").run()
+    assert not errors(at), errors(at)
+    assert metric(at, "Prediction") == "7"
+    assert any(w.value.startswith("7 or 1? Many people write 1 with a flag and cross their 7s.") for w in at.warning)
+    assert not at.success  # no plain "That's a 7"

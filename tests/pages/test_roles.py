@@ -417,3 +417,35 @@ def test_saving_on_the_draw_page_in_a_read_only_home_says_why(lab_home, request)
     assert not at.exception
     assert any("can be viewed but not changed here" in e.value and "Nothing was saved" in e.value for e in at.error)
     assert len(HandwritingStore()) == 1
+
+
+def test_the_models_page_locks_the_class_wide_actions_for_a_student(classroom):
+    from mnist_core.card import ModelCard
+    from mnist_core.models import build_model
+    from mnist_core.store import ModelStore
+
+    ModelStore().save(build_model("mlp"), "mine", ModelCard("mine", architecture="mlp"))
+    student = app("app_pages/models.py")
+    labels = [b.label for b in student.button]
+    assert "Make active" not in labels and not student.get("file_uploader")
+    assert any("Only the teacher can change the class's models" in i.value for i in student.info)
+    assert any(b.label.startswith("Download") for b in student.get("download_button"))  # taking a copy is fine
+    teacher = unlock(student, CODE, form="unlock-manage_models")
+    assert "Make active" in [b.label for b in teacher.button] and teacher.get("file_uploader")
+    teacher.selectbox(key="models-chosen").set_value("mine").run()
+    next(b for b in teacher.button if b.label == "Make active").click().run()
+    assert ModelStore().active_name() == "mine"
+
+
+def test_a_student_cannot_save_drawings_when_the_teacher_turned_it_off(classroom, monkeypatch):
+    from mnist_core.synth import digit_image
+    from ui.draw_ui import DRAWING_OVERRIDE
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state[DRAWING_OVERRIDE] = digit_image(3)
+    at.run()
+    at.switch_page("app_pages/draw.py").run()
+    assert any(b.label == "Save with label" for b in at.button)
+    monkeypatch.setenv("MNIST_LAB_STUDENT_SAVES", "0")
+    at.run()
+    assert not any(b.label == "Save with label" for b in at.button)

@@ -6,11 +6,13 @@ from mnist_core.calibrate import Calibration
 from ui import auth, flash, session_model
 from ui.auth import Action
 from ui.draw_ui import (
+    VIEWS,
     canvas_ui,
     current_options,
+    kept_view,
     model_caption,
     number_ui,
-    options_ui,
+    phone_answer_ui,
     pixels_ui,
     probability_ui,
     remember_drawing,
@@ -24,11 +26,12 @@ from ui.present import presenting, use_model
 
 CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the projector
 
-head, reset = st.columns([4, 1], vertical_alignment="bottom")
+head, mode, *reset = st.columns([3, 1.4, 1] if presenting() else [2, 1.4], vertical_alignment="center")
 head.title("Draw a digit")
-if presenting() and reset.button("Shipped model", icon=":material/undo:", help="Use the model that ships with the app"):
+number_mode = mode.toggle("A whole number", help="Write several digits side by side, e.g. 2026.")
+if presenting() and reset[0].button("Shipped model", icon=":material/undo:",
+                                    help="Use the model that ships with the app"):
     use_model("default")
-number_mode = st.toggle("A whole number", help="Write several digits side by side, e.g. 2026.")
 
 
 # A stroke, a view switch or a step toggle reruns only this fragment: the canvas, the answer and the
@@ -39,6 +42,7 @@ def drawing_and_answer(number_mode: bool) -> None:
     # Canvas and prediction
     left, right = st.columns([1, 1.25] if not number_mode else [1.6, 1], gap="large")
     with left:
+        phone_answer = st.container(key="phone-answer")  # filled below, once there is an answer
         image = canvas_ui(CANVAS * 2 if number_mode else CANVAS, CANVAS)
     # imported once the canvas is on its way to the browser: the preprocessing's SciPy import takes
     # ~0.4 s, which a fresh server's first visitor would otherwise wait for before seeing the canvas
@@ -68,19 +72,20 @@ def drawing_and_answer(number_mode: bool) -> None:
                         "here." + (" The first one may take a moment: the model is still loading." if cold else ""))
             else:
                 remember_drawing(prediction)
-                verdict_ui(prediction, Calibration.from_card(stored.card.to_dict()))
+                calibration = Calibration.from_card(stored.card.to_dict())
+                with phone_answer:
+                    phone_answer_ui(prediction, calibration)
+                verdict_ui(prediction, calibration)
                 probability_ui(prediction.probabilities)
                 if not presenting() and auth.can(Action.SAVE_DRAWING):
                     save_ui(image, prediction)
 
     # Look inside
     if prediction is not None:
-        view = st.segmented_control("Look inside", ["What the model sees", "Why", "Pixels"],
-                                    default="What the model sees")
+        view = kept_view(st.segmented_control("Look inside", VIEWS, default=kept_view(), key="draw_view"))
         with friendly_errors("This view"):
             if view == "What the model sees":
-                steps_ui(prediction)
-                options_ui()
+                steps_ui(prediction, options)
             elif view == "Why":
                 why_ui(stored, prediction)
             elif view == "Pixels":

@@ -43,7 +43,9 @@ class PrepSteps:
     """Every intermediate image, ink = 1.0 on background 0.0, float32."""
 
     ink: np.ndarray  # (H, W) the input as ink intensity
-    cropped: np.ndarray  # (h, w) the ink's bounding box (specks dropped)
+    clean: np.ndarray  # (H, W) the same, stray specks dropped
+    cropped: np.ndarray  # (h, w) the ink's bounding box (or the whole image, with crop off)
+    fixed: np.ndarray  # (<=WORK_SIDE, <=WORK_SIDE) shrunk, its pen brought to MNIST's width (or the crop as is)
     boxed: np.ndarray  # (<=20, <=20) scaled into the box, anti-aliased
     model_input: np.ndarray  # (28, 28) centred: what the model sees
     stroke_width: float  # estimated stroke width of the drawing, in input pixels
@@ -231,13 +233,14 @@ def prepare_steps(image: np.ndarray, options: PrepOptions = PrepOptions()) -> Pr
         return None
     cropped = clean[box] if options.crop else clean
     width = stroke_width(cropped)  # at full resolution: a thin pen would vanish in a shrunk copy
+    fixed = cropped
     if options.fix_stroke:
-        cropped, factor = shrink(cropped)
-        cropped = fix_stroke(cropped, BOX / max(cropped.shape), width * factor)
-        if options.crop and bounding_box(cropped) is not None:  # dilation pads the crop; trim back to the ink
-            cropped = cropped[bounding_box(cropped)]
-    boxed = fit_box(cropped, keep_aspect=options.keep_aspect)
-    return PrepSteps(ink, cropped, boxed, centre(boxed, options.centre_of_mass), width)
+        fixed, factor = shrink(cropped)
+        fixed = fix_stroke(fixed, BOX / max(fixed.shape), width * factor)
+        if options.crop and bounding_box(fixed) is not None:  # dilation pads the crop; trim back to the ink
+            fixed = fixed[bounding_box(fixed)]
+    boxed = fit_box(fixed, keep_aspect=options.keep_aspect)
+    return PrepSteps(ink, clean, cropped, fixed, boxed, centre(boxed, options.centre_of_mass), width)
 
 
 def prepare(image: np.ndarray, options: PrepOptions = PrepOptions()) -> np.ndarray | None:

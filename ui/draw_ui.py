@@ -23,24 +23,105 @@ if TYPE_CHECKING:  # pragma: no cover - imported where used: SciPy's import is s
 
 DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests, uploads)
 CANVAS_KEY = "canvas_key"  # int: bumped to clear the canvas (a new key remounts it empty)
+STROKES = "canvas_strokes"  # the canvas's last drawing as its own JSON (what Undo takes a stroke from)
+REDRAW = "canvas_redraw"  # that drawing minus its last stroke: the canvas loads it (Undo)
+TOOL = "draw_tool"  # "Pen" or "Eraser"
+INK, PAPER = "#FFFFFF", "#000000"  # white ink on black, as MNIST
+
+# The component's own toolbar appears on hover with small unlabelled icons over the controls, and its
+# pencil switches to an edit mode in which strokes stop drawing; the page has its own labelled Pen,
+# Eraser, Undo and Clear. The canvas lives in a shadow root, which page CSS cannot reach: this adds
+# one rule there, and again whenever the canvas is mounted anew (a Clear remounts it).
+HIDE_TOOLBAR = """<script>
+(() => {
+  const hide = () => document.querySelectorAll('[data-testid="stBidiComponentIsolated"]').forEach(host => {
+    const root = host.shadowRoot;
+    if (root && !root.querySelector('style[data-lab-toolbar]')) {
+      const style = document.createElement('style');
+      style.dataset.labToolbar = '1';
+      style.textContent = '.dc-toolbar { display: none !important; }';
+      root.appendChild(style);
+    }
+  });
+  hide();
+  if (!window.labToolbarTimer) window.labToolbarTimer = setInterval(hide, 300);
+})();
+</script>"""
+
+
+# On a phone (Streamlit stacks the columns below 640 px) the answer would be out of sight below the
+# canvas: a one-line answer above the canvas shows there instead, and the drawing controls stay in
+# rows of their own instead of one per line.
+PHONE_CSS = """
+.st-key-phone-answer { display: none; }
+.st-key-draw-tools { container-type: inline-size; }
+@container (max-width: 300px) {  /* a narrow canvas column (a tablet): the pen width under the tools */
+  .st-key-draw-tools [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+  .st-key-draw-tools [data-testid="stColumn"] { flex: 1 1 100% !important; width: 100% !important; }
+}
+@media (max-width: 640px) {
+  .st-key-phone-answer { display: block; }
+  .st-key-draw-tools [data-testid="stHorizontalBlock"], .st-key-draw-edit [data-testid="stHorizontalBlock"] {
+    flex-wrap: nowrap; gap: 0.5rem; }
+  .st-key-draw-tools [data-testid="stColumn"], .st-key-draw-edit [data-testid="stColumn"] {
+    min-width: 0 !important; flex: 1 1 0 !important; width: auto !important; }
+}
+"""
+
+
+def fit_canvas_css(width: int) -> str:
+    """Scale the canvas down (CSS zoom: strokes still land where the finger is) when its column is
+    narrower than the canvas: a tablet, a phone, the wide number canvas beside the answer. Container
+    queries on the canvas's own column, in steps of 5%."""
+    rules = [PHONE_CSS, ".st-key-canvas-box { container-type: inline-size; }"]
+    for zoom in np.arange(0.95, 0.29, -0.05):
+        rules.append(f"@container (max-width: {width * (zoom + 0.05) - 1:.0f}px) {{ .st-key-canvas-box "
+                     f'[data-testid="stBidiComponentIsolated"] {{ zoom: {zoom:.2f}; }} }}')
+    return "<style>" + "\n".join(rules) + "</style>"
 
 
 def _clear_canvas() -> None:
     st.session_state[CANVAS_KEY] = st.session_state.get(CANVAS_KEY, 0) + 1
+    for key in (DRAWING_OVERRIDE, STROKES, REDRAW):
+        st.session_state.pop(key, None)
+
+
+def _undo() -> None:
+    """The canvas loads its drawing without the last stroke, and sends that back at once."""
+    drawing = st.session_state.get(STROKES) or {}
+    objects = list(drawing.get("objects") or [])
+    if objects:
+        st.session_state[REDRAW] = {**drawing, "objects": objects[:-1]}
+        st.session_state[STROKES] = st.session_state[REDRAW]
     st.session_state.pop(DRAWING_OVERRIDE, None)
 
 
 def canvas_ui(width: int, height: int) -> np.ndarray | None:
-    """The drawing canvas with pen width and clear; returns the RGBA drawing (None before a stroke)."""
+    """The drawing canvas with a pen, an eraser, undo and clear; returns the RGBA drawing (None before
+    a stroke)."""
     from streamlit_drawable_canvas import st_canvas  # registers a component: needs the running app
 
-    pen = 28 if presenting() else st.slider("Pen width", 8, 40, 20,
-                                            help="Draw thin or thick: the drawing is normalised either way.")
+    st.html(HIDE_TOOLBAR + fit_canvas_css(width), unsafe_allow_javascript=True)
+    with st.container(key="draw-tools"):
+        tools, width_col = st.columns([1.3, 1] if not presenting() else [1, 0.01], vertical_alignment="center")
+        tool = tools.segmented_control("Tool", ["Pen", "Eraser"], default="Pen", key=TOOL,
+                                       label_visibility="collapsed") or "Pen"
+        pen = 28 if presenting() else width_col.slider("Pen width", 8, 40, 20, label_visibility="collapsed",
+                                                       help="Pen width. Draw thin or thick: the drawing is "
+                                                            "normalised either way.")
     version = st.session_state.setdefault(CANVAS_KEY, 0)
-    result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000", height=height,
-                       width=width, drawing_mode="freedraw", return_image_data=True, key=f"canvas-{version}-{width}")
-    # a callback, so the canvas is remounted empty in the same run (no second run for a clear)
-    st.button("Clear", icon=":material/ink_eraser:", on_click=_clear_canvas)
+    with st.container(key="canvas-box"):
+        result = st_canvas(stroke_width=pen * 2 if tool == "Eraser" else pen,
+                           stroke_color=PAPER if tool == "Eraser" else INK, background_color=PAPER, height=height,
+                           width=width, drawing_mode="freedraw", return_image_data=True,
+                           initial_drawing=st.session_state.get(REDRAW), key=f"canvas-{version}-{width}")
+    with st.container(key="draw-edit"):
+        undo, clear = st.columns(2)
+        undo.button("Undo", icon=":material/undo:", on_click=_undo, width="stretch", help="Take back the last stroke")
+        # a callback, so the canvas is remounted empty in the same run (no second run for a clear)
+        clear.button("Clear", icon=":material/ink_eraser:", on_click=_clear_canvas, width="stretch")
+    if result.json_data is not None:
+        st.session_state[STROKES] = result.json_data
     override = st.session_state.get(DRAWING_OVERRIDE)
     return override if override is not None else result.image_data
 
@@ -83,11 +164,19 @@ AXIS = "#808495"  # axis text, as Streamlit's chart theme
 
 
 def probability_ui(probabilities: np.ndarray) -> None:
-    """The ten probabilities as bars, the top digit highlighted."""
-    st.image(probability_svg(probabilities), width="stretch")
+    """The ten probabilities as bars, the top digit highlighted (flatter on a projector: the answer and
+    its bars fit a 720-pixel screen together)."""
+    st.image(probability_svg(probabilities, tall=100 if presenting() else 180), width="stretch")
 
 
-def probability_svg(probabilities: np.ndarray) -> str:
+def phone_answer_ui(prediction: Prediction, calibration: Calibration) -> None:
+    """The answer in one line, for a phone, where it shows above the canvas (PHONE_CSS)."""
+    p = prediction.probabilities
+    word = {SURE: "", NOT_A_DIGIT: " (doesn't look like a digit)"}.get(calibration.verdict(p), " (not sure)")
+    st.markdown(f"**Prediction: {prediction.digit}**, {p[prediction.digit]:.0%}{word}")
+
+
+def probability_svg(probabilities: np.ndarray, tall: int = 180) -> str:
     """Bars of the ten class probabilities as an SVG picture (st.image sends it inline).
 
     After every stroke: as a Plotly figure this chart cost the server ~15 ms per drawing (building and
@@ -95,7 +184,8 @@ def probability_svg(probabilities: np.ndarray) -> str:
     chart library to show it.
     """
     p = np.clip(np.nan_to_num(np.asarray(probabilities, dtype=float)), 0, 1)
-    top, left, slot, base, tall = int(np.argmax(p)), 64, 46, 232, 180  # px: axis, bar slot, baseline, 100 %
+    top, left, slot = int(np.argmax(p)), 64, 46  # px: axis, bar slot
+    base = tall + 52  # px: the baseline (above it the tallest bar and its label)
     font = 'font-family="Source Sans Pro, Helvetica, Arial, sans-serif"'
     parts = [f'<text x="14" y="{base - tall / 2}" transform="rotate(-90 14 {base - tall / 2})" text-anchor="middle" '
              f'font-size="16" fill="{AXIS}">probability (%)</text>']
@@ -120,16 +210,48 @@ def probability_svg(probabilities: np.ndarray) -> str:
     return f'<svg viewBox="0 0 {width} {base + 66}" {font}>{"".join(parts)}</svg>'
 
 
-def steps_ui(prediction: Prediction) -> None:
-    """The normalisation, step by step, as the model's input is made; every picture 150 px high."""
-    steps = prediction.steps
-    shown = [
-        (steps.ink, "Your drawing"),
-        (steps.cropped, "Cropped to the ink"),
-        (steps.boxed, f"Scaled into the 20x20 box ({steps.boxed.shape[1]}x{steps.boxed.shape[0]})"),
-        (steps.model_input, "Centred in 28x28: what the model sees"),
+VIEWS = ["What the model sees", "Why", "Pixels"]  # the Look inside views
+VIEW_KEPT = "draw_view_kept"  # the view last chosen: kept while no drawing shows the views (after Clear)
+
+
+def kept_view(chosen: str | None = None) -> str:
+    """Remember `chosen` (when given) and return the view to show: the last one chosen, else the first."""
+    if chosen:
+        st.session_state[VIEW_KEPT] = chosen
+    return st.session_state.get(VIEW_KEPT, VIEWS[0])
+
+
+def step_captions(steps, options: PrepOptions) -> list[str]:
+    """What each step did to this drawing, in words that follow the switches."""
+    specks = int(((steps.ink > 0.5) & (steps.clean <= 0.5)).sum())
+    h, w = steps.boxed.shape
+    return [
+        "Your drawing",
+        (f"{specks} stray pixels dropped" if specks else "No stray dots to drop") if options.drop_specks
+        else "Stray dots kept",
+        "Cropped to the ink" if options.crop else "Not cropped: the whole canvas",
+        f"Pen set to MNIST's width (yours: {steps.stroke_width:.0f} px)" if options.fix_stroke
+        else "Your pen, as drawn",
+        f"Into the 20x20 box, shape kept ({w}x{h})" if options.keep_aspect else "Stretched to fill 20x20",
+        "Centred by its mass in 28x28: what the model sees" if options.centre_of_mass
+        else "Centred by its box in 28x28: what the model sees",
     ]
-    pictures_ui(shown, height=150)
+
+
+def steps_ui(prediction: Prediction, options: PrepOptions) -> None:
+    """The normalisation, step by step, each picture with the switch of the step that made it: switch
+    one off and watch the picture, the model's input and the prediction change (a picture 120 px high)."""
+    steps = prediction.steps
+    pictures = [steps.ink, steps.clean, steps.cropped, steps.fixed, steps.boxed, steps.model_input]
+    switches = [None, "drop_specks", "crop", "fix_stroke", "keep_aspect", "centre_of_mass"]
+    st.caption("How your drawing becomes the model's 28x28 input. Switch a step off and watch the prediction change.")
+    for col, picture, caption, field in zip(st.columns(6), pictures, step_captions(steps, options), switches,
+                                            strict=True):
+        with col:
+            pictures_ui([(picture, caption)], height=120)
+            if field is not None:
+                label, help_text = STEP_TOGGLES[field]
+                st.toggle(label, key=f"prep_{field}", help=help_text)
 
 
 def pictures_ui(pictures: list[tuple[np.ndarray, str]], height: int) -> None:
@@ -159,11 +281,11 @@ def png_data_url(image: np.ndarray) -> str:
 
 
 STEP_TOGGLES = {  # PrepOptions field -> (label, help)
-    "crop": ("Crop", "Crop to the ink. Off: the whole canvas is scaled down."),
-    "keep_aspect": ("Keep shape", "Keep the aspect ratio. Off: stretch the digit to fill the box."),
-    "fix_stroke": ("Fix pen", "Bring the pen width to MNIST's. Off: thin pens fade, thick pens fill the loops."),
-    "centre_of_mass": ("Centre by mass", "Off: centre the bounding box instead."),
     "drop_specks": ("Drop specks", "Off: stray dots count as part of the digit."),
+    "crop": ("Crop", "Crop to the ink. Off: the whole canvas is scaled down."),
+    "fix_stroke": ("Fix pen", "Bring the pen width to MNIST's. Off: thin pens fade, thick pens fill the loops."),
+    "keep_aspect": ("Keep shape", "Keep the aspect ratio. Off: stretch the digit to fill the box."),
+    "centre_of_mass": ("Centre by mass", "Off: centre the bounding box instead."),
 }
 
 
@@ -174,13 +296,6 @@ def current_options() -> PrepOptions:
     for field in STEP_TOGGLES:  # (re)assigning keeps the state alive while the toggles are not shown
         st.session_state[f"prep_{field}"] = st.session_state.get(f"prep_{field}", True)
     return PrepOptions(**{field: st.session_state[f"prep_{field}"] for field in STEP_TOGGLES})
-
-
-def options_ui() -> None:
-    """Switch normalisation steps off to see why each one matters."""
-    st.caption("Switch a step off and watch the prediction change.")
-    for col, (field, (label, help_text)) in zip(st.columns(len(STEP_TOGGLES)), STEP_TOGGLES.items(), strict=True):
-        col.toggle(label, key=f"prep_{field}", help=help_text)
 
 
 def why_ui(stored: StoredModel, prediction: Prediction) -> None:

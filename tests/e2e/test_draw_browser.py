@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.helpers import clear_canvas, draw_and_read, draw_digit, open_draw, wait_for_metric
+from tests.e2e.helpers import clear_canvas, draw_and_read, draw_digit, open_draw, wait_for_metric, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -34,3 +34,48 @@ def test_save_with_label_then_see_it_in_our_handwriting(page, app_url):
     page.get_by_text("Saved as a 7").wait_for(timeout=30_000)
     page.goto(f"{app_url}/handwriting")
     page.get_by_text("7 (1)").first.wait_for(timeout=60_000)
+
+
+def toolbar_display(page) -> str:
+    return page.evaluate("""() => { const h = document.querySelector('[data-testid=stBidiComponentIsolated]');
+        const t = h.shadowRoot.querySelector('.dc-toolbar'); return t ? getComputedStyle(t).display : 'absent'; }""")
+
+
+def test_the_pages_own_pen_eraser_undo_and_clear(page, app_url):
+    open_draw(page, app_url)
+    assert toolbar_display(page) in ("none", "absent")  # the component's hover toolbar (and its edit trap) is gone
+    assert draw_and_read(page, 7) == "7"
+    draw_digit(page, 1, box=(0.05, 0.05, 0.1, 0.3))  # a stray extra stroke in the top-left corner...
+    page.wait_for_timeout(400)  # (the canvas sends a stroke 200 ms after the pen is lifted)
+    wait_idle(page)
+    page.get_by_role("button", name="Undo").click()  # ...taken back
+    assert wait_for_metric(page, "Prediction", "7") == "7"
+    page.get_by_text("Eraser", exact=True).click()
+    draw_digit(page, 7)  # the same strokes with the eraser, twice as wide: nothing is left
+    page.get_by_text("The prediction appears here").wait_for(timeout=30_000)
+    page.get_by_text("Pen", exact=True).click()
+    assert draw_and_read(page, 4) == "4"  # the pen draws again
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (390, 844)])
+def test_the_canvas_fits_its_column_on_a_tablet_and_a_phone(browser, app_url, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=size[0] < 500)
+    page = context.new_page()
+    try:
+        open_draw(page, app_url)
+        fit = page.evaluate("""() => {
+            const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
+            const canvas = host.shadowRoot.querySelector('canvas.upper-canvas').getBoundingClientRect();
+            let column = host; while (column && column.dataset.testid !== 'stColumn') column = column.parentElement;
+            const c = column.getBoundingClientRect();
+            return {left: canvas.left - c.left, right: c.right - canvas.right, width: canvas.width}; }""")
+        assert fit["left"] >= -1 and fit["right"] >= -1, fit  # nothing of the canvas outside its column
+        assert fit["width"] >= 180, fit  # and still big enough to draw on
+        assert draw_and_read(page, 3) == "3"  # strokes land where the pointer is
+        if size[0] < 500:  # on a phone the answer is above the canvas, in sight while drawing
+            answer = page.get_by_text("Prediction: 3").bounding_box()
+            canvas_top = page.evaluate("""() => document.querySelector('[data-testid=stBidiComponentIsolated]')
+                                                .getBoundingClientRect().top""")
+            assert answer is not None and answer["y"] < canvas_top
+    finally:
+        context.close()

@@ -32,7 +32,7 @@ def test_switching_a_step_off_changes_what_the_model_sees():
     at.toggle(key="prep_fix_stroke").set_value(False).run()
     after = at.session_state[keys.LAST_DRAWING]
     assert after.sum() < 0.7 * before.sum()  # without the pen fix the thin stroke fades
-    at.segmented_control[0].set_value("Why").run()
+    at.segmented_control(key="draw_view").set_value("Why").run()
     assert at.session_state["prep_fix_stroke"] is False  # kept while the toggles are hidden
     assert not errors(at)
 
@@ -40,7 +40,7 @@ def test_switching_a_step_off_changes_what_the_model_sees():
 @pytest.mark.parametrize("view", ["Why", "Pixels", "What the model sees"])
 def test_every_view_renders(view, mnist):
     at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(8)})
-    at.segmented_control[0].set_value(view).run()
+    at.segmented_control(key="draw_view").set_value(view).run()
     assert not at.exception and not errors(at)
     if view == "Why":
         shown = captions(at)
@@ -120,7 +120,7 @@ def test_the_answer_sends_no_files_and_the_bars_show_the_probabilities():
     urls = [img.url for el in at.get("image") for img in el.proto.imgs]
     assert urls and all(u.startswith("data:image/") for u in urls)
     html = " ".join(h.proto.body for h in at.get("html"))
-    assert html.count("data:image/png;base64,") == 4  # the four steps of "What the model sees"
+    assert html.count("data:image/png;base64,") == 6  # the six steps of "What the model sees"
     svg = ET.fromstring(base64.b64decode(next(u for u in urls if u.startswith("data:image/svg")).split(",", 1)[1]))
     bars = [r for r in svg.iter() if r.tag.endswith("rect")]
     assert len(bars) == 10 and [i for i, r in enumerate(bars) if r.get("fill") == BAR] == [5]
@@ -172,3 +172,28 @@ def test_two_digits_people_often_confuse_are_named_instead_of_a_plain_answer(tmp
     assert metric(at, "Prediction") == "7"
     assert any(w.value.startswith("7 or 1? Many people write 1 with a flag and cross their 7s.") for w in at.warning)
     assert not at.success  # no plain "That's a 7"
+
+
+def test_each_step_has_its_switch_and_a_caption_that_follows_it():
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(4)})
+
+    def shown() -> str:
+        return " ".join(h.proto.body for h in at.get("html"))
+
+    assert "Cropped to the ink" in shown() and "Pen set to MNIST" in shown()
+    assert [t.label for t in at.toggle if t.key and t.key.startswith("prep_")] == [
+        "Drop specks", "Crop", "Fix pen", "Keep shape", "Centre by mass"]  # in the order of the pictures
+    at.toggle(key="prep_crop").set_value(False).run()
+    assert "Not cropped: the whole canvas" in shown() and "Cropped to the ink" not in shown()
+    at.toggle(key="prep_fix_stroke").set_value(False).run()
+    assert "Your pen, as drawn" in shown()
+
+
+def test_the_chosen_view_stays_chosen_after_clear():
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(4)})
+    at.segmented_control(key="draw_view").set_value("Pixels").run()
+    next(b for b in at.button if b.label == "Clear").click().run()
+    assert not [m for m in at.metric if m.label == "Prediction"]  # cleared: no drawing, no views
+    at.session_state[DRAWING_OVERRIDE] = digit_image(7)  # the next drawing
+    at.run()
+    assert at.segmented_control(key="draw_view").value == "Pixels"

@@ -6,10 +6,10 @@ from mnist_core.calibrate import Calibration
 from ui import auth, flash, session_model
 from ui.auth import Action
 from ui.draw_ui import (
+    DRAW,
     VIEWS,
     canvas_ui,
     current_options,
-    kept_view,
     model_caption,
     number_ui,
     phone_answer_ui,
@@ -28,7 +28,8 @@ CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the project
 
 head, mode, *reset = st.columns([3, 1.4, 1] if presenting() else [2, 1.4], vertical_alignment="center")
 head.title("Draw a digit")
-number_mode = mode.toggle("A whole number", help="Write several digits side by side, e.g. 2026.")
+DRAW.read_url()  # a link's settings win on the first run of a visit
+number_mode = DRAW.widget("number", mode.toggle, "A whole number", help="Write several digits side by side, e.g. 2026.")
 if presenting() and reset[0].button("Shipped model", icon=":material/undo:",
                                     help="Use the model that ships with the app"):
     use_model("default")
@@ -82,13 +83,13 @@ def drawing_and_answer(number_mode: bool) -> None:
 
     # Look inside
     if prediction is not None:
-        view = kept_view(st.segmented_control("Look inside", VIEWS, default=kept_view(), key="draw_view"))
+        view = DRAW.widget("view", st.segmented_control, "Look inside", list(VIEWS), format_func=VIEWS.get)
         with friendly_errors("This view"):
-            if view == "What the model sees":
+            if view == "sees":
                 steps_ui(prediction, options)
-            elif view == "Why":
+            elif view == "why":
                 why_ui(stored, prediction)
-            elif view == "Pixels":
+            elif view == "pixels":
                 pixels_ui(prediction)
         st.page_link("app_pages/inside.py", label="Open this drawing inside the network: every layer, one unit's sums",
                      icon=":material/neurology:", query_params={"src": "drawing"})

@@ -16,6 +16,7 @@ from mnist_core.handwriting import HandwritingStore
 from mnist_core.store import StoredModel
 from ui import flash, keys, session_model
 from ui.present import presenting
+from ui.url_settings import UrlSettings, choice, flag, number
 
 if TYPE_CHECKING:  # pragma: no cover - imported where used: SciPy's import is slow (see app_pages/draw.py)
     from mnist_core.predict import Prediction
@@ -106,9 +107,10 @@ def canvas_ui(width: int, height: int) -> np.ndarray | None:
         tools, width_col = st.columns([1.3, 1] if not presenting() else [1, 0.01], vertical_alignment="center")
         tool = tools.segmented_control("Tool", ["Pen", "Eraser"], default="Pen", key=TOOL,
                                        label_visibility="collapsed") or "Pen"
-        pen = 28 if presenting() else width_col.slider("Pen width", 8, 40, 20, label_visibility="collapsed",
-                                                       help="Pen width. Draw thin or thick: the drawing is "
-                                                            "normalised either way.")
+        pen = 28 if presenting() else DRAW.widget("pen", width_col.slider, "Pen width", 8, 40,
+                                                  label_visibility="collapsed",
+                                                  help="Pen width. Draw thin or thick: the drawing is normalised "
+                                                       "either way.")
     version = st.session_state.setdefault(CANVAS_KEY, 0)
     with st.container(key="canvas-box"):
         result = st_canvas(stroke_width=pen * 2 if tool == "Eraser" else pen,
@@ -210,17 +212,6 @@ def probability_svg(probabilities: np.ndarray, tall: int = 180) -> str:
     return f'<svg viewBox="0 0 {width} {base + 66}" {font}>{"".join(parts)}</svg>'
 
 
-VIEWS = ["What the model sees", "Why", "Pixels"]  # the Look inside views
-VIEW_KEPT = "draw_view_kept"  # the view last chosen: kept while no drawing shows the views (after Clear)
-
-
-def kept_view(chosen: str | None = None) -> str:
-    """Remember `chosen` (when given) and return the view to show: the last one chosen, else the first."""
-    if chosen:
-        st.session_state[VIEW_KEPT] = chosen
-    return st.session_state.get(VIEW_KEPT, VIEWS[0])
-
-
 def step_captions(steps, options: PrepOptions) -> list[str]:
     """What each step did to this drawing, in words that follow the switches."""
     specks = int(((steps.ink > 0.5) & (steps.clean <= 0.5)).sum())
@@ -250,8 +241,8 @@ def steps_ui(prediction: Prediction, options: PrepOptions) -> None:
         with col:
             pictures_ui([(picture, caption)], height=120)
             if field is not None:
-                label, help_text = STEP_TOGGLES[field]
-                st.toggle(label, key=f"prep_{field}", help=help_text)
+                setting, label, help_text = STEP_TOGGLES[field]
+                DRAW.widget(f"steps:{setting}", st.toggle, label, help=help_text)
 
 
 def pictures_ui(pictures: list[tuple[np.ndarray, str]], height: int) -> None:
@@ -280,22 +271,29 @@ def png_data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-STEP_TOGGLES = {  # PrepOptions field -> (label, help)
-    "drop_specks": ("Drop specks", "Off: stray dots count as part of the digit."),
-    "crop": ("Crop", "Crop to the ink. Off: the whole canvas is scaled down."),
-    "fix_stroke": ("Fix pen", "Bring the pen width to MNIST's. Off: thin pens fade, thick pens fill the loops."),
-    "keep_aspect": ("Keep shape", "Keep the aspect ratio. Off: stretch the digit to fill the box."),
-    "centre_of_mass": ("Centre by mass", "Off: centre the bounding box instead."),
+STEP_TOGGLES = {  # PrepOptions field -> (setting in the URL, label, help)
+    "drop_specks": ("specks", "Drop specks", "Off: stray dots count as part of the digit."),
+    "crop": ("crop", "Crop", "Crop to the ink. Off: the whole canvas is scaled down."),
+    "fix_stroke": ("fix", "Fix pen", "Bring the pen width to MNIST's. Off: thin pens fade, thick pens fill the loops."),
+    "keep_aspect": ("shape", "Keep shape", "Keep the aspect ratio. Off: stretch the digit to fill the box."),
+    "centre_of_mass": ("mass", "Centre by mass", "Off: centre the bounding box instead."),
 }
+VIEWS = {"sees": "What the model sees", "why": "Why", "pixels": "Pixels"}  # the Look inside views
+
+# The page's settings, in its address: a teacher's link opens the same view (README, "In the classroom")
+DRAW = UrlSettings("draw", {
+    "view": ("sees", choice(*VIEWS)),
+    "number": (False, flag),  # a whole number instead of one digit
+    "pen": (20, number(int, 8, 40)),
+    **{setting: (True, flag) for setting, _, _ in STEP_TOGGLES.values()},
+}, hideable=("number", "pen", "view", "steps"))
 
 
 def current_options() -> PrepOptions:
-    """The steps switched on, read before the prediction so a toggle takes effect at once."""
+    """The steps switched on (they stay set while their switches are not shown)."""
     from mnist_core.preprocess import PrepOptions
 
-    for field in STEP_TOGGLES:  # (re)assigning keeps the state alive while the toggles are not shown
-        st.session_state[f"prep_{field}"] = st.session_state.get(f"prep_{field}", True)
-    return PrepOptions(**{field: st.session_state[f"prep_{field}"] for field in STEP_TOGGLES})
+    return PrepOptions(**{field: bool(DRAW.get(setting)) for field, (setting, _, _) in STEP_TOGGLES.items()})
 
 
 def why_ui(stored: StoredModel, prediction: Prediction) -> None:

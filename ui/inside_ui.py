@@ -8,7 +8,6 @@ leaves those controls out (their values from the link still apply; clicking a ma
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +19,8 @@ from mnist_core import breakit, inside
 from mnist_core import inside_plots as ip
 from mnist_core.errors import DatasetError
 from mnist_core.plots import enlarge, heat_overlay, probability_bars
-from ui import flash, keys
-from ui.nav import page_is_new
-from ui.present import presenting
+from ui import keys
+from ui.url_settings import UrlSettings, choice, number, safe
 
 VIEWS = {"layers": "Every layer", "unit": "One unit", "why": "Why?", "break": "Break it"}
 SOURCES = {"drawing": "My drawing", "test": "Test digit"}
@@ -32,146 +30,46 @@ DAMAGES = {"none": "Intact", "zero": "Zero", "noise": "Noise", "drop": "Switch o
 HIDEABLE = ("src", "view", "layer", "unit", "method", "break")  # names `hide=` understands
 PER_PAGE = 8  # feature maps per page of the grid
 CHART = {"displayModeBar": False}
-log = logging.getLogger("mnist_lab")
-
-
-def _safe(callback: Callable) -> Callable:
-    """A widget callback runs before the page, outside its error guard: log a failure and say so instead."""
-    @functools.wraps(callback)
-    def run(*args) -> None:
-        try:
-            callback(*args)
-        except Exception:  # noqa: BLE001 - never a traceback in front of a class
-            log.exception("callback %s failed", callback.__name__)
-            flash.later("That change could not be applied; the details are in the server log.", ":material/warning:")
-    return run
-
-
-def _choice(*options: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if raw not in options:
-            raise ValueError(raw)
-        return raw
-    return parse
-
-
-def _number(kind: type, low: float, high: float) -> Callable[[str], Any]:
-    def parse(raw: str):
-        value = kind(raw)
-        if not low <= value <= high:
-            raise ValueError(raw)
-        return value
-    return parse
 
 
 # setting (= query parameter) -> (default, parse a URL value; ValueError when it does not fit)
 SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
-    "src": ("drawing", _choice(*SOURCES)),
-    "test": (0, _number(int, 0, 9999)),  # MNIST test digit
-    "view": ("layers", _choice(*VIEWS)),
-    "layer": (1, _number(int, 1, 99)),  # stage number, 1 = the first
-    "map": (-1, _number(int, -1, 9999)),  # feature map (or unit) of the layer; -1: the strongest
-    "row": (-1, _number(int, -1, 99)),  # pixel of that map (for an LSTM: the image row); -1: the strongest
-    "col": (-1, _number(int, -1, 99)),
-    "ch": (-1, _number(int, -1, 9999)),  # input channel shown in detail; -1: the one that adds most
-    "method": ("both", _choice(*METHODS)),
-    "patch": (6, _number(int, 2, 14)),  # occlusion patch side
-    "fill": ("grey", _choice(*FILLS)),
-    "blayer": (1, _number(int, 1, 99)),  # break it: the stage damaged
-    "break": ("none", _choice(*DAMAGES)),
-    "amount": (0.5, _number(float, 0.0, 10.0)),
-    "seed": (0, _number(int, 0, 10**6)),
+    "src": ("drawing", choice(*SOURCES)),
+    "test": (0, number(int, 0, 9999)),  # MNIST test digit
+    "view": ("layers", choice(*VIEWS)),
+    "layer": (1, number(int, 1, 99)),  # stage number, 1 = the first
+    "map": (-1, number(int, -1, 9999)),  # feature map (or unit) of the layer; -1: the strongest
+    "row": (-1, number(int, -1, 99)),  # pixel of that map (for an LSTM: the image row); -1: the strongest
+    "col": (-1, number(int, -1, 99)),
+    "ch": (-1, number(int, -1, 9999)),  # input channel shown in detail; -1: the one that adds most
+    "method": ("both", choice(*METHODS)),
+    "patch": (6, number(int, 2, 14)),  # occlusion patch side
+    "fill": ("grey", choice(*FILLS)),
+    "blayer": (1, number(int, 1, 99)),  # break it: the stage damaged
+    "break": ("none", choice(*DAMAGES)),
+    "amount": (0.5, number(float, 0.0, 10.0)),
+    "seed": (0, number(int, 0, 10**6)),
 }
 
 
-def _key(name: str) -> str:
-    return f"inside_{name}"
+URL = UrlSettings("inside", SETTINGS, HIDEABLE)
+get, put, read_url, write_url, hidden = URL.get, URL.put, URL.read_url, URL.write_url, URL.hidden
 
 
-def get(name: str) -> Any:
-    """A setting's value (from the URL, a widget or a click), else its default."""
-    return st.session_state.get(_key(name), SETTINGS[name][0])
-
-
-def put(name: str, value: Any) -> None:
-    st.session_state[_key(name)] = value
-
-
-def read_url() -> None:
-    """On the first run of a visit, the settings in the URL win; a value that does not fit is ignored."""
-    if not page_is_new():
-        return
-    for name, (_, parse) in SETTINGS.items():
-        raw = st.query_params.get(name)
-        if raw is not None:
-            try:
-                put(name, parse(raw))
-            except ValueError:
-                st.toast(f"Ignored ?{name}={raw[:20]} from the link: it does not fit.", icon=":material/warning:")
-
-
-def write_url() -> None:
-    """The current settings into the URL (defaults left out), so that the address bar is a shareable link."""
-    wanted = current_settings()
-    for name in SETTINGS:
-        if name not in wanted and name in st.query_params:
-            del st.query_params[name]
-        elif name in wanted and st.query_params.get(name) != wanted[name]:
-            st.query_params[name] = wanted[name]
-
-
-def current_settings() -> dict[str, str]:
-    """The settings that differ from their defaults, as query parameters."""
-    return {name: str(get(name)) for name, (default, _) in SETTINGS.items() if get(name) != default}
+def widget(name: str, draw: Callable, *args, **kwargs) -> Any:
+    """Draw a widget for setting `name` (see UrlSettings.widget); another layer starts from its strongest
+    unit, first page."""
+    then = (lambda: URL.reset("map", "row", "col", "ch")) if name == "layer" else None
+    return URL.widget(name, draw, *args, on_change=then, **kwargs)
 
 
 def share_ui() -> None:
     """The link to this very view, plain and for a projector (presenter mode, chosen controls hidden)."""
-    from urllib.parse import urlencode
-
-    if presenting():
-        return
-    base = st.context.url or "/inside"
-    with st.expander("Share this view", icon=":material/link:"):
-        st.caption("This link opens the page on this same view (with an MNIST test digit for whoever has not "
-                   "drawn one):")
-        st.code(f"{base}?{urlencode(current_settings())}", language=None)
-        st.caption("For a projector: large type, and `hide=` leaves out controls you do not want to explain "
-                   f"({', '.join(HIDEABLE)}); their values still apply.")
-        st.code(f"{base}?{urlencode({'present': 1, **current_settings(), 'hide': 'src,layer,unit'})}", language=None)
+    URL.share_ui("/inside", note="(with an MNIST test digit for whoever has not drawn one)",
+                 presenter_hide="src,layer,unit")
 
 
-def hidden(name: str) -> bool:
-    """Whether presenter mode was asked (?hide=...) to leave this control out."""
-    return presenting() and name in st.query_params.get("hide", "").split(",")
-
-
-def _bound(name: str) -> str:
-    """The key of the widget that shows setting `name`, set from the setting before the widget is drawn."""
-    st.session_state[f"w_{_key(name)}"] = get(name)
-    return f"w_{_key(name)}"
-
-
-@_safe
-def _keep(name: str) -> None:
-    """A widget changed: its value becomes the setting (a cleared choice keeps the old one)."""
-    value = st.session_state.get(f"w_{_key(name)}")
-    if value is not None:
-        put(name, value)
-    if name == "layer":  # another layer: start from its strongest unit, first page
-        for reset in ("map", "row", "col", "ch"):
-            put(reset, SETTINGS[reset][0])
-
-
-def widget(name: str, draw: Callable, *args, **kwargs) -> Any:
-    """Draw `draw(*args, key=..., on_change=...)` for setting `name` unless hidden; returns the setting."""
-    if not hidden(name.split(":")[0]):
-        setting = name.split(":")[-1]
-        draw(*args, key=_bound(setting), on_change=_keep, args=(setting,), **kwargs)
-    return get(name.split(":")[-1])
-
-
-@_safe
+@safe
 def _clicked(chart_key: str, names: tuple[str, ...], resets: tuple[str, ...]) -> None:
     """A point of a clickable figure was clicked: its customdata become these settings."""
     points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
@@ -343,7 +241,7 @@ def layer_view(model, stage: inside.Stage, acts: dict, x: np.ndarray, beside) ->
     _maps_and_zoom(model, stage, out, channel, beside)
 
 
-@_safe
+@safe
 def _to_page() -> None:
     """Another page of the grid: its first map is the chosen one."""
     put("map", (st.session_state["w_inside_page"] - 1) * PER_PAGE)
@@ -688,7 +586,7 @@ def _sandbox(model) -> breakit.Sandbox:
     return box
 
 
-@_safe
+@safe
 def _reset() -> None:
     put("break", "none")
     box = st.session_state.get("inside_sandbox")

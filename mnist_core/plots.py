@@ -172,7 +172,7 @@ def thumbnail_grid(images: np.ndarray, indices: Sequence[int], captions: Sequenc
         canvas[top + pad: top + pad + side, left + pad: left + pad + side] = x[k][..., None]
         centres_x.append(left + cw / 2)
         centres_y.append(top + pad + side / 2)
-    fig = go.Figure(go.Image(z=canvas, hoverinfo="skip"))
+    fig = go.Figure(go.Image(source=png_data_url(canvas), hoverinfo="skip"))  # a PNG: ~20x smaller than z=
     fig.add_trace(go.Scatter(
         x=centres_x, y=centres_y, mode="markers", customdata=[int(i) for i in indices],
         marker={"symbol": "square", "size": max(10, side * unit_px), "opacity": 0.01, "color": "#000"},
@@ -195,3 +195,15 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     """'#d62728' -> (214, 39, 40)."""
     c = colour.lstrip("#")
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+def png_data_url(rgb: np.ndarray) -> str:
+    """An (H, W, 3) uint8 picture as a data: URL holding a PNG."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(rgb, np.uint8)).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

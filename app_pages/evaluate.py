@@ -28,12 +28,13 @@ with friendly_errors("The evaluation"):
     errors = label_errors("test")  # test digits whose label human review found wrong
     models = ModelStore().list()
 
-    # Model
-    c1, _ = st.columns([2, 3])
-    with c1:
+    # Model, and how it does: one row
+    picker, numbers = st.columns([1, 3.2], vertical_alignment="bottom")
+    with picker:
         stored = model_picker_ui(models, "Model", "eval-model", session_model.stored().name)
     ev = test_evaluation(stored)
-    headline_ui(ev, stored, data.y_test, errors)
+    with numbers:
+        headline_ui(ev, stored, data.y_test, errors)
 
     # Where it goes wrong: the matrix, and the digits of the clicked cell right beside it
     st.subheader("Where does it go wrong?")
@@ -45,12 +46,13 @@ with friendly_errors("The evaluation"):
             cell = (int(data.y_test[i]), int(ev.predicted[i]))
             marked[cell] = marked.get(cell, 0) + 1
     left, right = st.columns([1.15, 1], gap="medium")
+    digits_box = right.container()  # the digits first; the cell's selectbox below them (a click is the main way)
     with right:
         cell = cell_picker_ui(ev)
     with left:
         st.plotly_chart(confusion_figure(ev.confusion, cell, height=400 if presenting() else 460, marked=marked),
                         key=CHART, on_select=on_cell_click, selection_mode="points", config={"displayModeBar": False})
-    with right:
+    with digits_box:
         if cell is None:
             st.markdown("**The most confident mistakes**")
             shown = mistakes(ev, data.y_test, limit=18)

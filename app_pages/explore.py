@@ -15,14 +15,15 @@ from ui.cache import image_features, mnist, pca_map, pixel_stats, tsne_is_cached
 from ui.guard import friendly_errors
 from ui.show import picked_index
 
-st.title("Explore MNIST")
+head, split_at = st.columns([3, 1], vertical_alignment="bottom")
+head.title("Explore MNIST")
 
 data, tab, full = None, "Overview", None
 with friendly_errors("The dataset view"):
     data = mnist()
     ui.start()
-    split = st.segmented_control("Split", ["train", "test"], key=ui.key("split"), label_visibility="collapsed",
-                                 format_func=lambda s: f"{s} set", help="60,000 training digits, 10,000 test digits")
+    split = split_at.segmented_control("Split", ["train", "test"], key=ui.key("split"), label_visibility="collapsed",
+                                       format_func=lambda s: f"{s} set", help="60,000 training digits, 10,000 test")
     split = split or "train"
     images, labels = data.split(split)
     # Lazy tabs: only the open one runs (bind= keeps it in the URL: /explore?tab=Map)
@@ -79,9 +80,8 @@ if gallery.open:
     tab = "Gallery"
     with gallery, friendly_errors("The gallery"):
         features = image_features(split)
-        show = ui.show_ui(split)
-        if show == "match":
-            query = ui.gallery_query_ui(features, labels)
+        show, query = ui.gallery_query_ui(features, labels, split)
+        if query is not None:
             full = query.full
             found = stats.select_images(labels, features, query.digit, query.feature, query.low, query.high,
                                         query.order)
@@ -92,10 +92,9 @@ if gallery.open:
                      "Test digits whose label human reviewers found wrong (Northcutt et al. 2021).")
         left, right = st.columns([3, 2], gap="large")
         with left:
-            st.caption(about)
-            shown = ui.page_ui(found)
+            shown = ui.page_ui(found, about)
             if len(shown):
-                name = query.feature if show == "match" else "ink"
+                name = query.feature if query is not None else "ink"
                 ui.gallery_grid_ui(images, labels, shown, split,
                                    [stats.feature_words(name, features[name][i]) for i in shown], "gallery-grid")
             else:

@@ -12,22 +12,22 @@ from ui.nav import page_is_new
 from ui.url_settings import Setting, choice, number, write_url
 
 # setting -> (label, strength when first switched on, slider step, number format)
-CONTROLS = {
-    "rotation": ("Rotation (degrees)", 15.0, 1.0, "%.0f°"),
-    "shift": ("Shift (share of the side)", 0.1, 0.01, "%.2f"),
-    "zoom": ("Zoom in/out (share)", 0.12, 0.01, "%.2f"),
-    "shear": ("Shear (slant)", 0.25, 0.05, "%.2f"),
-    "elastic": ("Elastic distortion", 1.0, 0.1, "%.1f"),
-    "thickness": ("Stroke thickness", 1.0, 0.1, "%.1f"),
-    "noise": ("Noise (std)", 0.1, 0.01, "%.2f"),
-    "blur": ("Blur (sigma, pixels)", 1.0, 0.1, "%.1f"),
-    "erasing": ("Erasing (probability)", 0.3, 0.05, "%.2f"),
-    "contrast": ("Contrast (share)", 0.3, 0.05, "%.2f"),
+CONTROLS = {  # short labels: a projector shows them in a narrow column (the units are on the sliders)
+    "rotation": ("Rotation", 15.0, 1.0, "%.0f°"),
+    "shift": ("Shift", 0.1, 0.01, "%.2f"),
+    "zoom": ("Zoom", 0.12, 0.01, "%.2f"),
+    "shear": ("Slant (shear)", 0.25, 0.05, "%.2f"),
+    "elastic": ("Elastic", 1.0, 0.1, "%.1f"),
+    "thickness": ("Thickness", 1.0, 0.1, "%.1f"),
+    "noise": ("Noise", 0.1, 0.01, "%.2f"),
+    "blur": ("Blur", 1.0, 0.1, "%.1f"),
+    "erasing": ("Erasing", 0.3, 0.05, "%.2f"),
+    "contrast": ("Contrast", 0.3, 0.05, "%.2f"),
 }
 HELP = {  # one line each: what the transform does, and when it helps (shown under its switch)
-    "rotation": "Turns the digit. Helps with tilted writing; past 45° a 6 becomes a 9.",
-    "shift": "Moves it off-centre. Helps when digits are not centred.",
-    "zoom": "Makes it bigger or smaller. Helps with small and large writing.",
+    "rotation": "Turns the digit up to this angle. Helps with tilted writing; past 45° a 6 becomes a 9.",
+    "shift": "Moves it off-centre, by up to this share of the side. Helps when digits are not centred.",
+    "zoom": "Makes it up to this share bigger or smaller. Helps with small and large writing.",
     "shear": "Slants it, as in italics. Helps with writers who slant.",
     "elastic": "Bends the strokes in waves. Helps with shaky hands.",
     "thickness": "A thinner or thicker pen. Too much erases thin strokes.",

@@ -61,7 +61,7 @@ def cell_picker_ui(ev: Evaluation) -> tuple[int, int] | None:
             st.info(f"No test digit {cell[0]} was read as {cell[1]}." if cell[0] != cell[1]
                     else f"That cell counts the {ev.confusion[cell]:,} digits {cell[0]} read correctly.")
         st.session_state[CELL] = None
-    return st.selectbox("Show the digits of", options, key=CELL, format_func=lambda c: cell_label(c, ev.confusion))
+    return st.selectbox("Or choose a cell", options, key=CELL, format_func=lambda c: cell_label(c, ev.confusion))
 
 
 def mistakes_ui(shown: np.ndarray, ev: Evaluation, x: np.ndarray, y: np.ndarray, errors: dict[int, LabelError],
@@ -78,7 +78,7 @@ def mistakes_ui(shown: np.ndarray, ev: Evaluation, x: np.ndarray, y: np.ndarray,
              for i, c in zip(shown, conf, strict=True)]
     frames = [LABEL_ERROR_COLOUR if int(i) in errors else None for i in shown]
     st.caption("Under each digit: how sure the model was." if one_cell
-               else "Under each digit: its label → what the model said, and how sure it was.")
+               else "Under each digit: label → the model's answer, how sure it was.")
     st.plotly_chart(thumbnail_grid(x[shown], shown, captions, hover, frames, cols=6, unit_px=2.0),
                     key="eval-mistakes", config={"displayModeBar": False})
     bad = [int(i) for i in shown if int(i) in errors]

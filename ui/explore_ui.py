@@ -21,7 +21,7 @@ EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter
 EXPLORE_HARD = "explore_hard"  # bool: the hard-examples view was asked for (it loads the model)
 FLAGS = "explore_flags"  # dict split -> set of image indices someone flagged as suspicious
 ORDERS = {"ascending": "smallest first", "descending": "largest first", "index": "dataset order"}
-SHOWS = {"match": "Digits that match", "flagged": "Flagged by me", "errors": "Label errors found by review"}
+SHOWS = {"match": "Digits that match", "flagged": "Flagged by me", "errors": "Label errors"}
 INTEGER_FEATURES = {"width", "height", "pieces", "holes"}
 TSNE_SIZES = [1000, 3000, 5000]
 PER_PAGE = 40  # gallery digits per page
@@ -88,9 +88,19 @@ class GalleryQuery:
     full: tuple[float, float]  # the feature's whole span for this digit (the range's default)
 
 
-def gallery_query_ui(features: dict[str, np.ndarray], labels: np.ndarray) -> GalleryQuery:
-    """Which digits the gallery shows: a label, a feature range and an order (e.g. the thinnest 1s)."""
-    c1, c2, c3, c4 = st.columns([0.8, 1.1, 1.1, 2.4], vertical_alignment="bottom")
+def gallery_query_ui(features: dict[str, np.ndarray], labels: np.ndarray,
+                     split: str) -> tuple[str, GalleryQuery | None]:
+    """What the gallery shows: the digits that match a label, a feature range and an order (e.g. the
+    thinnest 1s), or the ones flagged here, or the known label errors. One row of controls.
+
+    Returns:
+        (show, query): "match", "flagged" or "errors"; the query when show is "match", else None.
+    """
+    c0, c1, c2, c3, c4 = st.columns([1.35, 0.75, 1.05, 1.15, 2.2], vertical_alignment="bottom")
+    with c0:
+        show = show_ui(split)
+    if show != "match":
+        return show, None
     digit = c1.selectbox("Digit", ["any", *range(10)], key=key("digit"), on_change=_new_filter)
     feature = c2.selectbox("Feature", list(FEATURES), format_func=str.capitalize, key=key("feature"),
                            on_change=_new_filter,
@@ -112,7 +122,7 @@ def gallery_query_ui(features: dict[str, np.ndarray], labels: np.ndarray) -> Gal
         low_high = c4.slider(f"Keep {feature} between", low, high, step=step, key=key("range"), on_change=_first_page)
     else:
         low_high = (low, high)
-    return GalleryQuery(digit, feature, float(low_high[0]), float(low_high[1]), order, (low, high))
+    return show, GalleryQuery(digit, feature, float(low_high[0]), float(low_high[1]), order, (low, high))
 
 
 def show_ui(split: str) -> str:
@@ -121,18 +131,22 @@ def show_ui(split: str) -> str:
     if st.session_state.get(key("show")) not in options:
         st.session_state[key("show")] = "match"
     counts = {"flagged": len(flags(split)), "errors": len(label_errors(split))}
-    return st.segmented_control("Show", options, key=key("show"), label_visibility="collapsed", on_change=_first_page,
-                                format_func=lambda s: SHOWS[s] + (f" ({counts[s]})" if s in counts else "")) or "match"
+    return st.selectbox("Show", options, key=key("show"), on_change=_first_page,
+                        format_func=lambda s: SHOWS[s] + (f" ({counts[s]})" if s in counts else ""))
 
 
-def page_ui(found: np.ndarray) -> np.ndarray:
-    """The page number (when there is more than one page); returns that page's indices."""
+def page_ui(found: np.ndarray, about: str) -> np.ndarray:
+    """What is shown in words, and the page number beside it (when there is more than one page);
+    returns that page's indices."""
     pages = max(1, -(-len(found) // PER_PAGE))
     if not 1 <= int(st.session_state.get(key("pg")) or 1) <= pages:
         st.session_state[key("pg")] = 1
+    words, number = st.columns([2.2, 1], vertical_alignment="center")
+    words.caption(about)
     page = 1
     if pages > 1:
-        page = st.number_input(f"Page (of {pages:,})", 1, pages, key=key("pg"))
+        page = number.number_input(f"Page (of {pages:,})", 1, pages, key=key("pg"), label_visibility="collapsed",
+                                   help=f"{pages:,} pages of {PER_PAGE} digits")
     return found[(page - 1) * PER_PAGE: page * PER_PAGE]
 
 

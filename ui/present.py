@@ -31,9 +31,11 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 [data-testid="stMetricValue"] { font-size: clamp(1.6rem, 21cqi, 4.5rem); }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
-[data-testid="stHeader"] { height: 0; }
-[data-testid="stMainBlockContainer"], .block-container { padding-top: 2.4rem; padding-bottom: 2rem; }
+[data-testid="stHeader"] { height: 0; background: transparent; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.6rem; padding-bottom: 2rem; }
+[data-testid="stMainBlockContainer"] h1 { padding-top: 0.5rem; }
 .st-key-present-bar { position: fixed; top: 0.35rem; right: 3.2rem; z-index: 999991; width: auto; gap: 0.4rem; }
+:has(> .st-key-present-bar) { display: contents; }
 .st-key-present-bar button { min-height: 0; padding: 0.1rem 0.6rem; font-size: 0.8rem; }
 .st-key-present-bar p { font-size: 0.8rem; }
 </style>
@@ -101,4 +103,4 @@ def presenting() -> bool:
 
 
 def style() -> None:
-    st.markdown(BASE_CSS + (PRESENT_CSS if presenting() else ""), unsafe_allow_html=True)
+    st.html(BASE_CSS + (PRESENT_CSS if presenting() else ""))  # style only: takes no room on the page

@@ -126,7 +126,7 @@ def test_flagging_digits_and_downloading_them_as_csv(mnist):
     next(b for b in at.button if b.label == "Flag as suspicious").click().run()
     assert at.session_state["explore_flags"]["test"] == {12, 947}
     assert at.get("download_button")  # "Download 2 flagged"
-    at.segmented_control(key="gallery_show").set_value("flagged").run()
+    at.selectbox(key="gallery_show").set_value("flagged").run()
     assert sorted(grid(at)["indices"]) == [12, 947]
     next(b for b in at.button if b.label == "Unflag").click().run()
     assert at.session_state["explore_flags"]["test"] == {947}

@@ -177,7 +177,7 @@ def feature_words(name: str, value: float) -> str:
     if name in ("width", "height"):
         return f"{v:.0f} px {'wide' if name == 'width' else 'tall'}"
     if name == "aspect":
-        return f"{v:.2f} as wide as tall"
+        return f"width/height {v:.2f}"
     if name == "thickness":
         return f"pen {v:.1f} px"
     if name == "ink":

@@ -17,6 +17,12 @@ from ui.show import montage
 from ui.url_settings import read_url
 
 LOST = 0.5  # a copy keeping under half of the original's ink has lost most of it
+# The preview stays in view while the controls beside it scroll (a column stretched to the row's height)
+STICKY = """<style>
+[data-testid="stColumn"]:has(> div > .st-key-aug-preview) { align-self: stretch; }
+[data-testid="stColumn"]:has(> div > .st-key-aug-preview) > div { height: 100%; }
+.st-key-aug-preview { position: sticky; top: 2.8rem; }
+</style>"""
 
 st.title("Augmentation preview")
 st.caption("Training sees randomly changed copies of each digit, so it learns what stays the same. What you "
@@ -25,7 +31,9 @@ st.caption("Training sees randomly changed copies of each digit, so it learns wh
 with friendly_errors("The augmentation preview"):
     data = mnist()
     read_url(URL)  # a link's digit, seed and number of copies (its transforms: in augment_options_ui)
-    preview, controls = st.columns([1.25, 1], gap="large")
+    st.html(STICKY)
+    preview_column, controls = st.columns([1.25, 1], gap="large")
+    preview = preview_column.container(key="aug-preview")
 
     # Settings
     with controls:
@@ -33,7 +41,7 @@ with friendly_errors("The augmentation preview"):
         st.session_state.setdefault(COPIES, 32)
         count = st.select_slider("Copies", [16, 24, 32], key=COPIES)
     with preview:
-        original, about = st.columns([1, 2.4], gap="medium")
+        original, about = st.columns([1, 2.6], gap="small")
         with about:
             image, caption = digit_source_ui(data)
 

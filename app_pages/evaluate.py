@@ -28,12 +28,12 @@ with friendly_errors("The evaluation"):
     errors = label_errors("test")  # test digits whose label human review found wrong
     models = ModelStore().list()
 
-    # Model, and how it does: one row
-    picker, numbers = st.columns([1, 3.2], vertical_alignment="bottom")
-    with picker:
-        stored = model_picker_ui(models, "Model", "eval-model", session_model.stored().name)
+    # Model, and how it does: one row that wraps on a narrow screen
+    row = st.container(horizontal=True, gap="medium", vertical_alignment="bottom")
+    with row:
+        stored = model_picker_ui(models, "Model", "eval-model", session_model.stored().name, width=240)
     ev = test_evaluation(stored)
-    with numbers:
+    with row:
         headline_ui(ev, stored, data.y_test, errors)
 
     # Where it goes wrong: the matrix, and the digits of the clicked cell right beside it
@@ -45,12 +45,14 @@ with friendly_errors("The evaluation"):
         if ev.predicted[i] != data.y_test[i]:
             cell = (int(data.y_test[i]), int(ev.predicted[i]))
             marked[cell] = marked.get(cell, 0) + 1
-    left, right = st.columns([1.15, 1], gap="medium")
+    wide = presenting()  # a projector's large type needs larger cells
+    beside = st.container(horizontal=True, gap="medium")  # side by side; on a narrow screen, one below the other
+    left, right = beside.container(width=470 if wide else 420), beside.container(width=520 if wide else 400)
     digits_box = right.container()  # the digits first; the cell's selectbox below them (a click is the main way)
     with right:
         cell = cell_picker_ui(ev)
     with left:
-        st.plotly_chart(confusion_figure(ev.confusion, cell, height=400 if presenting() else 460, marked=marked),
+        st.plotly_chart(confusion_figure(ev.confusion, cell, height=470 if wide else 420, marked=marked),
                         key=CHART, on_select=on_cell_click, selection_mode="points", config={"displayModeBar": False})
     with digits_box:
         if cell is None:

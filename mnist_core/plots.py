@@ -184,8 +184,10 @@ def thumbnail_grid(images: np.ndarray, indices: Sequence[int], captions: Sequenc
     for k, text in enumerate(captions or []):
         fig.add_annotation(x=centres_x[k], y=(k // cols) * ch + side + 2 * pad + cap / 2, text=text,
                            showarrow=False, font={"size": caption_size}, yanchor="middle")
-    fig.update_xaxes(visible=False, range=[0, cols * cw], fixedrange=True, constrain="domain")
-    fig.update_yaxes(visible=False, range=[rows * ch, 0], fixedrange=True, scaleanchor="x", constrain="domain")
+    # square pixels; the grid keeps to the top left of its box when the box is wider or taller than it
+    fig.update_xaxes(visible=False, range=[0, cols * cw], fixedrange=True, constrain="domain", constraintoward="left")
+    fig.update_yaxes(visible=False, range=[rows * ch, 0], fixedrange=True, scaleanchor="x", constrain="domain",
+                     constraintoward="top")
     fig.update_layout(height=int(rows * ch * unit_px) + 8, margin={"l": 0, "r": 0, "t": 4, "b": 4},
                       clickmode="event+select", dragmode=False, plot_bgcolor="white", hovermode="closest")
     return fig

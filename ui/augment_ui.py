@@ -24,21 +24,21 @@ CONTROLS = {  # short labels: a projector shows them in a narrow column (the uni
     "erasing": ("Erasing", 0.3, 0.05, "%.2f"),
     "contrast": ("Contrast", 0.3, 0.05, "%.2f"),
 }
-HELP = {  # one line each: what the transform does, and when it helps (shown under its switch)
-    "rotation": "Turns the digit up to this angle. Helps with tilted writing; past 45° a 6 becomes a 9.",
-    "shift": "Moves it off-centre, by up to this share of the side. Helps when digits are not centred.",
-    "zoom": "Makes it up to this share bigger or smaller. Helps with small and large writing.",
-    "shear": "Slants it, as in italics. Helps with writers who slant.",
-    "elastic": "Bends the strokes in waves. Helps with shaky hands.",
-    "thickness": "A thinner or thicker pen. Too much erases thin strokes.",
-    "noise": "Adds speckle. Helps with grainy scans; drawings rarely have it.",
-    "blur": "Softens the edges. Helps with blurry photos and scans.",
-    "erasing": "Blanks out a patch: the model must not rely on one part.",
-    "contrast": "Fainter or stronger ink. Helps with pale pencil.",
+HELP = {  # one short line each: what the transform does, and when it helps (shown under its switch)
+    "rotation": "Turns it. For tilted writing; past 45° a 6 is a 9.",
+    "shift": "Moves it. For digits that are not centred.",
+    "zoom": "Resizes it. For small or large writing.",
+    "shear": "Slants it. For writers who slant.",
+    "elastic": "Bends the strokes. For shaky hands.",
+    "thickness": "Changes the pen. Too much erases thin strokes.",
+    "noise": "Adds speckle. For grainy scans.",
+    "blur": "Softens the edges. For blurry photos.",
+    "erasing": "Hides a patch, so no one part is relied on.",
+    "contrast": "Fades or darkens the ink. For pale pencil.",
 }
 GROUPS = {"Shape": ("rotation", "shift", "zoom", "shear", "elastic"),
           "Pen and pixels": ("thickness", "noise", "blur", "erasing", "contrast")}
-SOURCES = {"index": "By index", "random": "At random", "label": "By label", "drawing": "My drawing"}
+SOURCES = {"index": "By number", "random": "At random", "label": "By label", "drawing": "My drawing"}
 
 
 AUGMENT_SEED = "augment_seed"  # int: the Augment page's seed ("Resample" bumps it)
@@ -102,10 +102,11 @@ def _control_ui(column, prefix: str, name: str) -> None:
     """One transform: its switch, what it does in one line, and its strength once it is on."""
     label, _, step, fmt = CONTROLS[name]
     low, high, _ = AugmentConfig.LIMITS[name]
-    if column.toggle(label, key=_on_key(prefix, name), on_change=_remember, args=(prefix,)):
+    on = column.toggle(label, key=_on_key(prefix, name), on_change=_remember, args=(prefix,))
+    column.caption(HELP[name])
+    if on:
         column.slider(label, low, high, step=step, format=fmt, key=_value_key(prefix, name),
                       label_visibility="collapsed", on_change=_remember, args=(prefix,))
-    column.caption(HELP[name])
 
 
 def _read_url(prefix: str) -> None:
@@ -207,8 +208,8 @@ def digit_source_ui(data: MnistData) -> tuple[np.ndarray | None, str]:
     n = len(data.x_train)
     for setting in URL.values():
         st.session_state.setdefault(setting.key, setting.default)
-    source = st.radio("Digit", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="aug_source",
-                      label_visibility="collapsed")
+    source = st.segmented_control("Digit", list(SOURCES), format_func=SOURCES.get, key="aug_source",
+                                  label_visibility="collapsed") or "index"
     if source == "drawing":
         drawing = st.session_state.get(keys.LAST_DRAWING)
         if drawing is None:

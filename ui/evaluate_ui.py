@@ -9,32 +9,37 @@ from mnist_core.evaluate import Evaluation
 from mnist_core.label_errors import LabelError
 from mnist_core.plots import LABEL_ERROR_COLOUR, thumbnail_grid
 from mnist_core.store import StoredModel
+from ui.present import presenting
 
 CELL = "eval-cell"  # this page's chosen confusion-matrix cell: (true, predicted) or None
 CHART = "cm-chart"
 
 
-def model_picker_ui(models: list[StoredModel], label: str, key: str, default: str) -> StoredModel:
+def model_picker_ui(models: list[StoredModel], label: str, key: str, default: str,
+                    width: int | str = "stretch") -> StoredModel:
     names = [m.name for m in models]
-    name = st.selectbox(label, names, names.index(default) if default in names else 0, key=key)
+    name = st.selectbox(label, names, names.index(default) if default in names else 0, key=key, width=width)
     return models[names.index(name)]
 
 
 def headline_ui(ev: Evaluation, stored: StoredModel, y: np.ndarray, errors: dict[int, LabelError]) -> None:
-    """Four short numbers (long ones would be cut on a projector); the details are in their help."""
+    """Four short numbers (long ones would be cut on a projector), the details in their help. Drawn in
+    the caller's horizontal container, so that they wrap onto a second line on a narrow screen."""
     wrong = np.flatnonzero(ev.predicted != y)
     on_bad_labels = int(sum(int(i) in errors for i in wrong))
     worst = int(np.argmin(ev.f1))
     params = stored.card.parameters
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Test accuracy", f"{ev.accuracy:.2%}", help=f"{len(y) - len(wrong):,} of {len(y):,} test digits right")
-    c2.metric("Mistakes", f"{len(wrong):,}",
+    short = f"{params / 1000:,.0f}k" if params and params >= 10_000 else f"{params:,}" if params else "?"
+    width = 200 if presenting() else 150
+    st.metric("Test accuracy", f"{ev.accuracy:.2%}", help=f"{len(y) - len(wrong):,} of {len(y):,} test digits right",
+              width=width)
+    st.metric("Mistakes", f"{len(wrong):,}", width=width,
               help=f"of {len(y):,} test digits; {on_bad_labels} of them are digits whose label is wrong "
                    "(found by human review), where the model's answer is the better one")
-    c3.metric("Hardest digit", f"{worst}",
+    st.metric("Hardest digit", f"{worst}", width=width,
               help=f"The digit with the lowest F1 score ({ev.f1[worst]:.2%}): F1 combines precision and recall")
-    c4.metric("Parameters", f"{params / 1000:,.0f}k" if params and params >= 10_000 else f"{params:,}" if params
-              else "?", help=f"{params:,} numbers learned in training" if params else "not recorded in the card")
+    st.metric("Parameters", short, width=width,
+              help=f"{params:,} numbers learned in training" if params else "not recorded in the card")
 
 
 def cell_label(cell: tuple[int, int] | None, cm: np.ndarray) -> str:
@@ -77,16 +82,16 @@ def mistakes_ui(shown: np.ndarray, ev: Evaluation, x: np.ndarray, y: np.ndarray,
              + (f"<br>label error: {errors[int(i)].describe()}" if int(i) in errors else "")
              for i, c in zip(shown, conf, strict=True)]
     frames = [LABEL_ERROR_COLOUR if int(i) in errors else None for i in shown]
+    unit = (520 if presenting() else 400) / (6 * 32)  # screen pixels per image pixel: 6 digits of 32 across
     st.caption("Under each digit: how sure the model was." if one_cell
                else "Under each digit: label → the model's answer, how sure it was.")
-    st.plotly_chart(thumbnail_grid(x[shown], shown, captions, hover, frames, cols=6, unit_px=2.0),
+    st.plotly_chart(thumbnail_grid(x[shown], shown, captions, hover, frames, cols=6, unit_px=unit),
                     key="eval-mistakes", config={"displayModeBar": False})
     bad = [int(i) for i in shown if int(i) in errors]
     if bad:
-        st.markdown("\n".join(f"- :red[**#{i}**] labelled {y[i]}, {errors[i].describe()}: this one is a **label "
-                              "error, not a model error**." for i in bad))
-        st.caption("Red frame: human reviewers found the label wrong (Northcutt et al. 2021, *Pervasive label "
-                   "errors in test sets*).")
+        listed = "\n".join(f"- **#{i}**, labelled {y[i]}: {errors[i].describe()}" for i in bad)
+        st.markdown(":red[**Red frame: a label error, not a model error.**] Human review found these labels "
+                    f"wrong (Northcutt et al. 2021):\n{listed}")
 
 
 def scores_table(ev: Evaluation) -> None:

@@ -15,6 +15,7 @@ from mnist_core.label_errors import LabelError, label_errors, suspicious_csv
 from mnist_core.plots import FLAGGED_COLOUR, LABEL_ERROR_COLOUR, OPEN_COLOUR, thumbnail_grid
 from mnist_core.stats import FEATURES, feature_words
 from mnist_core.stats_plots import digit_heatmap
+from ui.present import presenting
 from ui.url_settings import Setting, choice, number, pair, pair_text, read_url, write_url
 
 EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter)
@@ -141,12 +142,11 @@ def page_ui(found: np.ndarray, about: str) -> np.ndarray:
     pages = max(1, -(-len(found) // PER_PAGE))
     if not 1 <= int(st.session_state.get(key("pg")) or 1) <= pages:
         st.session_state[key("pg")] = 1
-    words, number = st.columns([2.2, 1], vertical_alignment="center")
+    words, number = st.columns([2.2, 1], vertical_alignment="bottom")
     words.caption(about)
     page = 1
     if pages > 1:
-        page = number.number_input(f"Page (of {pages:,})", 1, pages, key=key("pg"), label_visibility="collapsed",
-                                   help=f"{pages:,} pages of {PER_PAGE} digits")
+        page = number.number_input(f"Page, of {pages:,}", 1, pages, key=key("pg"))
     return found[(page - 1) * PER_PAGE: page * PER_PAGE]
 
 
@@ -169,7 +169,8 @@ def gallery_grid_ui(images: np.ndarray, labels: np.ndarray, shown: np.ndarray, s
     cols = 8
     st.plotly_chart(thumbnail_grid(images[shown], shown, [f"{labels[i]}: {c}" for i, c in zip(shown, captions,
                                                                                              strict=True)],
-                                   hover, frames, cols=cols, unit_px=2.3, caption_size=13),
+                                   hover, frames, cols=cols, unit_px=2.45 if presenting() else 1.75,
+                                   caption_size=13),
                     key=chart, on_select=lambda: on_thumbnail_click(chart), selection_mode="points",
                     config={"displayModeBar": False})
     legend = [f":red[red]: label error ({len(errors)} found by human review)"] if any(int(i) in errors

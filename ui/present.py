@@ -28,7 +28,7 @@ BASE_CSS = """
 PRESENT_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
-[data-testid="stMetricValue"] { font-size: clamp(1.6rem, 21cqi, 4.5rem); }
+[data-testid="stMetricValue"] { font-size: clamp(1.6rem, 28cqi, 4.5rem); }
 [data-testid="stMetricLabel"] p { font-size: 1.15rem; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
 [data-testid="stHeader"] { height: 0; background: transparent; }

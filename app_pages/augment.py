@@ -17,11 +17,11 @@ from ui.show import montage
 from ui.url_settings import read_url
 
 LOST = 0.5  # a copy keeping under half of the original's ink has lost most of it
-# The preview stays in view while the controls beside it scroll (a column stretched to the row's height)
+# The preview stays in view while the controls beside it scroll: sticky within its column (as tall as the
+# controls), once the wrapper Streamlit puts around it (as short as the preview) is out of the way
 STICKY = """<style>
-[data-testid="stColumn"]:has(> div > .st-key-aug-preview) { align-self: stretch; }
-[data-testid="stColumn"]:has(> div > .st-key-aug-preview) > div { height: 100%; }
-.st-key-aug-preview { position: sticky; top: 2.8rem; }
+:has(> .st-key-aug-preview) { display: contents; }
+.st-key-aug-preview { position: sticky; top: 2.8rem; flex: none; height: max-content; }
 </style>"""
 
 st.title("Augmentation preview")
@@ -32,7 +32,7 @@ with friendly_errors("The augmentation preview"):
     data = mnist()
     read_url(URL)  # a link's digit, seed and number of copies (its transforms: in augment_options_ui)
     st.html(STICKY)
-    preview_column, controls = st.columns([1.25, 1], gap="large")
+    preview_column, controls = st.columns([1.2, 1], gap="medium")
     preview = preview_column.container(key="aug-preview")
 
     # Settings

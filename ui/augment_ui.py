@@ -176,7 +176,9 @@ def augment_options_ui(default: AugmentConfig, prefix: str = "aug", with_seed: b
             st.session_state[_value_key(prefix, name)] = value or typical
     if in_url and fresh:
         _read_url(prefix)
-    for column, (title, names) in zip(st.columns(2, gap="medium"), GROUPS.items(), strict=True):
+    groups = st.container(horizontal=True, gap="medium")  # side by side, or one below the other when narrow
+    for title, names in GROUPS.items():
+        column = groups.container(width=215)
         column.markdown(f"**{title}**")
         for name in names:
             _control_ui(column, prefix, name)
@@ -208,8 +210,8 @@ def digit_source_ui(data: MnistData) -> tuple[np.ndarray | None, str]:
     n = len(data.x_train)
     for setting in URL.values():
         st.session_state.setdefault(setting.key, setting.default)
-    source = st.segmented_control("Digit", list(SOURCES), format_func=SOURCES.get, key="aug_source",
-                                  label_visibility="collapsed") or "index"
+    source = st.radio("Digit", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="aug_source",
+                      label_visibility="collapsed")  # a radio wraps in a narrow column, where buttons get cut
     if source == "drawing":
         drawing = st.session_state.get(keys.LAST_DRAWING)
         if drawing is None:

@@ -75,7 +75,7 @@ def test_digit_by_index_and_by_label(mnist):
     at = augment_page()
     at.number_input(key=AUGMENT_INDEX).set_value(7).run()
     assert at.image[0].captions == [f"original: #7, labelled {mnist.y_train[7]}"]
-    at.segmented_control(key="aug_source").set_value("label").run()
+    at.radio(key="aug_source").set_value("label").run()
     at.selectbox(key="aug_label").set_value(7).run()
     at.number_input(key="aug_nth").set_value(3).run()
     third_seven = [i for i, y in enumerate(mnist.y_train) if y == 7][2]
@@ -84,7 +84,7 @@ def test_digit_by_index_and_by_label(mnist):
 
 def test_a_random_digit(mnist):
     at = augment_page()
-    at.segmented_control(key="aug_source").set_value("random").run()
+    at.radio(key="aug_source").set_value("random").run()
     next(b for b in at.button if b.label == "Another one").click().run()
     index = at.session_state[AUGMENT_INDEX]
     assert 0 <= index < 60_000
@@ -95,7 +95,7 @@ def test_a_random_digit(mnist):
 def test_my_drawing(mnist, has_drawing):
     state = {keys.LAST_DRAWING: prepare(digit_image(7))} if has_drawing else {}
     at = augment_page(**state)
-    at.segmented_control(key="aug_source").set_value("drawing").run()
+    at.radio(key="aug_source").set_value("drawing").run()
     assert not at.exception and not errors(at)
     if has_drawing:
         assert at.image[0].captions == ["original: your drawing"] and len(at.image) == 2

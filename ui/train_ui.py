@@ -147,8 +147,9 @@ def finetune_options_ui(running: bool) -> RunSpec | None:
 
     def describe(name: str) -> str:
         card = stored[name].card
-        acc = f", {card.test_accuracy:.2%} on MNIST test" if card.test_accuracy is not None else ""
-        return f"{name} ({card.architecture or 'uploaded'}{acc})"
+        kind = card.architecture if card.architecture in ARCHITECTURES else "uploaded"
+        acc = card.test_accuracy  # an uploaded model has none (0 is no measurement either: chance is 10%)
+        return f"{name} ({kind}, {f'{acc:.2%} on MNIST test' if acc else 'not evaluated yet'})"
 
     c1, c2 = st.columns([1, 1])
     parent = c1.selectbox("Start from", list(stored), key="ft-parent", format_func=describe)

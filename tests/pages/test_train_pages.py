@@ -239,3 +239,14 @@ def test_each_preset_and_the_run_say_how_long_they_take_here(mnist):
     presets = next(c.value for c in at.caption if c.value.startswith("**Quick**"))
     assert "about" in presets and "min" in presets.split("**Best**")[1]  # 40 epochs of the big CNN: minutes
     assert any(c.value.startswith("This run: about") for c in at.caption)
+
+
+def test_the_finetune_picker_never_shows_none_or_a_made_up_accuracy():
+    ModelStore().save(build_model("mlp"), "uploaded-one", ModelCard("uploaded-one", architecture="sequential",
+                                                                    metrics={"test_accuracy": 0.0}))
+    at = app("app_pages/train.py")
+    at.segmented_control(key="kind").set_value("Fine-tune a stored model").run()
+    options = at.selectbox(key="ft-parent").options
+    mine = next(o for o in options if o.startswith("uploaded-one"))
+    assert mine == "uploaded-one (uploaded, not evaluated yet)"
+    assert not [o for o in options if "None" in o or "0.00%" in o]

@@ -31,7 +31,8 @@ with friendly_errors("The evaluation"):
     # Model, and how it does: one row that wraps on a narrow screen
     row = st.container(horizontal=True, gap="medium", vertical_alignment="bottom")
     with row:
-        stored = model_picker_ui(models, "Model", "eval-model", session_model.stored().name, width=240)
+        stored = model_picker_ui(models, "Model", "eval-model", session_model.stored().name,
+                                 width=220 if presenting() else 180)
     ev = test_evaluation(stored)
     with row:
         headline_ui(ev, stored, data.y_test, errors)
@@ -47,12 +48,12 @@ with friendly_errors("The evaluation"):
             marked[cell] = marked.get(cell, 0) + 1
     wide = presenting()  # a projector's large type needs larger cells
     beside = st.container(horizontal=True, gap="medium")  # side by side; on a narrow screen, one below the other
-    left, right = beside.container(width=470 if wide else 420), beside.container(width=520 if wide else 400)
+    left, right = beside.container(width=470 if wide else 390), beside.container(width=520 if wide else 400)
     digits_box = right.container()  # the digits first; the cell's selectbox below them (a click is the main way)
     with right:
         cell = cell_picker_ui(ev)
     with left:
-        st.plotly_chart(confusion_figure(ev.confusion, cell, height=470 if wide else 420, marked=marked),
+        st.plotly_chart(confusion_figure(ev.confusion, cell, height=470 if wide else 400, marked=marked),
                         key=CHART, on_select=on_cell_click, selection_mode="points", config={"displayModeBar": False})
     with digits_box:
         if cell is None:

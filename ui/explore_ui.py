@@ -6,6 +6,8 @@ view: /explore?tab=Gallery&split=test&show=errors&open=947.
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +19,8 @@ from mnist_core.stats import FEATURES, feature_words
 from mnist_core.stats_plots import digit_heatmap
 from ui.present import presenting
 from ui.url_settings import Setting, choice, number, pair, pair_text, read_url, write_url
+
+log = logging.getLogger("mnist_lab")
 
 EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter)
 EXPLORE_HARD = "explore_hard"  # bool: the hard-examples view was asked for (it loads the model)
@@ -112,7 +116,7 @@ def gallery_query_ui(features: dict[str, np.ndarray], labels: np.ndarray,
     kind = int if feature in INTEGER_FEATURES else float
     low, high = kind(values.min()), kind(values.max())
     if feature not in INTEGER_FEATURES:
-        low, high = round(low, 2), round(high + 0.005, 2)  # two decimals, still holding the largest value
+        low, high = math.floor(low * 100) / 100, math.ceil(high * 100) / 100  # two decimals, holding every value
     chosen = st.session_state.get(key("range"))
     if chosen is None or not low <= chosen[0] <= chosen[1] <= high:  # a new filter, or a link's range that no
         st.session_state[key("range")] = (low, high)  # longer fits: the full span
@@ -151,11 +155,14 @@ def page_ui(found: np.ndarray, about: str) -> np.ndarray:
 
 
 def on_thumbnail_click(chart: str) -> None:
-    """A click on a thumbnail opens that digit."""
-    points = st.session_state[chart].selection.get("points", [])
-    if points and points[-1].get("customdata") is not None:
-        data = points[-1]["customdata"]
-        st.session_state[key("open")] = int(data[0] if isinstance(data, list) else data)
+    """A click on a thumbnail opens that digit (a callback: an odd event is logged and ignored)."""
+    try:
+        points = st.session_state[chart].selection.get("points", [])
+        if points and points[-1].get("customdata") is not None:
+            data = points[-1]["customdata"]
+            st.session_state[key("open")] = int(data[0] if isinstance(data, list) else data)
+    except (KeyError, AttributeError, TypeError, ValueError):
+        log.warning("ignored a click on the gallery", exc_info=True)
 
 
 def gallery_grid_ui(images: np.ndarray, labels: np.ndarray, shown: np.ndarray, split: str, captions: list[str],

@@ -34,7 +34,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 [data-testid="stHeader"] { height: 0; background: transparent; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.6rem; padding-bottom: 2rem; }
 [data-testid="stMainBlockContainer"] h1 { padding-top: 0.5rem; }
-.st-key-present-bar { position: fixed; top: 0.35rem; right: 3.2rem; z-index: 999991; width: auto; gap: 0.4rem; }
+.st-key-present-bar { position: fixed; top: 0.35rem; left: 1rem; z-index: 999991; width: auto; gap: 0.4rem; }
 :has(> .st-key-present-bar) { display: contents; }
 .st-key-present-bar button { min-height: 0; padding: 0.1rem 0.6rem; font-size: 0.8rem; }
 .st-key-present-bar p { font-size: 0.8rem; }
@@ -67,7 +67,8 @@ def leave() -> None:
 
 
 def bar_ui(pages: list[st.Page]) -> None:
-    """In presenter mode: a small fixed bar at the top right, with the pages and the way out."""
+    """In presenter mode: a small fixed bar at the top left (the top right shows Streamlit's running status),
+    with the pages and the way out."""
     if not presenting():
         return
     with st.container(key=BAR, horizontal=True):

@@ -131,8 +131,9 @@ def test_train_start_is_on_the_projector_screen(browser, app_url):
         page.context.close()
 
 
-def test_evaluate_shows_a_clicked_cells_digits_beside_the_matrix(browser, app_url):
-    page = open_page(browser, app_url, "evaluate?present=1")
+@pytest.mark.parametrize("present", [True, False], ids=["presenting", "with-sidebar"])
+def test_evaluate_shows_a_clicked_cells_digits_beside_the_matrix(browser, app_url, present):
+    page = open_page(browser, app_url, "evaluate?present=1" if present else "evaluate")
     try:
         page.get_by_text("Two models side by side").wait_for(timeout=180_000)
         wait_idle(page)
@@ -186,5 +187,25 @@ def test_draw_canvas_is_not_clipped(browser, app_url, size, present):
         canvas_box(page)
         clip = page.evaluate(CANVAS_CLIP)
         assert clip["shown"] >= clip["canvas"] - 1, clip
+    finally:
+        page.context.close()
+
+
+def test_a_click_on_a_gallery_thumbnail_opens_that_digit(browser, app_url):
+    page = open_page(browser, app_url, "explore?tab=Gallery&split=test&show=errors&present=1")
+    try:
+        grid = page.locator('.stPlotlyChart .js-plotly-plot').first
+        grid.wait_for(timeout=60_000)
+        first = grid.evaluate("""gd => {  // the first thumbnail's centre, where plotly drew it
+            const o = gd.data[1], L = gd._fullLayout;
+            return {index: o.customdata[0], x: L.xaxis._offset + L.xaxis.l2p(o.x[0]),
+                    y: L.yaxis._offset + L.yaxis.l2p(o.y[0])};
+        }""")
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + first["x"], box["y"] + first["y"])
+        page.get_by_text(f"test #{first['index']}: labelled").wait_for(timeout=60_000)
+        page.locator('[data-testid=stAlert]', has_text="Label error").wait_for(timeout=30_000)
+        wait_idle(page)
+        assert f"open={first['index']}" in page.url  # the opened digit is in the link too
     finally:
         page.context.close()

@@ -87,6 +87,11 @@ def test_gallery_shows_the_thinnest_ones_first_with_plain_captions(mnist):
     assert at.query_params["digit"] == "1" and at.query_params["open"] == str(shown["indices"][0])
 
 
+def test_the_full_range_holds_every_digit(mnist):
+    at = explore("Gallery")
+    assert any(c.value.startswith("60,000 digits match") for c in at.caption)  # no digit lost to rounding
+
+
 def test_gallery_range_and_paging(mnist):
     at = explore("Gallery")
     at.selectbox(key="gallery_digit").set_value(7)

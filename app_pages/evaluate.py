@@ -20,6 +20,12 @@ from ui.evaluate_ui import (
 from ui.guard import friendly_errors
 from ui.present import presenting
 
+# The matrix and its digits share the row, each at least this wide; below that they go one under the other
+BESIDE = """<style>
+.st-key-eval-matrix { flex: 1 1 360px; min-width: 340px; max-width: 480px; }
+.st-key-eval-digits { flex: 1 1 360px; min-width: 340px; }
+</style>"""
+
 st.title("Evaluate a model")
 st.caption("Every number here is measured on the 10,000 MNIST **test** digits, which no model trained on.")
 
@@ -29,10 +35,10 @@ with friendly_errors("The evaluation"):
     models = ModelStore().list()
 
     # Model, and how it does: one row that wraps on a narrow screen
-    row = st.container(horizontal=True, gap="medium", vertical_alignment="bottom")
+    row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
     with row:
         stored = model_picker_ui(models, "Model", "eval-model", session_model.stored().name,
-                                 width=220 if presenting() else 180)
+                                 width=210 if presenting() else 170)
     ev = test_evaluation(stored)
     with row:
         headline_ui(ev, stored, data.y_test, errors)
@@ -47,8 +53,9 @@ with friendly_errors("The evaluation"):
             cell = (int(data.y_test[i]), int(ev.predicted[i]))
             marked[cell] = marked.get(cell, 0) + 1
     wide = presenting()  # a projector's large type needs larger cells
+    st.html(BESIDE)
     beside = st.container(horizontal=True, gap="medium")  # side by side; on a narrow screen, one below the other
-    left, right = beside.container(width=470 if wide else 390), beside.container(width=520 if wide else 400)
+    left, right = beside.container(key="eval-matrix"), beside.container(key="eval-digits")
     digits_box = right.container()  # the digits first; the cell's selectbox below them (a click is the main way)
     with right:
         cell = cell_picker_ui(ev)

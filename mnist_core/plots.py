@@ -158,19 +158,19 @@ def thumbnail_grid(images: np.ndarray, indices: Sequence[int], captions: Sequenc
     """
     x = to_uint8(images)
     n = len(x)
-    pad, cap = 2, (9 if captions is not None else 0)  # in image pixels
+    pad, gap, cap = 2, 1, (9 if captions is not None else 0)  # in image pixels: frame, white gap, caption
     side = x.shape[-1] if n else 28
-    cw, ch = side + 2 * pad, side + 2 * pad + cap
+    cw, ch = side + 2 * (pad + gap), side + 2 * (pad + gap) + cap
     rows = max(1, -(-n // cols))
     canvas = np.full((rows * ch, cols * cw, 3), 255, np.uint8)
     centres_x, centres_y = [], []
     for k in range(n):
-        top, left = (k // cols) * ch, (k % cols) * cw
+        top, left = (k // cols) * ch + gap, (k % cols) * cw + gap
         colour = frames[k] if frames is not None else None
         if colour:
-            canvas[top: top + side + 2 * pad, left: left + cw] = _rgb(colour)
+            canvas[top: top + side + 2 * pad, left: left + side + 2 * pad] = _rgb(colour)
         canvas[top + pad: top + pad + side, left + pad: left + pad + side] = x[k][..., None]
-        centres_x.append(left + cw / 2)
+        centres_x.append(left + pad + side / 2)
         centres_y.append(top + pad + side / 2)
     fig = go.Figure(go.Image(source=png_data_url(canvas), hoverinfo="skip"))  # a PNG: ~20x smaller than z=
     fig.add_trace(go.Scatter(
@@ -182,7 +182,7 @@ def thumbnail_grid(images: np.ndarray, indices: Sequence[int], captions: Sequenc
         showlegend=False,
     ))
     for k, text in enumerate(captions or []):
-        fig.add_annotation(x=centres_x[k], y=(k // cols) * ch + side + 2 * pad + cap / 2, text=text,
+        fig.add_annotation(x=centres_x[k], y=(k // cols) * ch + side + 2 * (pad + gap) + cap / 2, text=text,
                            showarrow=False, font={"size": caption_size}, yanchor="middle")
     # square pixels; the grid keeps to the top left of its box when the box is wider or taller than it
     fig.update_xaxes(visible=False, range=[0, cols * cw], fixedrange=True, constrain="domain", constraintoward="left")

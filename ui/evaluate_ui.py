@@ -34,7 +34,7 @@ def headline_ui(ev: Evaluation, stored: StoredModel, y: np.ndarray, errors: dict
     worst = int(np.argmin(ev.f1))
     params = stored.card.parameters
     short = f"{params / 1000:,.0f}k" if params and params >= 10_000 else f"{params:,}" if params else "?"
-    width = 195 if presenting() else 140  # with the model box, one row fits 1080 px (projector) or 820 px
+    width = 185 if presenting() else 130  # with the model box, one row fits 1080 px (projector) or 800 px
     st.metric("Test accuracy", f"{ev.accuracy:.2%}", help=f"{len(y) - len(wrong):,} of {len(y):,} test digits right",
               width=width)
     st.metric("Mistakes", f"{len(wrong):,}", width=width,
@@ -90,7 +90,7 @@ def mistakes_ui(shown: np.ndarray, ev: Evaluation, x: np.ndarray, y: np.ndarray,
              + (f"<br>label error: {errors[int(i)].describe()}" if int(i) in errors else "")
              for i, c in zip(shown, conf, strict=True)]
     frames = [LABEL_ERROR_COLOUR if int(i) in errors else None for i in shown]
-    unit = (520 if presenting() else 400) / (6 * 32)  # screen pixels per image pixel: 6 digits of 32 across
+    unit = (520 if presenting() else 400) / (6 * 34)  # screen pixels per image pixel: 6 digits of 34 across
     st.caption("Under each digit: how sure the model was." if one_cell
                else "Under each digit: label → the model's answer, how sure it was.")
     st.plotly_chart(thumbnail_grid(x[shown], shown, captions, hover, frames, cols=6, unit_px=unit),

@@ -45,7 +45,8 @@ def test_thumbnail_grid_reports_the_clicked_digit_and_frames_the_asked_ones():
     assert [a.text for a in fig.layout.annotations] == [f"c{i}" for i in range(10)]
     assert fig.layout.clickmode == "event+select"
     png = Image.open(io.BytesIO(base64.b64decode(fig.data[0].source.split(",", 1)[1])))
-    assert png.size == (4 * 32, 3 * 41)  # 4 columns, 3 rows of 28 px + frame (2 px a side) + caption room
+    assert png.size == (4 * 34, 3 * 43)  # 4 columns, 3 rows of 28 px + frame and gap (3 px a side) + caption
     pixels = np.asarray(png.convert("RGB"))
-    assert tuple(pixels[2 * 41, 1 * 32 + 1]) == (214, 39, 40)  # the 10th digit (row 2, column 1) framed red
+    assert tuple(pixels[2 * 43 + 1, 1 * 34 + 1]) == (214, 39, 40)  # the 10th digit (row 2, column 1) framed red
+    assert tuple(pixels[2 * 43, 1 * 34]) == (255, 255, 255)  # a white gap: neighbouring frames do not merge
     assert tuple(pixels[0, 0]) == (255, 255, 255)  # the others are not

@@ -137,6 +137,9 @@ def test_evaluate_shows_a_clicked_cells_digits_beside_the_matrix(browser, app_ur
     try:
         page.get_by_text("Two models side by side").wait_for(timeout=180_000)
         wait_idle(page)
+        tops = page.locator('[data-testid=stMetric]').evaluate_all(
+            "els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+        assert len(tops) == 4 and len(set(tops)) == 1, tops  # the four numbers in one row, beside the model box
         matrix = page.locator('.stPlotlyChart .js-plotly-plot').first
         matrix.scroll_into_view_if_needed()
         box = matrix.bounding_box()

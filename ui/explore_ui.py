@@ -227,3 +227,32 @@ def flag_ui(split: str, index: int, labels: np.ndarray) -> None:
         row.download_button(f"Download {len(chosen)} flagged", suspicious_csv(split, sorted(chosen), labels),
                             file_name=f"mnist-{split}-flagged.csv", mime="text/csv", icon=":material/download:",
                             key="explore-flags-csv", help="A CSV file: split, index, label, what human review said")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hard examples
+
+
+def hard_examples_ui(split: str, images: np.ndarray, labels: np.ndarray) -> None:
+    """The digits the model believes least, per label (loads the model once its button is pressed)."""
+    from mnist_core.hard import hardest_per_digit
+    from ui import session_model
+    from ui.cache import model_scores
+    from ui.show import digit_row
+
+    st.write("The digits the model believes least, given their label: badly written ones, and some whose "
+             "label is probably wrong. This loads the model and runs it over every image once.")
+    k = st.slider("Digits per label", 3, 12, key=key("k"))
+    if st.button(f"Find the hard {split} examples", type="primary", icon=":material/search:"):
+        st.session_state[EXPLORE_HARD] = True
+    if not st.session_state.get(EXPLORE_HARD):
+        return
+    scores, known = model_scores(session_model.stored(), split), label_errors(split)
+    wrong = int((scores.predicted != labels).sum())
+    st.caption(f"The model gets {wrong:,} of {len(labels):,} {split} digits wrong ({wrong / len(labels):.2%}). "
+               "Under each digit: its number, then its label → the model's answer (how sure it is); "
+               "*label error*: human review found the label wrong.")
+    for d, chosen in enumerate(hardest_per_digit(scores.losses, labels, k)):
+        st.markdown(f"**Labelled {d}**")
+        digit_row(images[chosen], [f"#{i}  \n{d} → **{scores.predicted[i]}** ({scores.confidence[i]:.0%})"
+                                   + ("  \n:red[*label error*]" if int(i) in known else "") for i in chosen], slots=k)

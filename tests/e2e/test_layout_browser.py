@@ -74,6 +74,8 @@ def with_present(path: str) -> str:
 def assert_no_error(page) -> None:
     errors = page.locator('[data-testid=stException]')
     assert errors.count() == 0, errors.first.inner_text()
+    caught = page.locator('[data-testid=stAlert]', has_text="unexpected problem")  # ui/guard.friendly_errors
+    assert caught.count() == 0, caught.first.inner_text()
 
 
 @pytest.mark.parametrize("path", PAGES)

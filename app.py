@@ -10,7 +10,7 @@ import streamlit as st
 from mnist_core import housekeeping
 from ui import auth, flash, session_model
 from ui.nav import PAGES, note_page
-from ui.present import apply_url_settings, read_present_flag, style
+from ui.present import apply_url_settings, bar_ui, read_present_flag, style
 from ui.runtime import keep_keras_state
 
 
@@ -23,6 +23,7 @@ def run() -> None:
     nav = st.navigation(pages, position="hidden" if read_present_flag() else "sidebar")
     apply_url_settings({p.url_path or "home": p for p in pages})
     style()
+    bar_ui(pages)  # presenter mode: the pages and the way out, small, at the top left
     if not read_present_flag():
         with st.sidebar:
             auth.status_ui()

@@ -93,6 +93,8 @@ def drawing_and_answer(number_mode: bool) -> None:
                 pixels_ui(prediction)
         st.page_link("app_pages/inside.py", label="Open this drawing inside the network: every layer, one unit's sums",
                      icon=":material/neurology:", query_params={"src": "drawing"})
+        DRAW.share_ui("/draw", note="(with the reader's own drawing)", presenter_hide="pen")
+    DRAW.write_url()  # the address bar is a link to this view
 
 
 drawing_and_answer(number_mode)

@@ -1,109 +1,80 @@
 """Evaluate a model on the 10,000 MNIST test digits: how often it is right, and how it is wrong."""
 
-import numpy as np
 import streamlit as st
 
-from mnist_core.evaluate import Evaluation, agreement, mistakes
-from mnist_core.plots import enlarge
-from mnist_core.store import ModelStore, StoredModel
+from mnist_core.evaluate import agreement, mistakes
+from mnist_core.label_errors import label_errors
+from mnist_core.store import ModelStore
 from mnist_core.train_plots import confusion_figure, per_class_figure
 from ui import session_model
 from ui.cache import mnist, test_evaluation
+from ui.evaluate_ui import (
+    CHART,
+    cell_picker_ui,
+    headline_ui,
+    mistakes_ui,
+    model_picker_ui,
+    on_cell_click,
+    scores_table,
+)
 from ui.guard import friendly_errors
+from ui.present import presenting
+
+# The matrix and its digits share the row, each at least this wide; below that they go one under the other
+BESIDE = """<style>
+.st-key-eval-matrix { flex: 1 1 360px; min-width: 340px; max-width: 480px; }
+.st-key-eval-digits { flex: 1 1 360px; min-width: 340px; }
+</style>"""
 
 st.title("Evaluate a model")
-st.write("Every number here is measured on the 10,000 MNIST **test** digits, which no model trained on.")
-
-CELL = "eval-cell"  # this page's chosen confusion-matrix cell: (true, predicted) or None
-
-
-def model_picker_ui(models: list[StoredModel], label: str, key: str, default: str) -> StoredModel:
-    names = [m.name for m in models]
-    name = st.selectbox(label, names, names.index(default) if default in names else 0, key=key)
-    return models[names.index(name)]
-
-
-def scores_table(ev: Evaluation) -> None:
-    rows = [{"digit": str(d), "precision": ev.precision[d], "recall": ev.recall[d], "F1": ev.f1[d],
-             "test digits": int(ev.support[d]), "mistakes": int(ev.support[d] - ev.confusion[d, d])} for d in range(10)]
-    pct = st.column_config.NumberColumn(format="%.2f%%")
-    st.dataframe([{**r, **{k: r[k] * 100 for k in ("precision", "recall", "F1")}} for r in rows], hide_index=True,
-                 column_config={"precision": pct, "recall": pct, "F1": pct}, height=35 * 11 + 3)
-
-
-def gallery(indices: np.ndarray, ev: Evaluation, x: np.ndarray, y: np.ndarray, per_row: int = 8) -> None:
-    """Test digits with what the model read (and how sure it was) against the truth."""
-    for start in range(0, len(indices), per_row):
-        cols = st.columns(per_row)
-        for col, i in zip(cols, indices[start : start + per_row], strict=False):
-            p = ev.probabilities[i]
-            col.image(enlarge(x[i], 4), width="stretch")
-            col.markdown(f"read **{ev.predicted[i]}** {p[ev.predicted[i]]:.0%}  \ntrue **{y[i]}** {p[y[i]]:.0%}")
-
-
-def cell_label(cell: tuple[int, int], cm: np.ndarray) -> str:
-    return f"true {cell[0]}, read as {cell[1]} ({cm[cell]} digits)"
-
-
-def on_cell_click() -> None:
-    """A click on the heatmap chooses that cell for the gallery."""
-    points = st.session_state["cm-chart"].selection.get("points", [])
-    if points:
-        st.session_state[CELL] = (int(points[0]["y"]), int(points[0]["x"]))
-
+st.caption("Every number here is measured on the 10,000 MNIST **test** digits, which no model trained on.")
 
 with friendly_errors("The evaluation"):
     data = mnist()
-    store = ModelStore()
-    models = store.list()
+    errors = label_errors("test")  # test digits whose label human review found wrong
+    models = ModelStore().list()
 
-    # Model
-    c1, _ = st.columns([2, 3])
-    with c1:
-        stored = model_picker_ui(models, "Model", "eval-model", session_model.stored().name)
+    # Model, and how it does: one row that wraps on a narrow screen
+    row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
+    with row:
+        stored = model_picker_ui(models, "Model", "eval-model", session_model.stored().name,
+                                 width=210 if presenting() else 170)
     ev = test_evaluation(stored)
-    wrong = int((ev.predicted != data.y_test).sum())
-    worst = int(np.argmin(ev.f1))
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Test accuracy", f"{ev.accuracy:.2%}")
-    c2.metric("Mistakes", f"{wrong:,} of {len(data.y_test):,}")
-    c3.metric(f"Hardest digit (F1 {ev.f1[worst]:.2%})", f"{worst}")
-    c4.metric("Parameters", f"{stored.card.parameters:,}" if stored.card.parameters else "?")
+    with row:
+        headline_ui(ev, stored, data.y_test, errors)
 
-    # Where it goes wrong
-    st.subheader("Confusion matrix: click a cell to see those digits")
-    left, right = st.columns([3, 2])
-    cells = [(t, p) for t in range(10) for p in range(10) if t != p and ev.confusion[t, p]]
-    cells.sort(key=lambda c: -ev.confusion[c])
-    cell = st.session_state.get(CELL)
-    with left:
-        st.plotly_chart(confusion_figure(ev.confusion, cell), key="cm-chart", on_select=on_cell_click,
-                        selection_mode="points", config={"displayModeBar": False})
+    # Where it goes wrong: the matrix, and the digits of the clicked cell right beside it
+    st.subheader("Where does it go wrong?")
+    st.caption("Rows are the true digit, columns what the model said; the grey diagonal is right. "
+               "Click a cell to see its digits.")
+    marked = {}
+    for i in errors:
+        if ev.predicted[i] != data.y_test[i]:
+            cell = (int(data.y_test[i]), int(ev.predicted[i]))
+            marked[cell] = marked.get(cell, 0) + 1
+    wide = presenting()  # a projector's large type needs larger cells
+    st.html(BESIDE)
+    beside = st.container(horizontal=True, gap="medium")  # side by side; on a narrow screen, one below the other
+    left, right = beside.container(key="eval-matrix"), beside.container(key="eval-digits")
+    digits_box = right.container()  # the digits first; the cell's selectbox below them (a click is the main way)
     with right:
-        st.caption("Per digit: precision = of the digits read as d, how many were d; recall = of the d's, how "
-                   "many were read as d; F1 combines both.")
-        scores_table(ev)
-    options = [None, *cells]
-    if st.session_state.get(CELL) not in options:  # a diagonal or empty cell was clicked, or another model
-        if cell is not None:
-            st.info(f"No test digit {cell[0]} was read as {cell[1]}." if cell[0] != cell[1]
-                    else f"That cell counts the {ev.confusion[cell]:,} digits {cell[0]} read correctly.")
-        st.session_state[CELL] = None
-    cell = st.selectbox("Show the mistakes of one cell", options, key=CELL,
-                        format_func=lambda c: "the most confident mistakes, all cells" if c is None
-                        else cell_label(c, ev.confusion))
+        cell = cell_picker_ui(ev)
+    with left:
+        st.plotly_chart(confusion_figure(ev.confusion, cell, height=470 if wide else 400, marked=marked),
+                        key=CHART, on_select=on_cell_click, selection_mode="points", config={"displayModeBar": False})
+    with digits_box:
+        if cell is None:
+            st.markdown("**The most confident mistakes**")
+            shown = mistakes(ev, data.y_test, limit=18)
+        else:
+            st.markdown(f"**Test digits {cell[0]} read as {cell[1]}**, most confident first")
+            shown = mistakes(ev, data.y_test, true=cell[0], predicted=cell[1], limit=24)
+        mistakes_ui(shown, ev, data.x_test, data.y_test, errors, one_cell=cell is not None)
 
-    # The mistakes
-    if cell is None:
-        st.subheader("The most confident mistakes")
-        shown = mistakes(ev, data.y_test, limit=16)
-    else:
-        st.subheader(f"Test digits {cell[0]} read as {cell[1]}, most confident first")
-        shown = mistakes(ev, data.y_test, true=cell[0], predicted=cell[1], limit=24)
-    if len(shown):
-        gallery(shown, ev, data.x_test, data.y_test)
-    else:
-        st.info("No mistakes to show.")
+    with st.expander("Per digit: precision, recall and F1", icon=":material/table:"):
+        st.caption("Precision: of the digits read as d, how many were d. Recall: of the d's, how many were read "
+                   "as d. F1 combines both.")
+        scores_table(ev)
 
     # Two models side by side
     st.subheader("Two models side by side")
@@ -116,11 +87,13 @@ with friendly_errors("The evaluation"):
             other = model_picker_ui(others, "Compare with", "eval-other", others[0].name)
         ev2 = test_evaluation(other)
         agree = agreement(ev, ev2, data.y_test)
+        st.caption(f"First: **{stored.name}**; second: **{other.name}**.")
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric(stored.name, f"{ev.accuracy:.2%}")
-        c2.metric(other.name, f"{ev2.accuracy:.2%}", f"{(ev2.accuracy - ev.accuracy) * 100:+.2f} points")
-        c3.metric(f"Only {stored.name} right", f"{agree['only_first']:,}")
-        c4.metric(f"Only {other.name} right", f"{agree['only_second']:,}")
+        c1.metric("First model", f"{ev.accuracy:.2%}", help=f"Test accuracy of {stored.name}")
+        c2.metric("Second model", f"{ev2.accuracy:.2%}", f"{(ev2.accuracy - ev.accuracy) * 100:+.2f} points",
+                  help=f"Test accuracy of {other.name}")
+        c3.metric("Only the first right", f"{agree['only_first']:,}", help=f"Digits only {stored.name} gets right")
+        c4.metric("Only the second right", f"{agree['only_second']:,}", help=f"Digits only {other.name} gets right")
         st.plotly_chart(per_class_figure({stored.name: ev.f1, other.name: ev2.f1}), key="compare-f1",
                         config={"displayModeBar": False})
         st.caption(f"Both right on {agree['both_right']:,} digits, both wrong on {agree['both_wrong']:,}; "

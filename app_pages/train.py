@@ -15,8 +15,8 @@ from ui.train_ui import (
 )
 
 st.title("Train a model")
-st.write("Training runs in the background: you can leave this page and come back; **Stop** keeps the best "
-         "weights so far. Every finished run is saved on the Models page.")
+st.caption("Training runs in the background: you can leave this page and come back; **Stop** keeps the best "
+           "weights so far. Every finished run is saved on the Models page.")
 
 warm_up()  # the training process gets ready while the settings are chosen
 
@@ -32,15 +32,17 @@ with friendly_errors("Training"):
             result_ui(job)
 
     # A new run: from scratch, or fine-tuning a stored model
-    st.subheader("New run")
+    if job is not None:
+        st.subheader("New run")
     if running:
         st.caption("One run at a time per person: stop the current one to start another.")
-    kind = st.segmented_control("Kind", ["Train from scratch", "Fine-tune a stored model"],
-                                default="Train from scratch", key="kind", label_visibility="collapsed")
+    kind_at, preset_at, note_at = st.columns([1.9, 0.9, 2.2], vertical_alignment="center")
+    kind = kind_at.segmented_control("Kind", ["Train from scratch", "Fine-tune a stored model"],
+                                     default="Train from scratch", key="kind", label_visibility="collapsed")
     if kind == "Fine-tune a stored model":
         spec = finetune_options_ui(running)
     else:
-        config = training_options_ui(running)
+        config = training_options_ui(running, preset_at, note_at)
         spec = training_spec(config) if config is not None else None
     if spec is not None:
         with friendly_errors("Starting the run"):

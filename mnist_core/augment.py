@@ -35,16 +35,19 @@ class AugmentConfig:
     contrast: float = 0.0  # max relative contrast change
     seed: int = 0
 
-    # (field, lowest, highest, the value past which the digit is usually destroyed)
+    # (field, lowest, highest, the value past which the digit is usually destroyed). The highest values
+    # are sensible maxima: a little past "risky", so the damage can be shown, and no further (rotating
+    # by 180 degrees turns a 6 into a 9). Saved model cards keep their settings as plain dicts, so a card
+    # written when the maxima were larger (rotation 180, shift 0.5, zoom 0.9...) still loads.
     LIMITS = {
-        "rotation": (0.0, 180.0, 45.0),
-        "shift": (0.0, 0.5, 0.2),
-        "zoom": (0.0, 0.9, 0.4),
-        "shear": (0.0, 1.0, 0.5),
+        "rotation": (0.0, 60.0, 45.0),
+        "shift": (0.0, 0.3, 0.2),
+        "zoom": (0.0, 0.5, 0.4),
+        "shear": (0.0, 0.8, 0.5),
         "elastic": (0.0, 2.0, 1.0),
         "thickness": (0.0, 2.0, 1.5),
-        "noise": (0.0, 1.0, 0.4),
-        "blur": (0.0, 5.0, 2.0),
+        "noise": (0.0, 0.6, 0.4),
+        "blur": (0.0, 3.0, 2.0),
         "erasing": (0.0, 1.0, 0.6),
         "contrast": (0.0, 0.95, 0.8),
     }

@@ -17,6 +17,15 @@ DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
+def colour_scale(name: str) -> list[list]:
+    """A plotly colour scale as a list, safe in Streamlit: its chart theme uses the colours #000001 to
+    #000020 as placeholders and repaints them (magma's first colour, #000004, came out pink at 0)."""
+    import plotly.colors as pc
+
+    scale = pc.get_colorscale(name)
+    return [[pos, "#000000" if c.lower().startswith("#0000") and int(c[1:], 16) <= 0x20 else c] for pos, c in scale]
+
+
 def _layout(fig: go.Figure, height: int, title: str = "", **kwargs) -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=60 if title else 20, b=10), font=FONT,
                       title=dict(text=title, font=dict(size=18)) if title else None, **kwargs)
@@ -57,7 +66,7 @@ def heatmap_grid(images: np.ndarray, titles: Sequence[str], zmax: float | None =
                         vertical_spacing=0.08)
     for k, img in enumerate(images):
         fig.add_trace(go.Heatmap(
-            z=img, zmin=0, zmax=max(zmax, 1e-9), colorscale=colorscale, showscale=k == 0,
+            z=img, zmin=0, zmax=max(zmax, 1e-9), colorscale=colour_scale(colorscale), showscale=k == 0,
             colorbar=dict(thickness=14, len=0.9),
             hovertemplate=f"row %{{y}}, column %{{x}}: {value_name} %{{z:.2f}}<extra>{titles[k]}</extra>",
         ), row=k // cols + 1, col=k % cols + 1)

@@ -99,11 +99,18 @@ def curves_figure(history: Sequence[Mapping[str, float]], batch_log: Sequence[tu
     return fig
 
 
-def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = None, height: int = 480) -> go.Figure:
+def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = None, height: int = 480,
+                     marked: Mapping[tuple[int, int], int] | None = None) -> go.Figure:
     """Confusion-matrix heatmap: mistakes coloured (log scale), the diagonal grey; every cell clickable.
 
     Rows are the true digit, columns the prediction. Cell clicks select a point of the overlay trace,
-    whose customdata is [true, predicted].
+    whose customdata is [true, predicted]. Counts are written white on dark cells and dark on light
+    ones; an empty mistake cell stays blank, so the eye goes to the mistakes.
+
+    Args:
+        confusion: (n, n) counts.
+        selected: the cell to frame.
+        marked: cell -> how many of its digits have a wrong label (named on hover).
     """
     cm = np.asarray(confusion)
     n = len(cm)
@@ -112,25 +119,33 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
     np.fill_diagonal(off, np.nan)
     diag = np.full_like(off, np.nan)
     np.fill_diagonal(diag, 1.0)
+    heat = np.log10(1 + off)
+    top = max(1.0, float(np.nanmax(heat))) if n > 1 else 1.0
     fig = go.Figure()
     fig.add_trace(go.Heatmap(z=diag, x=digits, y=digits, colorscale=[[0, "#e8e8e8"], [1, "#e8e8e8"]],
                              showscale=False, hoverinfo="skip"))
-    fig.add_trace(go.Heatmap(z=np.log10(1 + off), x=digits, y=digits, colorscale="Reds", zmin=0,
-                             zmax=max(1.0, float(np.nanmax(np.log10(1 + off))) if n > 1 else 1.0),
-                             showscale=False, customdata=cm.tolist(), hovertemplate="true %{y}, predicted %{x}: "
-                             "%{customdata} test digits<extra></extra>"))
+    fig.add_trace(go.Heatmap(z=heat, x=digits, y=digits, colorscale="Reds", zmin=0, zmax=top, showscale=False,
+                             hoverinfo="skip"))
     true, pred = np.meshgrid(range(n), range(n), indexing="ij")
+    counts = cm.ravel()
+    # "Reds" is dark from about 55% of its range on: white text there, dark text elsewhere
+    dark = (np.nan_to_num(heat) / top).ravel() > 0.55
+    marked = marked or {}
+    notes = [f" ({marked[(t, p)]} with a wrong label)" if marked.get((t, p)) else ""
+             for t, p in zip(true.ravel(), pred.ravel(), strict=True)]
     fig.add_trace(
         go.Scatter(  # invisible squares over the cells: what a click selects
             x=[str(p) for p in pred.ravel()],
             y=[str(t) for t in true.ravel()],
             mode="markers+text",
-            text=[f"{c:,}" for c in cm.ravel()],
-            textfont={"size": 15, "color": "#222"},
+            text=[f"{c:,}" if c or t == p else "" for c, t, p in zip(counts, true.ravel(), pred.ravel(), strict=True)],
+            textfont={"size": 15, "color": ["white" if d else "#222" for d in dark]},
             marker={"symbol": "square", "size": 38, "opacity": 0.01, "color": "#000"},
-            customdata=np.stack([true.ravel(), pred.ravel()], axis=1).tolist(),
+            customdata=np.stack([true.ravel(), pred.ravel(), counts], axis=1).tolist(),
+            hovertext=notes,
             showlegend=False,  # plain lists: readable in JS
-            hovertemplate="true %{y}, predicted %{x}: %{text}<extra>click to see them</extra>",
+            hovertemplate="true %{y}, the model said %{x}: %{customdata[2]:,} test digits%{hovertext}"
+                          "<extra>click to see them</extra>",
         )
     )
     if selected is not None:
@@ -140,7 +155,7 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
         )
     # fixed ranges: the overlay's big markers would otherwise pad the axes
     fig.update_xaxes(
-        title_text="predicted digit",
+        title_text="what the model said",
         side="top",
         type="category",
         showgrid=False,

@@ -1,6 +1,8 @@
 """Presenter mode and settings in the URL: `?present=1&page=draw&model=default`.
 
 - present=1: large type and a large canvas for a projector at 1280x720, fewer controls, fixed seed.
+  It stays in the address bar on every page (a reload, a reconnect or a bookmark keeps it), and a
+  small "Leave presenter mode" button at the top of every page switches it off.
 - page=NAME: open that page (draw, explore, augment, train, ...).
 - model=NAME: this browser session uses that stored model ("default" = the shipped one); other
   sessions and the server-wide active model are not changed.
@@ -13,26 +15,68 @@ import streamlit as st
 from ui import keys, session_model
 
 URL_APPLIED = "url_applied"  # bool: the ?page=...&model=... settings were applied once
+BAR = "present-bar"  # key of the presenter bar's container (CSS class st-key-present-bar)
 
+# Always: a metric's value shrinks with its column instead of being cut ("99.7..."): the metric is a
+# size container and its value's font follows the container's width (cqi), up to the theme's size.
+BASE_CSS = """
+<style>
+[data-testid="stMetric"] { container-type: inline-size; }
+[data-testid="stMetricValue"] { font-size: min(2.25rem, 19cqi); }
+</style>
+"""
 PRESENT_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
-[data-testid="stMetricValue"] { font-size: 4.5rem; }
-[data-testid="stMetricLabel"] p { font-size: 1.3rem; }
+[data-testid="stMetricValue"] { font-size: clamp(1.6rem, 28cqi, 4.5rem); }
+[data-testid="stMetricLabel"] p { font-size: 1.15rem; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
-[data-testid="stHeader"] { height: 0; }
-.block-container { padding-top: 1rem; }
+[data-testid="stHeader"] { height: 0; background: transparent; }
+[data-testid="stMainBlockContainer"] { padding-top: 2.6rem; padding-bottom: 2rem; }
+[data-testid="stMainBlockContainer"] h1 { padding-top: 0.5rem; }
+.st-key-present-bar { position: fixed; top: 0.35rem; left: 1rem; z-index: 999991; width: auto; gap: 0.4rem; }
+:has(> .st-key-present-bar) { display: contents; }
+.st-key-present-bar button { min-height: 0; padding: 0.1rem 0.6rem; font-size: 0.8rem; }
+.st-key-present-bar p { font-size: 0.8rem; }
 </style>
 """
 SEED = 0  # presenter mode fixes every random choice
+ON = ("1", "true", "yes", "on")
 
 
 def read_present_flag() -> bool:
-    """?present=1 turns presenter mode on for this session, ?present=0 off; returns the mode."""
+    """?present=1 turns presenter mode on for this session, ?present=0 off; returns the mode.
+
+    While it is on, `present=1` is kept in the address bar: Streamlit drops the query when another
+    page is opened, and without it a reload would bring back the sidebar and the small canvas.
+    """
     value = st.query_params.get("present")
     if value is not None:
-        st.session_state[keys.PRESENT] = value.lower() in ("1", "true", "yes", "on")
-    return presenting()
+        st.session_state[keys.PRESENT] = value.lower() in ON
+    on = presenting()
+    if on and value not in ON:
+        st.query_params["present"] = "1"
+    return on
+
+
+def leave() -> None:
+    """Switch presenter mode off for this session and take it out of the address bar."""
+    st.session_state[keys.PRESENT] = False
+    if "present" in st.query_params:
+        del st.query_params["present"]
+
+
+def bar_ui(pages: list[st.Page]) -> None:
+    """In presenter mode: a small fixed bar at the top left (the top right shows Streamlit's running status),
+    with the pages and the way out."""
+    if not presenting():
+        return
+    with st.container(key=BAR, horizontal=True):
+        with st.popover("Pages", icon=":material/menu:"):
+            for page in pages:
+                st.page_link(page)
+        st.button("Leave presenter mode", icon=":material/close_fullscreen:", on_click=leave, key="leave-present",
+                  help="Back to the normal layout, with the sidebar")
 
 
 def apply_url_settings(pages: dict[str, st.Page]) -> None:
@@ -60,5 +104,4 @@ def presenting() -> bool:
 
 
 def style() -> None:
-    if presenting():
-        st.markdown(PRESENT_CSS, unsafe_allow_html=True)
+    st.html(BASE_CSS + (PRESENT_CSS if presenting() else ""))  # style only: takes no room on the page

@@ -44,32 +44,46 @@ def augmentation_ui(preset: TrainConfig, key: str) -> AugmentConfig:
     return augment
 
 
-def training_options_ui(running: bool) -> TrainConfig | None:
-    """The settings; a validated TrainConfig when Start is pressed, else None (errors shown here)."""
+def training_options_ui(running: bool, preset_at=None, note_at=None) -> TrainConfig | None:
+    """The settings; a validated TrainConfig when Start is pressed, else None (errors shown here).
+
+    Compact enough that Start stays on a 1280x720 projector: the preset where the page puts it
+    (`preset_at`, its lengths in `note_at`: columns beside the kind of run), the main settings in one
+    row, the rest in expanders; the architectures are compared in the Architecture box's help.
+    """
     params = parameter_counts()
     names = list(ARCHITECTURES)
-    st.table([{"architecture": a, "parameters": f"{params[a]:,}", "what it is": ARCHITECTURES[a].description}
-              for a in names])
-    preset_name = st.segmented_control("Preset", ["Quick", "Best"], default="Quick", key="preset") or "Quick"
-    st.caption(" ".join(f"**{n.capitalize()}**: {length(c)}." for n, c in PRESETS.items()))
+    preset_at, note_at = preset_at or st.container(), note_at or st.container()
+    preset_name = preset_at.segmented_control("Preset", ["Quick", "Best"], default="Quick", key="preset",
+                                              label_visibility="collapsed") or "Quick"
+    note_at.caption(preset_lengths())
     p = PRESETS[preset_name.lower()]
     k = preset_name.lower()  # widget keys per preset, so choosing a preset resets the settings to it
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     arch = c1.selectbox("Architecture", names, names.index(p.architecture), key=f"{k}-arch",
-                        format_func=lambda a: f"{a} ({params[a]:,} parameters)")
-    epochs = c2.number_input("Epochs (1-200)", value=p.epochs, step=1, key=f"{k}-epochs")
-    batch = c3.number_input("Batch size", value=p.batch_size, step=32, key=f"{k}-batch")
-    optimizer = c4.selectbox("Optimizer", OPTIMIZERS, OPTIMIZERS.index(p.optimizer), key=f"{k}-opt")
-    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-    subset = c1.number_input("Training images (first N; 0 = all 60,000)", value=p.train_subset, step=1000,
-                             key=f"{k}-subset")
-    lr = c2.number_input("Learning rate", value=p.learning_rate, step=1e-4, format="%.4f", key=f"{k}-lr")
-    schedule = c3.selectbox("LR schedule", SCHEDULES, SCHEDULES.index(p.schedule), key=f"{k}-sched")
-    val = c4.number_input("Validation share", value=p.validation_split, step=0.05, format="%.2f", key=f"{k}-val")
-    c1, c2, _ = st.columns([2, 1, 2])
-    digits = c1.text_input("Digits to learn (e.g. 0-4 for the transfer demo)", _digits_text(p.digits),
-                           key=f"{k}-digits")
-    seed = c2.number_input("Seed", value=p.seed, step=1, key=f"{k}-seed")
+                        format_func=lambda a: f"{a} ({params[a]:,} parameters)",
+                        help="\n".join(f"- **{a}** ({params[a]:,} parameters): {ARCHITECTURES[a].description}"
+                                       for a in names))
+    epochs = c2.number_input("Epochs (1-200)", value=p.epochs, step=1, key=f"{k}-epochs",
+                             help="How many times training goes through all the training images")
+    batch = c3.number_input("Batch size", value=p.batch_size, step=32, key=f"{k}-batch",
+                            help="Images per step: the weights change once per batch")
+    lr = c4.number_input("Learning rate", value=p.learning_rate, step=1e-4, format="%.4f", key=f"{k}-lr",
+                         help="How big each step is")
+    with st.expander("More settings: optimizer, schedule, images, digits, seed"):
+        c1, c2, c3 = st.columns(3)
+        optimizer = c1.selectbox("Optimizer", OPTIMIZERS, OPTIMIZERS.index(p.optimizer), key=f"{k}-opt")
+        schedule = c2.selectbox("LR schedule", SCHEDULES, SCHEDULES.index(p.schedule), key=f"{k}-sched",
+                                help="How the learning rate changes during training")
+        val = c3.number_input("Validation share", value=p.validation_split, step=0.05, format="%.2f", key=f"{k}-val",
+                              help="Training images held back to watch for overfitting")
+        c1, c2, c3 = st.columns(3)
+        subset = c1.number_input("Training images", value=p.train_subset, step=1000, key=f"{k}-subset",
+                                 help="The first N training images; 0 = all 60,000")
+        digits = c2.text_input("Digits to learn", _digits_text(p.digits), key=f"{k}-digits",
+                               help="e.g. 0-4 for the transfer demo; all = every digit")
+        seed = c3.number_input("Seed", value=p.seed, step=1, key=f"{k}-seed",
+                               help="The same seed gives the same run")
     with st.expander("Augmentation: random changes to each training image"):
         augment = augmentation_ui(p, k)
     try:
@@ -90,6 +104,14 @@ def training_options_ui(running: bool) -> TrainConfig | None:
     if problem is not None:
         st.error(f"Not started: {problem}.")
     return config
+
+
+def preset_lengths() -> str:
+    """How long each preset takes here, in one short line."""
+    lengths = {name.capitalize(): length(config) for name, config in PRESETS.items()}
+    if len(set(lengths.values())) == 1:  # e.g. not measured yet: say it once
+        return f"{' and '.join(f'**{n}**' for n in lengths)}: {next(iter(lengths.values()))}."
+    return " ".join(f"**{n}**: {v}." for n, v in lengths.items())
 
 
 def length(config: TrainConfig) -> str:
@@ -125,8 +147,9 @@ def finetune_options_ui(running: bool) -> RunSpec | None:
 
     def describe(name: str) -> str:
         card = stored[name].card
-        acc = f", {card.test_accuracy:.2%} on MNIST test" if card.test_accuracy is not None else ""
-        return f"{name} ({card.architecture or 'uploaded'}{acc})"
+        kind = card.architecture if card.architecture in ARCHITECTURES else "uploaded"
+        acc = card.test_accuracy  # an uploaded model has none (0 is no measurement either: chance is 10%)
+        return f"{name} ({kind}, {f'{acc:.2%} on MNIST test' if acc else 'not evaluated yet'})"
 
     c1, c2 = st.columns([1, 1])
     parent = c1.selectbox("Start from", list(stored), key="ft-parent", format_func=describe)

@@ -1,17 +1,23 @@
-"""A page's settings kept in its address, so that a teacher's link opens the same view.
+"""A page's settings in the address bar, so that a teacher can share a link to the very same view.
 
-Each setting is a query parameter with a default and a parser. On the first run of a visit the link's
-values win (a value that does not fit is ignored, with a toast); on every run the address bar is
-rewritten with the settings that differ from their defaults. A widget that shows a setting is drawn
-through `widget()`, which starts it from the setting and writes a change back. In presenter mode
-`?hide=a,b` leaves out the controls named (their values still apply).
+A page names its settings once (URL name -> the session-state key holding it, its default, how to read
+it from the URL). On the first run of a visit the URL wins (a value that does not fit is ignored, with
+a toast); at the end of every run the current values go back into the URL, defaults left out.
+
+Two ways to hold a setting:
+- in its widget's own state (`Setting.key` is the widget's key): for controls that are always drawn
+  (Explore's filters, Augment's transforms). `read_url` / `write_url` below.
+- apart from its widgets (`UrlSettings`): for settings that must outlive their widget (Draw's step
+  switches while another view is shown, Inside's unit picked by a click). Widgets are drawn through
+  `UrlSettings.widget`; presenter mode can hide chosen controls (`?hide=a,b`).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,21 +28,30 @@ from ui.nav import page_is_new
 from ui.present import presenting
 
 log = logging.getLogger("mnist_lab")
-Setting = tuple[Any, Callable[[str], Any]]  # (default, parse a URL value; ValueError when it does not fit)
 
 
-def choice(*options: str) -> Callable[[str], str]:
-    """A parser that accepts one of `options`."""
-    def parse(raw: str) -> str:
-        if raw not in options:
+@dataclass(frozen=True)
+class Setting:
+    key: str  # the st.session_state key holding it
+    default: Any
+    parse: Callable[[str], Any]  # URL text -> value; ValueError when it does not fit
+    text: Callable[[Any], str] = str  # value -> URL text
+
+
+def choice(*options: Any) -> Callable[[str], Any]:
+    """Parse one of `options` (compared as text)."""
+    names = {str(o): o for o in options}
+
+    def parse(raw: str) -> Any:
+        if raw not in names:
             raise ValueError(raw)
-        return raw
+        return names[raw]
     return parse
 
 
 def number(kind: type, low: float, high: float) -> Callable[[str], Any]:
-    """A parser of an int or float between `low` and `high`."""
-    def parse(raw: str):
+    """Parse an int or float within [low, high]."""
+    def parse(raw: str) -> Any:
         value = kind(raw)
         if not low <= value <= high:
             raise ValueError(raw)
@@ -44,14 +59,61 @@ def number(kind: type, low: float, high: float) -> Callable[[str], Any]:
     return parse
 
 
+def pair(raw: str) -> tuple[float, float]:
+    """'3~12.5' -> (3.0, 12.5), low first."""
+    low, high = (float(v) for v in raw.split("~"))
+    if not low <= high:
+        raise ValueError(raw)
+    return low, high
+
+
+def pair_text(value: tuple[float, float]) -> str:
+    return "~".join(f"{v:g}" for v in value)
+
+
 def flag(raw: str) -> bool:
-    """A parser of on/off: 1, true, on, yes / 0, false, off, no."""
-    text = raw.strip().lower()
-    if text in ("1", "true", "on", "yes"):
-        return True
-    if text in ("0", "false", "off", "no"):
-        return False
-    raise ValueError(raw)
+    if raw not in ("0", "1"):
+        raise ValueError(raw)
+    return raw == "1"
+
+
+def flag_text(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def read_url(settings: dict[str, Setting]) -> None:
+    """On the first run of a visit, put the URL's settings into their session state."""
+    if not page_is_new():
+        return
+    for name, setting in settings.items():
+        raw = st.query_params.get(name)
+        if raw is None:
+            continue
+        try:
+            st.session_state[setting.key] = setting.parse(raw)
+        except (ValueError, TypeError):
+            st.toast(f"Ignored ?{name}={raw[:20]} from the link: it does not fit.", icon=":material/warning:")
+
+
+def write_url(settings: dict[str, Setting], defaults: dict[str, Any] | None = None,
+              only: Iterable[str] | None = None) -> None:
+    """The current values into the URL; a value equal to its default (or `defaults[name]`) is left out.
+
+    Args:
+        settings: the page's settings.
+        defaults: defaults that depend on other settings (e.g. a range's full span).
+        only: the settings that apply to what is shown; the others are taken out of the URL.
+    """
+    wanted = set(settings if only is None else only)
+    for name, setting in settings.items():
+        value = st.session_state.get(setting.key)
+        default = (defaults or {}).get(name, setting.default)
+        text = None if name not in wanted or value is None or value == default else setting.text(value)
+        if text is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != text:
+            st.query_params[name] = text
 
 
 def safe(callback: Callable) -> Callable:
@@ -67,53 +129,41 @@ def safe(callback: Callable) -> Callable:
 
 
 class UrlSettings:
-    """The settings of one page (their session-state keys start with `prefix`)."""
+    """Settings held apart from their widgets (session-state keys `prefix_name`), in the page's URL.
 
-    def __init__(self, prefix: str, settings: dict[str, Setting], hideable: tuple[str, ...] = ()):
-        self.prefix, self.settings, self.hideable = prefix, settings, hideable
+    `settings` maps a URL name to (default, parse); booleans are written 1/0.
+    """
 
-    def key(self, name: str) -> str:
-        return f"{self.prefix}_{name}"
+    def __init__(self, prefix: str, settings: dict[str, tuple[Any, Callable[[str], Any]]],
+                 hideable: tuple[str, ...] = ()):
+        self.prefix, self.hideable = prefix, hideable
+        self.settings = {name: Setting(f"{prefix}_{name}", default, parse,
+                                       flag_text if isinstance(default, bool) else str)
+                         for name, (default, parse) in settings.items()}
 
     def widget_key(self, name: str) -> str:
-        return f"w_{self.key(name)}"
+        return f"w_{self.settings[name].key}"
 
     def get(self, name: str) -> Any:
         """A setting's value (from the URL, a widget or a click), else its default."""
-        return st.session_state.get(self.key(name), self.settings[name][0])
+        return st.session_state.get(self.settings[name].key, self.settings[name].default)
 
     def put(self, name: str, value: Any) -> None:
-        st.session_state[self.key(name)] = value
+        st.session_state[self.settings[name].key] = value
 
     def reset(self, *names: str) -> None:
         for name in names:
-            self.put(name, self.settings[name][0])
+            self.put(name, self.settings[name].default)
 
     def read_url(self) -> None:
-        """On the first run of a visit, the settings in the URL win; a value that does not fit is ignored."""
-        if not page_is_new():
-            return
-        for name, (_, parse) in self.settings.items():
-            raw = st.query_params.get(name)
-            if raw is not None:
-                try:
-                    self.put(name, parse(raw))
-                except ValueError:
-                    st.toast(f"Ignored ?{name}={raw[:20]} from the link: it does not fit.", icon=":material/warning:")
+        read_url(self.settings)
+
+    def write_url(self) -> None:
+        write_url(self.settings)
 
     def current(self) -> dict[str, str]:
         """The settings that differ from their defaults, as query parameters."""
-        return {name: _text(self.get(name)) for name, (default, _) in self.settings.items()
-                if self.get(name) != default}
-
-    def write_url(self) -> None:
-        """The current settings into the URL (defaults left out): the address bar is a shareable link."""
-        wanted = self.current()
-        for name in self.settings:
-            if name not in wanted and name in st.query_params:
-                del st.query_params[name]
-            elif name in wanted and st.query_params.get(name) != wanted[name]:
-                st.query_params[name] = wanted[name]
+        return {name: s.text(self.get(name)) for name, s in self.settings.items() if self.get(name) != s.default}
 
     def hidden(self, name: str) -> bool:
         """Whether presenter mode was asked (?hide=...) to leave this control out."""
@@ -154,9 +204,3 @@ class UrlSettings:
                 f", and `hide=` leaves out controls you do not want to explain ({', '.join(self.hideable)}); "
                 "their values still apply." if self.hideable else "."))
             st.code(f"{base}?{urlencode({'present': 1, **self.current(), **extra})}", language=None)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)

@@ -180,3 +180,13 @@ def test_features_on_real_mnist_match_what_a_reader_expects(mnist):
     assert median["holes"][8] == 2 and median["holes"][0] == 1 and median["holes"][1] == 0
     assert np.argmin(median["ink"]) == 1 and np.argmin(median["width"]) == 1  # 1s are the thinnest
     assert (median["pieces"] == 1).all()
+
+
+def test_feature_words_are_short_and_plain():
+    from mnist_core.stats import FEATURES, feature_words
+
+    assert feature_words("holes", 0) == "no hole" and feature_words("holes", 2) == "2 holes"
+    assert feature_words("pieces", 1) == "1 piece"
+    assert feature_words("slant", 12.3) == "leans 12° right" and feature_words("slant", -4) == "leans 4° left"
+    assert feature_words("slant", 0.2) == "upright" and feature_words("width", 14) == "14 px wide"
+    assert all(len(feature_words(name, 123.456)) <= 20 for name in FEATURES)  # fits under a thumbnail

@@ -54,3 +54,12 @@ def test_embedding_map_carries_image_indices_for_clicks():
     np.testing.assert_array_equal(fig.data[1].customdata, [102, 103, 104])
     assert [a.text for a in fig.layout.annotations] == ["<b>0</b>", "<b>1</b>", "<b>2</b>", "<b>9</b>"]
     assert fonts_ok(fig)
+
+
+def test_colour_scales_are_safe_from_streamlits_placeholder_colours():
+    """Streamlit repaints #000001-#000020 in charts: magma's #000004 came out pink at 0."""
+    from mnist_core.stats_plots import colour_scale, heatmap_grid
+
+    assert colour_scale("magma")[0] == [0.0, "#000000"]
+    fig = heatmap_grid(np.zeros((2, 28, 28)), ["a", "b"], colorscale="magma")
+    assert all(str(c).lower() != "#000004" for _, c in fig.data[0].colorscale)

@@ -45,8 +45,19 @@ def test_confusion_cells_carry_true_and_predicted_digit():
     fig = confusion_figure(cm, selected=(3, 5))
     overlay = fig.data[-1]
     k = list(zip(overlay.y, overlay.x, strict=True)).index(("3", "5"))
-    assert list(overlay.customdata[k]) == [3, 5] and overlay.text[k] == "35"
+    assert list(overlay.customdata[k])[:2] == [3, 5] and overlay.text[k] == "35"
     assert len(fig.layout.shapes) == 1
+
+
+def test_confusion_text_is_white_on_dark_cells_and_blank_where_no_mistake():
+    cm = np.diag(np.full(10, 900))
+    cm[4, 9], cm[7, 2] = 40, 1  # one busy mistake cell (dark red), one light one
+    overlay = confusion_figure(cm).data[-1]
+    cell = {(t, p): k for k, (t, p) in enumerate(zip(overlay.y, overlay.x, strict=True))}
+    colour = overlay.textfont.color
+    assert colour[cell[("4", "9")]] == "white"
+    assert colour[cell[("7", "2")]] != "white" and colour[cell[("3", "3")]] != "white"  # light red, grey diagonal
+    assert overlay.text[cell[("0", "1")]] == "" and overlay.text[cell[("3", "3")]] == "900"
 
 
 def test_per_class_figure_has_a_bar_group_per_model():

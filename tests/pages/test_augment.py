@@ -4,6 +4,7 @@ import pytest
 
 from mnist_core.preprocess import prepare
 from mnist_core.synth import digit_image
+from tests.conftest import REPO
 from tests.pages.test_smoke import app, errors
 from ui import keys
 from ui.augment_ui import AUGMENT_INDEX, AUGMENT_SEED
@@ -40,8 +41,8 @@ def test_moving_a_slider_changes_the_copies_and_flags_risky_settings(mnist):
     at.slider(key="aug_rotation").set_value(30).run()
     assert grid_url(at) != before and "rotation 30" in summary(at)
     assert not at.warning
-    at.slider(key="aug_rotation").set_value(90).run()
-    at.slider(key="aug_shift").set_value(0.45).run()
+    at.slider(key="aug_rotation").set_value(55).run()
+    at.slider(key="aug_shift").set_value(0.3).run()
     assert not errors(at)
     warning = at.warning[0].value
     assert "rotation past 45" in warning and "shift past 0.2" in warning
@@ -74,16 +75,16 @@ def test_digit_by_index_and_by_label(mnist):
     at = augment_page()
     at.number_input(key=AUGMENT_INDEX).set_value(7).run()
     assert at.image[0].captions == [f"original: #7, labelled {mnist.y_train[7]}"]
-    at.radio(key="aug_source").set_value("By label").run()
+    at.radio(key="aug_source").set_value("label").run()
     at.selectbox(key="aug_label").set_value(7).run()
-    at.number_input(key="aug_nth_7").set_value(3).run()
+    at.number_input(key="aug_nth").set_value(3).run()
     third_seven = [i for i, y in enumerate(mnist.y_train) if y == 7][2]
     assert at.image[0].captions == [f"original: #{third_seven}, labelled 7"]
 
 
 def test_a_random_digit(mnist):
     at = augment_page()
-    at.radio(key="aug_source").set_value("At random").run()
+    at.radio(key="aug_source").set_value("random").run()
     next(b for b in at.button if b.label == "Another one").click().run()
     index = at.session_state[AUGMENT_INDEX]
     assert 0 <= index < 60_000
@@ -94,7 +95,7 @@ def test_a_random_digit(mnist):
 def test_my_drawing(mnist, has_drawing):
     state = {keys.LAST_DRAWING: prepare(digit_image(7))} if has_drawing else {}
     at = augment_page(**state)
-    at.radio(key="aug_source").set_value("My drawing").run()
+    at.radio(key="aug_source").set_value("drawing").run()
     assert not at.exception and not errors(at)
     if has_drawing:
         assert at.image[0].captions == ["original: your drawing"] and len(at.image) == 2
@@ -114,3 +115,42 @@ def test_without_the_dataset_the_page_says_what_to_do(monkeypatch, tmp_path):
         mnist.clear()
     assert not at.exception
     assert any("could not be loaded" in e.value for e in at.error)
+
+
+def test_each_transform_says_what_it_does_and_the_maxima_are_sensible(mnist):
+    from mnist_core.augment import AugmentConfig
+    from ui.augment_ui import HELP
+
+    at = augment_page()
+    captions = [c.value for c in at.caption]
+    assert all(HELP[name] in captions for name in AugmentConfig.LIMITS)  # visible, not only in a tooltip
+    assert at.slider(key="aug_rotation").max == 60  # not 180: a 6 turned upside down is a 9
+    assert not [c for c in captions if "Config" in c]  # no developer words
+
+
+def run_with_query(query: dict):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page("app_pages/augment.py")
+    at.query_params.update(query)
+    return at.run()
+
+
+def test_a_link_opens_the_same_preview_and_the_url_follows_the_controls(mnist):
+    at = run_with_query({"rotation": "30", "shear": "0", "digit": "7", "seed": "4", "copies": "16"})
+    assert not at.exception and not errors(at)
+    assert at.slider(key="aug_rotation").value == 30 and at.toggle(key="aug_on_shear").value is False
+    assert at.image[0].captions == [f"original: #7, labelled {mnist.y_train[7]}"]
+    assert "16 copies in" in summary(at) and "seed 4" in summary(at) and "shear" not in summary(at)
+    at.slider(key="aug_rotation").set_value(20).run()
+    assert at.query_params["rotation"] == "20" and at.query_params["shear"] == "0"
+    assert "zoom" not in at.query_params  # still the page's starting recipe: left out
+
+
+def test_a_link_with_a_value_out_of_range_is_ignored(mnist):
+    at = run_with_query({"rotation": "180", "digit": "99999"})
+    assert not at.exception and not errors(at)
+    assert at.slider(key="aug_rotation").value == 12 and at.number_input(key=AUGMENT_INDEX).value == 0

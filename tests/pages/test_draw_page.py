@@ -29,20 +29,20 @@ def test_a_scribble_is_not_given_a_plain_answer():
 def test_switching_a_step_off_changes_what_the_model_sees():
     at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(1, pen=4)})
     before = at.session_state[keys.LAST_DRAWING].copy()
-    at.toggle(key="prep_fix_stroke").set_value(False).run()
+    at.toggle(key="w_draw_fix").set_value(False).run()
     after = at.session_state[keys.LAST_DRAWING]
     assert after.sum() < 0.7 * before.sum()  # without the pen fix the thin stroke fades
-    at.segmented_control(key="draw_view").set_value("Why").run()
-    assert at.session_state["prep_fix_stroke"] is False  # kept while the toggles are hidden
+    at.segmented_control(key="w_draw_view").set_value("why").run()
+    assert at.session_state["draw_fix"] is False  # kept while the toggles are hidden
     assert not errors(at)
 
 
-@pytest.mark.parametrize("view", ["Why", "Pixels", "What the model sees"])
+@pytest.mark.parametrize("view", ["why", "pixels", "sees"])
 def test_every_view_renders(view, mnist):
     at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(8)})
-    at.segmented_control(key="draw_view").set_value(view).run()
+    at.segmented_control(key="w_draw_view").set_value(view).run()
     assert not at.exception and not errors(at)
-    if view == "Why":
+    if view == "why":
         shown = captions(at)
         assert any("Grad-CAM" in c for c in shown) and sum("feature maps" in c for c in shown) == 2
         assert sum(c.startswith("8 (") for c in shown) >= 6  # most nearest training digits are 8s
@@ -181,19 +181,38 @@ def test_each_step_has_its_switch_and_a_caption_that_follows_it():
         return " ".join(h.proto.body for h in at.get("html"))
 
     assert "Cropped to the ink" in shown() and "Pen set to MNIST" in shown()
-    assert [t.label for t in at.toggle if t.key and t.key.startswith("prep_")] == [
+    assert [t.label for t in at.toggle if t.key and t.key.startswith("w_draw_") and t.key != "w_draw_number"] == [
         "Drop specks", "Crop", "Fix pen", "Keep shape", "Centre by mass"]  # in the order of the pictures
-    at.toggle(key="prep_crop").set_value(False).run()
+    at.toggle(key="w_draw_crop").set_value(False).run()
     assert "Not cropped: the whole canvas" in shown() and "Cropped to the ink" not in shown()
-    at.toggle(key="prep_fix_stroke").set_value(False).run()
+    at.toggle(key="w_draw_fix").set_value(False).run()
     assert "Your pen, as drawn" in shown()
 
 
 def test_the_chosen_view_stays_chosen_after_clear():
     at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(4)})
-    at.segmented_control(key="draw_view").set_value("Pixels").run()
+    at.segmented_control(key="w_draw_view").set_value("pixels").run()
     next(b for b in at.button if b.label == "Clear").click().run()
     assert not [m for m in at.metric if m.label == "Prediction"]  # cleared: no drawing, no views
     at.session_state[DRAWING_OVERRIDE] = digit_image(7)  # the next drawing
     at.run()
-    assert at.segmented_control(key="draw_view").value == "Pixels"
+    assert at.segmented_control(key="w_draw_view").value == "pixels"
+
+
+def test_a_shared_link_opens_the_same_view_and_the_address_follows_the_switches():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state[DRAWING_OVERRIDE] = digit_image(4)
+    for name, value in {"page": "draw", "view": "pixels", "crop": "0", "pen": "33", "number": "zzz"}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not errors(at), errors(at)
+    assert at.segmented_control(key="w_draw_view").value == "pixels" and at.slider(key="w_draw_pen").value == 33
+    assert at.session_state["draw_crop"] is False and at.toggle(key="w_draw_number").value is False  # zzz: ignored
+    at.segmented_control(key="w_draw_view").set_value("sees").run()
+    assert not at.toggle(key="w_draw_crop").value  # the step switch shows the link's setting
+    at.toggle(key="w_draw_crop").set_value(True).run()
+    assert "crop" not in at.query_params and at.query_params["pen"] in ("33", ["33"])  # defaults left out

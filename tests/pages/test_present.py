@@ -52,3 +52,22 @@ def test_shipped_model_button_resets_the_session_model(lab_home):
     next(b for b in at.button if b.label == "Shipped model").click().run()
     assert at.session_state[keys.SESSION_MODEL] == "default"
     assert next(m.value for m in at.metric if m.label == "Prediction") == "5"
+
+
+def test_presenter_mode_stays_in_the_address_on_every_page_and_can_be_left():
+    at = run_with_query({"present": "1", "page": "explore"})
+    assert not at.exception and at.query_params["present"] == "1"
+    at.query_params.clear()  # Streamlit drops the query when another page is opened
+    at.switch_page("app_pages/augment.py").run()
+    assert at.session_state[keys.PRESENT] is True
+    assert at.query_params["present"] == "1"  # put back: a reload (a new session) still presents
+    leave = next(b for b in at.button if b.label == "Leave presenter mode")
+    leave.click().run()
+    assert at.session_state[keys.PRESENT] is False and "present" not in at.query_params
+    assert not [b for b in at.button if b.label == "Leave presenter mode"]
+
+
+def test_no_way_out_is_shown_outside_presenter_mode():
+    at = run_with_query({})
+    assert not at.exception
+    assert not [b for b in at.button if b.label == "Leave presenter mode"] and "present" not in at.query_params

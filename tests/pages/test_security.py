@@ -25,7 +25,7 @@ def test_using_every_page_writes_nothing_inside_the_repository(mnist):
     at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(6)})
     at.button(key="FormSubmitter:save-drawing-Save with label").click().run()  # a real save
     at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(6)})
-    at.segmented_control(key="draw_view").set_value("Why").run()  # builds the neighbour index cache
+    at.segmented_control(key="w_draw_view").set_value("why").run()  # builds the neighbour index cache
     assert repo_files() == before
 
 

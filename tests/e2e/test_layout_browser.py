@@ -1,0 +1,218 @@
+"""End to end: every page fits a classroom projector (1280x720) in presenter mode, and presenter mode survives.
+
+Fails when a metric value, a metric or widget label, a heading, a tab or a button label is cut
+(its scrollWidth exceeds its clientWidth: Streamlit ends it with "..."), when a reload or a page
+change leaves presenter mode, when Train's Start or Evaluate's mistakes leave the screen, when Draw's
+answer and its bars leave a 720-pixel screen, or when its canvas is clipped on a tablet or a phone.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.helpers import canvas_box, draw_and_read, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+PROJECTOR = {"width": 1280, "height": 720}
+# Text that must never be cut: metric values and labels, widget labels, headings, tabs, buttons, expanders
+CUT_TEXT = """() => {
+    const main = document.querySelector('[data-testid=stMain]');
+    const picks = '[data-testid=stMetric] *, [data-testid=stWidgetLabel], [data-testid=stWidgetLabel] *,'
+        + ' h1, h2, h3, h4, [data-testid=stTab] *, button *, [data-testid=stExpander] summary *';
+    const cut = [];
+    for (const el of main.querySelectorAll(picks)) {
+        const text = (el.innerText || '').trim();
+        if (!text || el.clientWidth === 0 || el.children.length > 3) continue;
+        if (el.scrollWidth > el.clientWidth + 1) {
+            cut.push(`${text.slice(0, 60)} (${el.scrollWidth} > ${el.clientWidth})`);
+        }
+    }
+    return [...new Set(cut)];
+}"""
+
+# The canvas, what clips it (walking out of the component's shadow root), and its column
+CANVAS_CLIP = """() => {
+    const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
+    const canvas = (host.shadowRoot || host).querySelector('canvas.upper-canvas');
+    const box = canvas.getBoundingClientRect();
+    let left = Math.max(box.left, 0), right = Math.min(box.right, window.innerWidth), column = null;
+    for (let el = canvas; el;) {
+        el = el.parentElement || (el.getRootNode() instanceof ShadowRoot ? el.getRootNode().host : null);
+        if (!el || el === document.documentElement) break;
+        const r = el.getBoundingClientRect();
+        if (getComputedStyle(el).overflowX !== 'visible') {
+            left = Math.max(left, r.left);
+            right = Math.min(right, r.right);
+        }
+        if (!column && el.matches('[data-testid=stColumn]')) column = r.width;
+    }
+    return {canvas: box.width, shown: Math.max(0, right - left), column};
+}"""
+
+PAGES = ["", "draw", "inside", "handwriting", "explore", "explore?tab=Pixels", "explore?tab=Gallery",
+         "explore?tab=Map", "explore?tab=Hard+examples", "augment", "train", "evaluate", "models"]
+
+
+def open_page(browser, url: str, path: str, viewport=PROJECTOR, phone: bool = False):
+    context = browser.new_context(viewport=viewport, has_touch=phone, is_mobile=phone)
+    page = context.new_page()
+    page.goto(f"{url}/{path}")
+    page.locator("h1").first.wait_for(timeout=180_000)
+    wait_idle(page)
+    return page
+
+
+def with_present(path: str) -> str:
+    return path + ("&" if "?" in path else "?") + "present=1"
+
+
+def assert_no_error(page) -> None:
+    errors = page.locator('[data-testid=stException]')
+    assert errors.count() == 0, errors.first.inner_text()
+    caught = page.locator('[data-testid=stAlert]', has_text="unexpected problem")  # ui/guard.friendly_errors
+    assert caught.count() == 0, caught.first.inner_text()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_fits_the_projector_in_presenter_mode(browser, app_url, path):
+    page = open_page(browser, app_url, with_present(path))
+    try:
+        if path == "evaluate":  # the matrix and the mistakes are drawn once the 10,000 digits are read
+            page.get_by_text("Two models side by side").wait_for(timeout=180_000)
+            wait_idle(page)
+        assert_no_error(page)
+        assert page.locator('[data-testid=stSidebar]').count() == 0 or not page.locator(
+            '[data-testid=stSidebar]').is_visible()
+        assert page.evaluate(CUT_TEXT) == []
+        assert page.get_by_role("button", name="Leave presenter mode").is_visible()
+    finally:
+        page.context.close()
+
+
+def test_presenter_mode_survives_reloads_and_page_changes_and_can_be_left(browser, app_url):
+    page = open_page(browser, app_url, "?present=1&page=evaluate")
+    try:
+        assert "/evaluate" in page.url and "present=1" in page.url
+        page.reload()
+        page.locator("h1").first.wait_for(timeout=120_000)
+        wait_idle(page)
+        assert "present=1" in page.url and not page.locator('[data-testid=stSidebar]').is_visible()
+        # another page through the presenter's menu: still presenting, and still after a reload
+        page.get_by_role("button", name="Pages").click()
+        page.locator('[data-testid=stPageLink] a', has_text="Augment").click()
+        page.get_by_role("heading", name="Augmentation preview").wait_for(timeout=60_000)
+        wait_idle(page)
+        page.wait_for_function("() => location.search.includes('present=1')", timeout=30_000)
+        page.reload()
+        page.get_by_role("heading", name="Augmentation preview").wait_for(timeout=60_000)
+        wait_idle(page)
+        assert "/augment" in page.url and "present=1" in page.url
+        assert not page.locator('[data-testid=stSidebar]').is_visible()
+        # the way out: the sidebar is back, and stays back after a reload
+        page.get_by_role("button", name="Leave presenter mode").click()
+        page.locator('[data-testid=stSidebar]').wait_for(state="visible", timeout=30_000)
+        wait_idle(page)
+        assert "present=1" not in page.url
+        page.reload()
+        page.locator('[data-testid=stSidebar]').wait_for(state="visible", timeout=60_000)
+    finally:
+        page.context.close()
+
+
+def test_train_start_is_on_the_projector_screen(browser, app_url):
+    page = open_page(browser, app_url, "train?present=1")
+    try:
+        start = page.get_by_role("button", name="Start training").bounding_box()
+        assert start is not None and start["y"] + start["height"] <= PROJECTOR["height"], start
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("present", [True, False], ids=["presenting", "with-sidebar"])
+def test_evaluate_shows_a_clicked_cells_digits_beside_the_matrix(browser, app_url, present):
+    page = open_page(browser, app_url, "evaluate?present=1" if present else "evaluate")
+    try:
+        page.get_by_text("Two models side by side").wait_for(timeout=180_000)
+        wait_idle(page)
+        tops = page.locator('[data-testid=stMetric]').evaluate_all(
+            "els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+        assert len(tops) == 4 and len(set(tops)) == 1, tops  # the four numbers in one row, beside the model box
+        matrix = page.locator('.stPlotlyChart .js-plotly-plot').first
+        matrix.scroll_into_view_if_needed()
+        box = matrix.bounding_box()
+        cell = matrix.evaluate("""gd => {  // the busiest mistake cell, where plotly drew it
+            const o = gd.data[gd.data.length - 1], L = gd._fullLayout;
+            let k = -1, best = -1;
+            o.customdata.forEach(([t, p, n], i) => { if (t !== p && n > best) { best = n; k = i; } });
+            const [t, p] = o.customdata[k];
+            return {t, p, x: L.xaxis._offset + L.xaxis.l2p(p), y: L.yaxis._offset + L.yaxis.l2p(t)};
+        }""")
+        page.mouse.click(box["x"] + cell["x"], box["y"] + cell["y"])
+        title = page.get_by_text(f"Test digits {cell['t']} read as {cell['p']}")
+        title.wait_for(timeout=60_000)
+        wait_idle(page)
+        grid = page.locator('.stPlotlyChart .js-plotly-plot').nth(1)
+        digits = grid.bounding_box()
+        matrix_box = matrix.bounding_box()
+        assert digits["x"] > matrix_box["x"] + matrix_box["width"] - 5  # beside the matrix, not below it
+        assert digits["y"] < matrix_box["y"] + matrix_box["height"] / 2 and digits["y"] < PROJECTOR["height"]
+        shown = grid.evaluate("gd => gd.data[1].customdata.length")
+        assert shown >= 1
+    finally:
+        page.context.close()
+
+
+def test_draw_answer_and_its_chart_fit_the_projector(browser, app_url):
+    page = open_page(browser, app_url, "draw?present=1")
+    try:
+        page.get_by_text("The prediction appears here").wait_for(timeout=120_000)
+        canvas_box(page)
+        wait_idle(page)
+        assert draw_and_read(page, 3) == "3"
+        wait_idle(page)
+        chart = page.locator('[data-testid="stImage"] img[src^="data:image/svg"]').first.bounding_box()
+        assert chart["y"] + chart["height"] <= PROJECTOR["height"], chart  # the probability bars
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("size, present, number", [
+    pytest.param((1024, 768), False, False, id="tablet"),  # a 280 px canvas in a 219 px column
+    pytest.param((390, 844), False, False, id="phone"),
+    pytest.param((390, 844), True, False, id="phone-presenting"),  # 400 px on a 390 px screen
+    pytest.param((1280, 720), False, True, id="number-with-sidebar"),  # 560 px in a 473 px column
+])
+def test_draw_canvas_is_not_clipped(browser, app_url, size, present, number):
+    page = open_page(browser, app_url, "draw?present=1" if present else "draw",
+                     viewport={"width": size[0], "height": size[1]}, phone=size[0] < 600)
+    try:
+        canvas_box(page)
+        if number:
+            page.get_by_text("A whole number").click()
+            wait_idle(page)
+            canvas_box(page)
+        clip = page.evaluate(CANVAS_CLIP)
+        assert clip["shown"] >= clip["canvas"] - 1, clip
+    finally:
+        page.context.close()
+
+
+def test_a_click_on_a_gallery_thumbnail_opens_that_digit(browser, app_url):
+    page = open_page(browser, app_url, "explore?tab=Gallery&split=test&show=errors&present=1")
+    try:
+        grid = page.locator('.stPlotlyChart .js-plotly-plot').first
+        grid.wait_for(timeout=60_000)
+        first = grid.evaluate("""gd => {  // the first thumbnail's centre, where plotly drew it
+            const o = gd.data[1], L = gd._fullLayout;
+            return {index: o.customdata[0], x: L.xaxis._offset + L.xaxis.l2p(o.x[0]),
+                    y: L.yaxis._offset + L.yaxis.l2p(o.y[0])};
+        }""")
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + first["x"], box["y"] + first["y"])
+        page.get_by_text(f"test #{first['index']}: labelled").wait_for(timeout=60_000)
+        page.locator('[data-testid=stAlert]', has_text="Label error").wait_for(timeout=30_000)
+        wait_idle(page)
+        assert f"open={first['index']}" in page.url  # the opened digit is in the link too
+    finally:
+        page.context.close()

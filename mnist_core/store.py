@@ -289,6 +289,40 @@ class ModelStore:
         load_model(stored.path)  # refuse to activate a model that does not load
         atomic_write_text(self.folder / self.POINTER, json.dumps({"name": stored.name}))
 
+    def rename(self, name: str, new: str) -> StoredModel:
+        """Give stored model `name` the name `new` (its card and ONNX export go with it; the class's active
+        model stays the same model). Refused if `new` is taken, reserved or not a plain name."""
+        if name == DEFAULT_NAME:
+            raise StoreError("the shipped default model cannot be renamed")
+        new = self._allowed(new)
+        stored = self.get(name)
+        if new == stored.name:
+            return stored
+        was_active = self.active_name() == stored.name
+        moved = []
+        try:
+            for suffix in (".keras", ".onnx", ".json"):  # a hard link claims each new name or fails: no overwrite
+                old_file = stored.path.with_suffix(suffix)
+                if old_file.exists():
+                    os.link(old_file, self.folder / f"{new}{suffix}")
+                    moved.append(suffix)
+        except FileExistsError:
+            for suffix in moved:
+                (self.folder / f"{new}{suffix}").unlink(missing_ok=True)
+            raise StoreError(f"there is already a model named {new!r}; choose another name") from None
+        except OSError as err:
+            for suffix in moved:
+                (self.folder / f"{new}{suffix}").unlink(missing_ok=True)
+            raise StoreError(f"{name} could not be renamed: {err.strerror or err}") from err
+        renamed = self.get(new)
+        if renamed.path.with_suffix(".json").exists():
+            write_card(renamed.path.with_suffix(".json"), replace(renamed.card, name=new))
+        if was_active:
+            atomic_write_text(self.folder / self.POINTER, json.dumps({"name": new}))
+        for suffix in moved:
+            stored.path.with_suffix(suffix).unlink(missing_ok=True)
+        return self.get(new)
+
     def delete(self, name: str) -> None:
         if name == DEFAULT_NAME:
             raise StoreError("the shipped default model cannot be deleted")

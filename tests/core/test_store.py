@@ -224,3 +224,29 @@ def test_upload_refusals_are_clear_and_store_nothing(store, tmp_path, monkeypatc
         store.import_upload(_keras_bytes(tmp_path, build_model("mlp")), "big.keras")
     assert [m.name for m in store.list()] == ["default"]
     assert not store.folder.exists() or not list(store.folder.glob("*.keras"))
+
+
+def test_rename_keeps_the_model_its_card_its_export_and_the_class_choice(store, small_model):
+    saved = store.save(small_model, "first-try", ModelCard("first-try", architecture="mlp", description="mine"))
+    assert saved.path.with_suffix(".onnx").exists()  # the export written with it
+    store.activate("first-try")
+    before = saved.path.read_bytes()
+    renamed = store.rename("first-try", "good-one")
+    assert renamed.name == "good-one" and renamed.card.name == "good-one" and renamed.card.description == "mine"
+    assert renamed.path.read_bytes() == before and not saved.path.exists()
+    assert renamed.path.with_suffix(".onnx").exists() and not saved.path.with_suffix(".onnx").exists()
+    assert store.active_name() == "good-one"  # the class still uses the same model
+    assert [m.name for m in store.list()] == ["default", "good-one"]
+
+
+@pytest.mark.parametrize("new, message", [("taken", "already a model named"), ("default", "reserved"),
+                                          ("../x", "not a valid name")])
+def test_rename_refuses_a_taken_reserved_or_unsafe_name_and_changes_nothing(store, small_model, new, message):
+    store.save(small_model, "mine", ModelCard("mine"))
+    store.save(small_model, "taken", ModelCard("taken", description="keep"))
+    with pytest.raises(StoreError, match=message):
+        store.rename("mine", new)
+    assert sorted(m.name for m in store.list()) == ["default", "mine", "taken"]
+    assert store.get("taken").card.description == "keep"
+    with pytest.raises(StoreError, match="cannot be renamed"):
+        store.rename("default", "other")

@@ -250,3 +250,24 @@ def test_the_finetune_picker_never_shows_none_or_a_made_up_accuracy():
     mine = next(o for o in options if o.startswith("uploaded-one"))
     assert mine == "uploaded-one (uploaded, not evaluated yet)"
     assert not [o for o in options if "None" in o or "0.00%" in o]
+
+
+def test_the_teacher_renames_a_model_and_an_upload_shows_no_none(mnist, tmp_path):
+    model = build_model("mlp")
+    model.save(tmp_path / "from home.keras")
+    store = ModelStore()
+    store.import_upload((tmp_path / "from home.keras").read_bytes(), "from home.keras")  # a card with no scores
+    at = app("app_pages/models.py")
+    table = at.dataframe[0].value
+    row = table[table["name"] == "from-home"].iloc[0]
+    assert "None" not in " ".join(map(str, row.values)) and row["test accuracy"] == "not evaluated yet"
+    at.selectbox(key="models-chosen").set_value("from-home").run()
+    at.text_input(key="rename-from-home").set_value("kims-model").run()
+    next(b for b in at.button if b.key == "confirm-rename").click().run()
+    assert not errors(at), errors(at)
+    assert [m.name for m in store.list()] == ["default", "kims-model"]
+    assert at.selectbox(key="models-chosen").value == "kims-model"
+    at.text_input(key="rename-kims-model").set_value("default").run()
+    next(b for b in at.button if b.key == "confirm-rename").click().run()
+    assert any("reserved" in e.value for e in at.error)  # said in place; nothing changed
+    assert [m.name for m in store.list()] == ["default", "kims-model"]

@@ -1,0 +1,104 @@
+"""Widget groups of the Models page: the table of stored models, one model's actions, an upload."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from mnist_core.models import MAX_MODEL_BYTES
+from mnist_core.store import DEFAULT_NAME, ModelStore, StoredModel
+from ui import flash
+from ui.export_ui import onnx_download_ui
+from ui.guard import friendly_errors
+
+NOT_MEASURED = "–"  # a figure an uploaded model's card does not have (never "None")
+CHOSEN, CHOSEN_NEXT = "models-chosen", "models-chosen-next"  # the model picked; one to pick on the next run
+
+
+def model_row(m: StoredModel, active: str) -> dict:
+    """One row of the table: every cell text, so a missing figure reads "–", not "None"."""
+    card = m.card
+    return {
+        "active": "active" if m.name == active else "",
+        "name": m.name,
+        "architecture": card.architecture or "uploaded",
+        "parameters": f"{card.parameters:,}" if card.parameters else NOT_MEASURED,
+        "test accuracy": f"{card.test_accuracy:.2%}" if card.test_accuracy is not None else "not evaluated yet",
+        "epochs": f"{card.epochs_run}" if card.epochs_run else NOT_MEASURED,
+        "training": f"{card.training_seconds:,.0f} s" if card.training_seconds else NOT_MEASURED,
+        "origin": card.origin,
+        "created": card.created[5:16].replace("T", " ") or NOT_MEASURED,
+    }
+
+
+def models_table(models: list[StoredModel], active: str) -> None:
+    st.dataframe([model_row(m, active) for m in models], hide_index=True)
+
+
+def chosen_ui(models: list[StoredModel], active: str) -> StoredModel:
+    """The model to act on (the active one at first; a renamed one keeps being chosen)."""
+    names = [m.name for m in models]
+    if st.session_state.get(CHOSEN_NEXT) in names:  # set by an action of the last run, before this widget
+        st.session_state[CHOSEN] = st.session_state.pop(CHOSEN_NEXT)
+    c1, c2 = st.columns([2, 3])
+    name = c1.selectbox("Model", names, names.index(active), key=CHOSEN)
+    chosen = models[names.index(name)]
+    c2.markdown(f"**{chosen.name}**: {chosen.card.description or 'a Keras model'}")
+    return chosen
+
+
+def actions_ui(store: ModelStore, chosen: StoredModel, active: str, teacher: bool) -> None:
+    """Make active, download (.keras, .onnx), rename and delete: one row of buttons as wide as their words,
+    which wraps on a narrow screen. The class-wide ones only for the teacher."""
+    name = chosen.name
+    with st.container(horizontal=True, key="model-actions"):
+        if teacher and st.button("Make active", icon=":material/check_circle:", disabled=name == active,
+                                 help="The Draw page of everyone in the class will use this model"):
+            with friendly_errors(f"Making {name} active"):  # e.g. a read-only home: say so, keep the page
+                store.activate(name)
+                st.rerun()
+        st.download_button("Download .keras", data=chosen.path.read_bytes, file_name=f"{name}.keras",
+                           mime="application/octet-stream", icon=":material/download:")
+        onnx_download_ui(chosen)
+        if teacher and name != DEFAULT_NAME:
+            rename_ui(store, name)
+            with st.popover("Delete", icon=":material/delete:"):
+                st.write(f"Delete **{name}** and its card for good?")
+                if st.button(f"Yes, delete {name}", type="primary", key="confirm-delete"):
+                    with friendly_errors(f"Deleting {name}"):
+                        store.delete(name)
+                        st.rerun()
+
+
+def rename_ui(store: ModelStore, name: str) -> None:
+    with st.popover("Rename", icon=":material/edit:"):
+        new = st.text_input("New name", name, max_chars=64, key=f"rename-{name}",
+                            help="Letters, digits, '-', '_' and '.', starting with a letter or digit")
+        if st.button("Rename", type="primary", key="confirm-rename", disabled=new.strip() == name):
+            with friendly_errors(f"Renaming {name}"):  # a taken or unsafe name: said in place
+                renamed = store.rename(name, new)
+                st.session_state[CHOSEN_NEXT] = renamed.name
+                flash.later(f"**{name}** is now called **{renamed.name}**.")
+                st.rerun()
+
+
+def card_ui(chosen: StoredModel) -> None:
+    with st.expander("The model's card"):
+        st.code(json.dumps({k: v for k, v in chosen.card.to_dict().items() if k != "history"}, indent=2,
+                           default=str), language="json")
+
+
+def upload_ui(store: ModelStore) -> None:
+    """A .keras file checked (size, archive, cost, safe loading, shapes) and stored, or a clear refusal."""
+    with st.form("upload", clear_on_submit=True):
+        upload = st.file_uploader(f"A Keras 3 model file (.keras, at most {MAX_MODEL_BYTES // 2**20} MB) that "
+                                  "maps 28x28x1 images to 10 probabilities", type=["keras"])
+        if st.form_submit_button("Add to the store") and upload is not None:
+            if upload.size > MAX_MODEL_BYTES:
+                st.error(f"{upload.name}: {upload.size / 2**20:.0f} MB is over the "
+                         f"{MAX_MODEL_BYTES // 2**20} MB limit.")
+                return
+            stored = store.import_upload(upload.getvalue(), upload.name)
+            flash.later(f"Added **{stored.name}** ({stored.card.parameters:,} parameters).")
+            st.rerun()

@@ -76,10 +76,10 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     from dataclasses import fields
 
     from .augment import AugmentConfig
-    from .train_config import TrainConfig
+    from .train_config import TrainConfig, WorldMix
 
     for f in fields(TrainConfig):
-        if f.name == "augment":
+        if f.name in ("augment", "world"):
             continue
         flag, help_text = TRAIN_FLAGS.get(f.name, (f"--{f.name.replace('_', '-')}", ""))
         kind = str if f.name in ("digits", "architecture", "optimizer", "schedule", "precision") else \
@@ -90,6 +90,11 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     for name, (low, high, _) in AugmentConfig.LIMITS.items():
         group.add_argument(f"--augment-{name}", dest=f"aug_{name}", type=float, help=f"{low:g} to {high:g}")
     group.add_argument("--augment-seed", dest="aug_seed", type=int)
+    world = parser.add_argument_group("digits in the world's handwriting styles (shares of the training images)")
+    world.add_argument("--no-world", action="store_true", help="none of them")
+    for f in fields(WorldMix):
+        world.add_argument(f"--world-{f.name.replace('_', '-')}", dest=f"world_{f.name}", type=float,
+                           help="0 to 1")
 
 
 def _config(args: argparse.Namespace):
@@ -97,7 +102,7 @@ def _config(args: argparse.Namespace):
     from dataclasses import replace
 
     from .augment import AugmentConfig
-    from .train_config import PRESETS, parse_digits, with_overrides
+    from .train_config import PRESETS, WorldMix, parse_digits, with_overrides
 
     values = {k.removeprefix("cfg_"): v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
     if "digits" in values:
@@ -105,7 +110,10 @@ def _config(args: argparse.Namespace):
     config = with_overrides(PRESETS[args.preset], **values)
     augment = AugmentConfig() if args.no_augment else config.augment
     changes = {k.removeprefix("aug_"): v for k, v in vars(args).items() if k.startswith("aug_") and v is not None}
-    return with_overrides(config, augment=replace(augment, **changes) if changes else augment)
+    world = WorldMix() if args.no_world else config.world
+    shares = {k.removeprefix("world_"): v for k, v in vars(args).items() if k.startswith("world_") and v is not None}
+    return with_overrides(config, augment=replace(augment, **changes) if changes else augment,
+                          world=replace(world, **shares) if shares else world)
 
 
 def _train(args: argparse.Namespace) -> int:

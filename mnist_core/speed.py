@@ -100,7 +100,9 @@ def estimate_seconds(config: TrainConfig, profile: SpeedProfile, n_images: int =
         return None
     n = min(config.train_subset or n_images, n_images)
     n_val = int(round(n * config.validation_split))
-    n_train = round((n - n_val) * (1 + config.outliers))
+    world = config.world
+    n_train = round((n - n_val) * (1 + world.styles + world.scans + world.edits + world.redraws)
+                    * (1 + config.outliers))
     steps = math.ceil(n_train / config.batch_size)
     per_epoch = steps * cost.fixed_ms + n_train * cost.per_image_ms + n_val * cost.predict_ms
     if not config.augment.is_identity and profile.augment_ms_per_image is not None:

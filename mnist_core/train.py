@@ -19,7 +19,7 @@ from .models import build_model
 from .precision import as_float32, resolve_precision
 from .progress import Status, TrainingProgress
 from .train_config import CUSTOM, TrainConfig
-from .train_data import make_dataset, split_data, with_outliers
+from .train_data import make_dataset, split_data, with_outliers, with_world
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -142,6 +142,9 @@ def train(
     keras.utils.set_random_seed(config.seed)
     progress = progress or TrainingProgress()
     x_tr, y_tr, x_val, y_val = split_data(x, y, config)
+    if not config.world.is_none:
+        progress.update(detail="making the digits in the world's styles (once; then from the cache)")
+        x_tr, y_tr = with_world(x_tr, y_tr, config.world, config.seed)
     if config.outliers:
         x_tr, y_tr = with_outliers(x_tr, y_tr, config.outliers, config.seed)
     batches = math.ceil(len(x_tr) / config.batch_size)

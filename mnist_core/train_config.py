@@ -22,6 +22,34 @@ CUSTOM = "custom"  # architecture of a model handed to train() (an upload being 
 
 
 @dataclass(frozen=True)
+class WorldMix:
+    """Extra training digits written the ways people around the world write them (mnist_core/styles.py),
+    each a share of the training images. What MNIST's American writers rarely did: 1 with a flag, crossed
+    7, open 4, 9 with a straight or hooked tail...; and scans, stretched to fill their box as scanners do."""
+
+    styles: float = 0.0  # digits drawn stroke by stroke in the world's styles, balanced over digits
+    style_scans: float = 0.25  # the share of those made into scan-like bitmaps too
+    scans: float = 0.0  # MNIST digits made into scans (binarised, low resolution, stretched to their box)
+    edits: float = 0.0  # MNIST 1s given an up-stroke flag, 7s a bar across the stem
+    redraws: float = 0.0  # MNIST digits re-drawn as canvas drawings (random size, place and pen)
+
+    def __post_init__(self) -> None:
+        for name in ("styles", "style_scans", "scans", "edits", "redraws"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ConfigError(f"world mix '{name}' must be a share between 0 and 1, got {value!r}")
+
+    @property
+    def is_none(self) -> bool:
+        return not (self.styles or self.scans or self.edits or self.redraws)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorldMix:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Everything that decides a training run; saved in the model's card."""
 
@@ -38,6 +66,7 @@ class TrainConfig:
     # likely", so the model learns to be unsure about drawings that are not digits
     outliers: float = 0.0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    world: WorldMix = field(default_factory=WorldMix)  # extra digits in the world's handwriting styles
     seed: int = 0
     digits: tuple[int, ...] = ()  # train only on these digits (the transfer demo: 0-4); () = all ten
     precision: str = "float32"  # see PRECISIONS; the saved model always computes in float32
@@ -76,6 +105,9 @@ class TrainConfig:
         if isinstance(self.augment, dict):  # from a saved card
             object.__setattr__(self, "augment", AugmentConfig.from_dict(self.augment))
         need(isinstance(self.augment, AugmentConfig), "augment must be an AugmentConfig")
+        if isinstance(self.world, dict):  # from a saved card
+            object.__setattr__(self, "world", WorldMix.from_dict(self.world))
+        need(isinstance(self.world, WorldMix), "world must be a WorldMix")
         object.__setattr__(self, "digits", check_digits(self.digits))
 
     def to_dict(self) -> dict[str, Any]:

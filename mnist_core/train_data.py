@@ -9,7 +9,7 @@ import numpy as np
 
 from .augment import AugmentConfig
 from .errors import ConfigError
-from .train_config import TrainConfig
+from .train_config import TrainConfig, WorldMix
 
 
 def select_digits(x: np.ndarray, y: np.ndarray, digits: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -42,6 +42,15 @@ def with_outliers(x: np.ndarray, y: np.ndarray, share: float, seed: int) -> tupl
     n = int(round(share * len(x)))
     scribbles = (non_digit_set(n, seed=seed + 1000, kinds=TRAINING_SCRIBBLES) * 255).round().astype(np.uint8)
     return np.concatenate([x, scribbles]), np.concatenate([np.asarray(y, np.int64), np.full(n, -1)])
+
+
+def with_world(x: np.ndarray, y: np.ndarray, mix: WorldMix, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Append digits in the world's handwriting styles (see WorldMix; made once, cached on disk)."""
+    from .styles import world_data
+
+    x_w, y_w = world_data(x, y, mix.styles, mix.scans, seed=seed, style_scan_share=mix.style_scans,
+                          edits_share=mix.edits, redraws_share=mix.redraws)
+    return np.concatenate([x, x_w]), np.concatenate([np.asarray(y, np.int64), np.asarray(y_w, np.int64)])
 
 
 def targets(y: np.ndarray) -> np.ndarray:

@@ -173,3 +173,18 @@ def test_each_batch_is_logged_as_itself_not_as_the_running_mean_of_its_epoch(mni
     first = snap.batch_log[: snap.batches]
     assert first[-1][1] < first[0][1] * 0.8  # learning: the last batch of epoch 1 is well below the first
     assert first[-1][1] < snap.history[0]["loss"]  # ... and below the epoch's mean, which a running mean shows
+
+
+def test_digits_in_the_worlds_styles_join_the_training_set_and_the_config_round_trips(mnist):
+    from mnist_core.train_config import WorldMix
+
+    world = WorldMix(styles=0.2, scans=0.1, edits=0.05, redraws=0.05)
+    config = TrainConfig(architecture="mlp", epochs=1, batch_size=50, train_subset=400, validation_split=0.0,
+                         world=world)
+    progress = TrainingProgress()
+    train(config, mnist.x_train, mnist.y_train, progress=progress)
+    assert progress.snapshot().batches == -(-(400 + 80 + 40 + 20 + 20) // 50)  # 400 MNIST + 160 in the world's styles
+    again = TrainConfig.from_dict(config.to_dict())  # as a card stores it, and reads it back
+    assert again.world == world and again == config
+    with pytest.raises(ConfigError, match="world mix 'styles'"):
+        WorldMix(styles=1.5)

@@ -336,18 +336,22 @@ def nine_left_tail(rng):
 
 
 def nine_cursive(rng):
-    """A 9 as many Europeans write it fast: a small loop, then a tail sweeping down to the left, often
-    hooking back up to the right at the bottom (an 'S'-like tail)."""
-    ry, rx = _u(rng, 0.14, 0.25), _u(rng, 0.18, 0.32)
+    """A 9 as many Europeans write it fast: a small loop, then a tail sweeping down to the left that
+    ends there, hooks back up to the right, or sweeps right along the bottom (an 'S'-like 9)."""
+    ry, rx = _u(rng, 0.13, 0.24), _u(rng, 0.16, 0.32)
     cx = _u(rng, 0.45, 0.7)
-    start = _u(rng, -20, 20)
-    loop = _arc(cx, ry, rx, ry, start, start - 360 - _u(rng, -10, 20), 22)
-    x, y = cx + rx, ry
+    leave = _u(rng, 0, 80)  # where the tail leaves the loop: 0 = its right side, 90 = its bottom
+    loop = _arc(cx, ry, rx, ry, leave, leave - 360 - _u(rng, -10, 20), 22)
+    x, y = loop[-1]
     low = (x - _u(rng, 0.25, 0.6), 1.0 - _u(rng, 0.0, 0.1))
     tail = [(x, y), (x - _u(rng, 0.05, 0.2), (y + 1) / 2 + _u(rng, -0.05, 0.1)), low]
-    if _chance(rng, 0.5):  # the tail hooks back to the right and up (never a flat base: that is a 2's)
+    ending = rng.random()
+    if ending < 0.4:  # the tail hooks back up to the right
         tail[-1] = (low[0], 1.0)
         tail.append((low[0] + _u(rng, 0.12, 0.3), 1.0 - _u(rng, 0.08, 0.25)))
+    elif ending < 0.6:  # the tail sweeps right along the bottom, rising a little at its end
+        tail[-1] = (low[0] - _u(rng, 0.0, 0.1), 1.0 - _u(rng, 0.03, 0.12))
+        tail += [(low[0] + _u(rng, 0.1, 0.2), 1.0), (low[0] + _u(rng, 0.35, 0.6), 1.0 - _u(rng, 0.05, 0.2))]
     return [loop + _spline(tail, 8)[1:]]
 
 

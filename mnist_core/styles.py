@@ -438,23 +438,27 @@ def hand(strokes: list[Stroke], rng: np.random.Generator) -> list[np.ndarray]:
     return out
 
 
-def render_strokes(strokes: list[np.ndarray], rng: np.random.Generator, canvas: int = CANVAS) -> np.ndarray:
-    """Draw hand-moved strokes at a random size, place and pen on a black canvas: (canvas, canvas) uint8."""
+def render_strokes(strokes: list[np.ndarray], rng: np.random.Generator, canvas: int = CANVAS,
+                   pen: tuple[float, float] = (0.05, 0.18)) -> np.ndarray:
+    """Draw hand-moved strokes at a random size, place and pen on a black canvas: (canvas, canvas) uint8.
+
+    The pen's width is drawn from `pen`, as a share of the digit's height.
+    """
     allp = np.vstack(strokes)
     lo, hi = allp.min(0), allp.max(0)
     height = _u(rng, 0.4, 0.85) * canvas
     scale = min(height / max(hi[1] - lo[1], 1e-3), 0.9 * canvas / max(hi[0] - lo[0], 1e-3))
     size = (hi - lo) * scale
     offset = np.array([_u(rng, 0.02 * canvas, canvas * 0.98 - size[0]), _u(rng, 0.02 * canvas, canvas * 0.98 - size[1])])
-    pen = max(2.0, _u(rng, 0.05, 0.18) * height)
+    pen_px = max(2.0, _u(rng, *pen) * height)
     img = Image.new("L", (canvas, canvas), 0)
     draw = ImageDraw.Draw(img)
-    r = pen / 2
+    r = pen_px / 2
     for s in strokes:
         px = (s - lo) * scale + offset
         flat = [tuple(q) for q in px.tolist()]
         if len(flat) > 1:
-            draw.line(flat, fill=255, width=max(1, round(pen)), joint="curve")
+            draw.line(flat, fill=255, width=max(1, round(pen_px)), joint="curve")
         for x, y in (flat[0], flat[-1]):  # round caps
             draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
     return np.asarray(img)
@@ -465,9 +469,12 @@ def style_strokes(name: str, rng: np.random.Generator) -> list[np.ndarray]:
     return hand(STYLES[name][1](rng), rng)
 
 
-def draw_style(name: str, rng: np.random.Generator) -> np.ndarray:
+def draw_style(name: str, rng: np.random.Generator, pen: tuple[float, float] = (0.05, 0.18)) -> np.ndarray:
     """One sample of a style as a canvas-like drawing: (CANVAS, CANVAS) uint8, white ink on black."""
-    return render_strokes(style_strokes(name, rng), rng)
+    return render_strokes(style_strokes(name, rng), rng, pen=pen)
+
+
+SCAN_PEN = (0.08, 0.15)  # a pen on paper, scanned at 16-20 pixels: strokes 1.3-3 pixels wide, as in Semeion
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,8 +543,9 @@ def _style_list(names: Sequence[str], seed: int, scan_share: float, held_out: bo
     y = np.zeros(len(names), np.int64)
     for i, name in enumerate(names):
         rng = _rng(seed, i, held_out)
-        drawing = draw_style(name, rng)
-        if _chance(rng, scan_share):
+        as_scan = _chance(rng, scan_share)
+        drawing = draw_style(name, rng, pen=SCAN_PEN if as_scan else (0.05, 0.18))
+        if as_scan:
             drawing = scan_like(drawing, rng)
         x[i], y[i] = _to_uint8(prepare(drawing)), STYLES[name][0]
     return x, y
@@ -559,11 +567,6 @@ def digit_styles(names: Sequence[str] | None = None) -> dict[int, list[str]]:
     for name in names or STYLES:
         out.setdefault(STYLES[name][0], []).append(name)
     return out
-
-
-# How many times each digit comes up in a round of generated training digits: the digits the world
-# writes most unlike MNIST (1, 4, 7, 9) come up more often.
-DIGIT_WEIGHTS = {0: 2, 1: 3, 2: 2, 3: 2, 4: 3, 5: 2, 6: 2, 7: 3, 8: 2, 9: 4}
 
 
 def balanced_names(n: int, names: Sequence[str] | None = None, weights: dict[int, int] | None = None) -> list[str]:
@@ -588,8 +591,7 @@ def world_data(x: np.ndarray, y: np.ndarray, styles_share: float, scans_share: f
 
     Args:
         x, y: MNIST's training images (N, 28, 28) uint8 and labels.
-        styles_share: round(styles_share * N) generated digits, over digits as DIGIT_WEIGHTS says and
-            each digit's styles in turn.
+        styles_share: round(styles_share * N) generated digits, balanced over digits and their styles.
         scans_share: round(scans_share * N) scan-like copies of random images of x (label kept).
         seed: random seed (training streams only: benchmarks draw held-out streams).
         style_scan_share: the share of generated digits turned into scans too.
@@ -606,7 +608,7 @@ def world_data(x: np.ndarray, y: np.ndarray, styles_share: float, scans_share: f
                                              (styles_share, scans_share, edits_share, redraws_share))
 
     def make():
-        names = balanced_names(n_styles, weights=DIGIT_WEIGHTS)
+        names = balanced_names(n_styles)
         xs, ys = _style_list(names, seed, style_scan_share)
         scans, pick = scan_set(x, n_scans, seed=seed)
         edits, ye = edit_set(x, y, n_edits, seed=seed)

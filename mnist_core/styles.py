@@ -8,7 +8,8 @@ pen like a hand would (wobble, slant, rotation, width), renders it like the canv
 with `preprocess.prepare`, so the result is an MNIST-format digit.
 
 Scanned digit sets (Semeion, USPS) are binarised, low-resolution and often stretched to fill a square
-box, so a 1 becomes wide and a 7 fat: `scan_like` turns any digit into such a scan.
+box, so a 1 becomes wide and a 7 fat: `scan_like` turns any digit into such a scan. `edit_digit` gives
+MNIST's own 1s a flag and its 7s a bar. `world_data` makes all of these for training, beside MNIST.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ Stroke = list[tuple[float, float]]
 StyleFn = Callable[[np.random.Generator], list[Stroke]]
 
 CANVAS = 140  # styles are rendered on a canvas this big (prepare shrinks large crops to 80 px anyway)
+CANVAS_PEN = (0.05, 0.18)  # pen widths on the canvas, as a share of the digit's height (about 6-40 px on 280 px)
+SCAN_PEN = (0.08, 0.15)  # a pen on paper, scanned at 16-20 pixels: strokes 1.3-3 pixels wide
 MAX_STRETCH = 2.5  # a scan stretches the shorter side of the digit's box at most this much
 HELD_OUT_STREAM = 7_777_777  # random streams of held-out samples: never those of training samples
 
@@ -420,7 +423,8 @@ def hand(strokes: list[Stroke], rng: np.random.Generator) -> list[np.ndarray]:
     allp = np.vstack(pts)
     cx, cy = allp[:, 0].mean(), 0.5
     aspect = math.exp(rng.normal(0.0, 0.15))
-    slant = float(np.clip(rng.normal(0.15, 0.2), -0.3, 0.7))  # x moves right by slant * height above the middle: most hands lean right
+    # x moves right by slant * (height above the middle): most hands lean right, some a lot
+    slant = float(np.clip(rng.normal(0.15, 0.2), -0.3, 0.7))
     angle = math.radians(rng.normal(0.0, 5.0))
     waves = [(rng.normal(0, 0.025, 2), rng.uniform(0.4, 1.6, 2) * rng.choice([-1, 1], 2), rng.uniform(0, 2 * math.pi, 2))
              for _ in range(2)]
@@ -439,7 +443,7 @@ def hand(strokes: list[Stroke], rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def render_strokes(strokes: list[np.ndarray], rng: np.random.Generator, canvas: int = CANVAS,
-                   pen: tuple[float, float] = (0.05, 0.18)) -> np.ndarray:
+                   pen: tuple[float, float] = CANVAS_PEN) -> np.ndarray:
     """Draw hand-moved strokes at a random size, place and pen on a black canvas: (canvas, canvas) uint8.
 
     The pen's width is drawn from `pen`, as a share of the digit's height.
@@ -469,12 +473,10 @@ def style_strokes(name: str, rng: np.random.Generator) -> list[np.ndarray]:
     return hand(STYLES[name][1](rng), rng)
 
 
-def draw_style(name: str, rng: np.random.Generator, pen: tuple[float, float] = (0.05, 0.18)) -> np.ndarray:
+def draw_style(name: str, rng: np.random.Generator, pen: tuple[float, float] = CANVAS_PEN) -> np.ndarray:
     """One sample of a style as a canvas-like drawing: (CANVAS, CANVAS) uint8, white ink on black."""
     return render_strokes(style_strokes(name, rng), rng, pen=pen)
 
-
-SCAN_PEN = (0.08, 0.15)  # a pen on paper, scanned at 16-20 pixels: strokes 1.3-3 pixels wide, as in Semeion
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,7 +546,7 @@ def _style_list(names: Sequence[str], seed: int, scan_share: float, held_out: bo
     for i, name in enumerate(names):
         rng = _rng(seed, i, held_out)
         as_scan = _chance(rng, scan_share)
-        drawing = draw_style(name, rng, pen=SCAN_PEN if as_scan else (0.05, 0.18))
+        drawing = draw_style(name, rng, pen=SCAN_PEN if as_scan else CANVAS_PEN)
         if as_scan:
             drawing = scan_like(drawing, rng)
         x[i], y[i] = _to_uint8(prepare(drawing)), STYLES[name][0]

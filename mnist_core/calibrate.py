@@ -6,6 +6,9 @@ The top probability of a prediction is compared with two thresholds fitted on dr
 - `sure_at`: at or above it the answer is given plainly. The lowest threshold at which drawn
   digits are read right at least 99.5% of the time; between the two the app says "not sure".
 Drawn digits are MNIST test digits re-drawn as canvas drawings (synth.redraw), never training data.
+Those drawings and the non-digits do not depend on the model: they are made once and cached on disk.
+
+`ambiguity` says in words when the two best answers are digits people's handwriting makes look alike.
 """
 
 from __future__ import annotations
@@ -144,7 +147,7 @@ def cached_inputs(key: tuple, make: Callable[[], Any], code: tuple[str, ...] = (
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
-            np.savez(fh, **{f"a{i}": np.asarray(a) for i, a in enumerate(arrays)})
+            np.savez_compressed(fh, **{f"a{i}": np.asarray(a) for i, a in enumerate(arrays)})
         os.replace(tmp, path)
     except OSError:
         pass

@@ -8,7 +8,8 @@ pen like a hand would (wobble, slant, rotation, width), renders it like the canv
 with `preprocess.prepare`, so the result is an MNIST-format digit.
 
 Scanned digit sets (Semeion, USPS) are binarised, low-resolution and often stretched to fill a square
-box, so a 1 becomes wide and a 7 fat: `scan_like` turns any digit into such a scan.
+box, so a 1 becomes wide and a 7 fat: `scan_like` turns any digit into such a scan. `edit_digit` gives
+MNIST's own 1s a flag and its 7s a bar. `world_data` makes all of these for training, beside MNIST.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ Stroke = list[tuple[float, float]]
 StyleFn = Callable[[np.random.Generator], list[Stroke]]
 
 CANVAS = 140  # styles are rendered on a canvas this big (prepare shrinks large crops to 80 px anyway)
+CANVAS_PEN = (0.05, 0.18)  # pen widths on the canvas, as a share of the digit's height (about 6-40 px on 280 px)
+SCAN_PEN = (0.08, 0.15)  # a pen on paper, scanned at 16-20 pixels: strokes 1.3-3 pixels wide
 MAX_STRETCH = 2.5  # a scan stretches the shorter side of the digit's box at most this much
 HELD_OUT_STREAM = 7_777_777  # random streams of held-out samples: never those of training samples
 
@@ -336,18 +339,22 @@ def nine_left_tail(rng):
 
 
 def nine_cursive(rng):
-    """A 9 as many Europeans write it fast: a small loop, then a tail sweeping down to the left, often
-    hooking back up to the right at the bottom (an 'S'-like tail)."""
-    ry, rx = _u(rng, 0.14, 0.25), _u(rng, 0.18, 0.32)
+    """A 9 as many Europeans write it fast: a small loop, then a tail sweeping down to the left that
+    ends there, hooks back up to the right, or sweeps right along the bottom (an 'S'-like 9)."""
+    ry, rx = _u(rng, 0.13, 0.24), _u(rng, 0.16, 0.32)
     cx = _u(rng, 0.45, 0.7)
-    start = _u(rng, -20, 20)
-    loop = _arc(cx, ry, rx, ry, start, start - 360 - _u(rng, -10, 20), 22)
-    x, y = cx + rx, ry
+    leave = _u(rng, 0, 80)  # where the tail leaves the loop: 0 = its right side, 90 = its bottom
+    loop = _arc(cx, ry, rx, ry, leave, leave - 360 - _u(rng, -10, 20), 22)
+    x, y = loop[-1]
     low = (x - _u(rng, 0.25, 0.6), 1.0 - _u(rng, 0.0, 0.1))
     tail = [(x, y), (x - _u(rng, 0.05, 0.2), (y + 1) / 2 + _u(rng, -0.05, 0.1)), low]
-    if _chance(rng, 0.5):  # the tail hooks back to the right and up (never a flat base: that is a 2's)
+    ending = rng.random()
+    if ending < 0.4:  # the tail hooks back up to the right
         tail[-1] = (low[0], 1.0)
         tail.append((low[0] + _u(rng, 0.12, 0.3), 1.0 - _u(rng, 0.08, 0.25)))
+    elif ending < 0.6:  # the tail sweeps right along the bottom, rising a little at its end
+        tail[-1] = (low[0] - _u(rng, 0.0, 0.1), 1.0 - _u(rng, 0.03, 0.12))
+        tail += [(low[0] + _u(rng, 0.1, 0.2), 1.0), (low[0] + _u(rng, 0.35, 0.6), 1.0 - _u(rng, 0.05, 0.2))]
     return [loop + _spline(tail, 8)[1:]]
 
 
@@ -416,7 +423,8 @@ def hand(strokes: list[Stroke], rng: np.random.Generator) -> list[np.ndarray]:
     allp = np.vstack(pts)
     cx, cy = allp[:, 0].mean(), 0.5
     aspect = math.exp(rng.normal(0.0, 0.15))
-    slant = float(np.clip(rng.normal(0.15, 0.2), -0.3, 0.7))  # x moves right by slant * height above the middle: most hands lean right
+    # x moves right by slant * (height above the middle): most hands lean right, some a lot
+    slant = float(np.clip(rng.normal(0.15, 0.2), -0.3, 0.7))
     angle = math.radians(rng.normal(0.0, 5.0))
     waves = [(rng.normal(0, 0.025, 2), rng.uniform(0.4, 1.6, 2) * rng.choice([-1, 1], 2), rng.uniform(0, 2 * math.pi, 2))
              for _ in range(2)]
@@ -434,23 +442,27 @@ def hand(strokes: list[Stroke], rng: np.random.Generator) -> list[np.ndarray]:
     return out
 
 
-def render_strokes(strokes: list[np.ndarray], rng: np.random.Generator, canvas: int = CANVAS) -> np.ndarray:
-    """Draw hand-moved strokes at a random size, place and pen on a black canvas: (canvas, canvas) uint8."""
+def render_strokes(strokes: list[np.ndarray], rng: np.random.Generator, canvas: int = CANVAS,
+                   pen: tuple[float, float] = CANVAS_PEN) -> np.ndarray:
+    """Draw hand-moved strokes at a random size, place and pen on a black canvas: (canvas, canvas) uint8.
+
+    The pen's width is drawn from `pen`, as a share of the digit's height.
+    """
     allp = np.vstack(strokes)
     lo, hi = allp.min(0), allp.max(0)
     height = _u(rng, 0.4, 0.85) * canvas
     scale = min(height / max(hi[1] - lo[1], 1e-3), 0.9 * canvas / max(hi[0] - lo[0], 1e-3))
     size = (hi - lo) * scale
     offset = np.array([_u(rng, 0.02 * canvas, canvas * 0.98 - size[0]), _u(rng, 0.02 * canvas, canvas * 0.98 - size[1])])
-    pen = max(2.0, _u(rng, 0.05, 0.18) * height)
+    pen_px = max(2.0, _u(rng, *pen) * height)
     img = Image.new("L", (canvas, canvas), 0)
     draw = ImageDraw.Draw(img)
-    r = pen / 2
+    r = pen_px / 2
     for s in strokes:
         px = (s - lo) * scale + offset
         flat = [tuple(q) for q in px.tolist()]
         if len(flat) > 1:
-            draw.line(flat, fill=255, width=max(1, round(pen)), joint="curve")
+            draw.line(flat, fill=255, width=max(1, round(pen_px)), joint="curve")
         for x, y in (flat[0], flat[-1]):  # round caps
             draw.ellipse([x - r, y - r, x + r, y + r], fill=255)
     return np.asarray(img)
@@ -461,9 +473,10 @@ def style_strokes(name: str, rng: np.random.Generator) -> list[np.ndarray]:
     return hand(STYLES[name][1](rng), rng)
 
 
-def draw_style(name: str, rng: np.random.Generator) -> np.ndarray:
+def draw_style(name: str, rng: np.random.Generator, pen: tuple[float, float] = CANVAS_PEN) -> np.ndarray:
     """One sample of a style as a canvas-like drawing: (CANVAS, CANVAS) uint8, white ink on black."""
-    return render_strokes(style_strokes(name, rng), rng)
+    return render_strokes(style_strokes(name, rng), rng, pen=pen)
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -532,8 +545,9 @@ def _style_list(names: Sequence[str], seed: int, scan_share: float, held_out: bo
     y = np.zeros(len(names), np.int64)
     for i, name in enumerate(names):
         rng = _rng(seed, i, held_out)
-        drawing = draw_style(name, rng)
-        if _chance(rng, scan_share):
+        as_scan = _chance(rng, scan_share)
+        drawing = draw_style(name, rng, pen=SCAN_PEN if as_scan else CANVAS_PEN)
+        if as_scan:
             drawing = scan_like(drawing, rng)
         x[i], y[i] = _to_uint8(prepare(drawing)), STYLES[name][0]
     return x, y
@@ -557,11 +571,19 @@ def digit_styles(names: Sequence[str] | None = None) -> dict[int, list[str]]:
     return out
 
 
-def balanced_names(n: int, names: Sequence[str] | None = None) -> list[str]:
-    """n style names, digits in turn (0, 1, ..., 9, 0, ...) and each digit's styles in turn."""
+def balanced_names(n: int, names: Sequence[str] | None = None, weights: dict[int, int] | None = None) -> list[str]:
+    """n style names: digits in rounds (each digit `weights[d]` times a round, default once), and each
+    digit's styles in turn."""
     by_digit = digit_styles(names)
-    digits = sorted(by_digit)
-    return [by_digit[d][(i // len(digits)) % len(by_digit[d])] for i, d in ((i, digits[i % len(digits)]) for i in range(n))]
+    weights = weights or dict.fromkeys(by_digit, 1)
+    cycle = [d for rank in range(max(weights.values())) for d in sorted(by_digit) if weights.get(d, 0) > rank]
+    seen = dict.fromkeys(by_digit, 0)
+    out = []
+    for i in range(n):
+        d = cycle[i % len(cycle)]
+        out.append(by_digit[d][seen[d] % len(by_digit[d])])
+        seen[d] += 1
+    return out
 
 
 def world_data(x: np.ndarray, y: np.ndarray, styles_share: float, scans_share: float, seed: int = 0,

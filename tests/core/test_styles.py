@@ -215,11 +215,14 @@ def test_edits_add_a_flag_to_a_one_and_a_bar_to_a_seven():
 def test_world_data_is_balanced_cached_and_labelled():
     x = np.stack([_mnist_like(1), _mnist_like(7)] * 50)
     y = np.array([1, 7] * 50)
-    xe, ye = styles.world_data(x, y, styles_share=0.4, scans_share=0.1, edits_share=0.1, seed=2, redraws_share=0.1)
-    assert xe.shape == (70, 28, 28) and xe.dtype == np.uint8 and ye.dtype == np.int64
-    assert np.array_equal(np.bincount(ye[:40], minlength=10), np.full(10, 4))  # generated: 4 of each digit
-    assert set(ye[40:].tolist()) <= {1, 7}  # scans, edits and redraws keep MNIST's labels
-    assert (xe.reshape(70, -1).max(axis=1) == 255).all()
-    again = styles.world_data(x, y, styles_share=0.4, scans_share=0.1, edits_share=0.1, seed=2, redraws_share=0.1)
+    xe, ye = styles.world_data(x, y, styles_share=0.5, scans_share=0.1, edits_share=0.1, seed=2, redraws_share=0.1)
+    assert xe.shape == (80, 28, 28) and xe.dtype == np.uint8 and ye.dtype == np.int64
+    assert np.array_equal(np.bincount(ye[:50], minlength=10), np.full(10, 5))  # generated: 5 of each digit
+    assert set(ye[50:].tolist()) <= {1, 7}  # scans, edits and redraws keep MNIST's labels
+    assert (xe.reshape(80, -1).max(axis=1) == 255).all()
+    again = styles.world_data(x, y, styles_share=0.5, scans_share=0.1, edits_share=0.1, seed=2, redraws_share=0.1)
     assert np.array_equal(again[0], xe) and np.array_equal(again[1], ye)
     assert styles.balanced_names(12)[:3] == ["0 plain", "1 stick", "2 plain"]
+    names = styles.balanced_names(40, weights={1: 3, 7: 1})
+    assert [styles.STYLES[k][0] for k in names[:5]] == [1, 7, 1, 1, 1]  # 1s three times a round, 7s once
+    assert names[:5] == ["1 stick", "7 plain", "1 serif", "1 flag", "1 flag and base"]

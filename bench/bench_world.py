@@ -68,7 +68,8 @@ def world_sets(x_test: np.ndarray, y_test: np.ndarray, n_drawn: int = 3000, n_st
         print(f"(Semeion not found at {semeion}: its row is left out)")
 
     scans, pick = cached_inputs(("mnist scans", n_scan, BENCH_SEED),
-                                lambda: scan_set(x_test, n_scan, seed=BENCH_SEED, held_out=True), code=("styles", "preprocess"))
+                                lambda: scan_set(x_test, n_scan, seed=BENCH_SEED, held_out=True),
+                                code=("styles", "preprocess"))
     sets["MNIST test as scans"] = (scans / 255.0, y_test[pick])
     for name in STYLES:
         x = cached_inputs(("style", name, n_style, BENCH_SEED),

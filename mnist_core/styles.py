@@ -105,7 +105,8 @@ def _one(rng, length: tuple[float, float], base: bool) -> list[Stroke]:
     start = (-ln * math.cos(angle), ln * math.sin(angle))
     mid = ((start[0]) / 2 + _u(rng, -0.03, 0.03), start[1] / 2 + _u(rng, -0.04, 0.02))  # a slightly bowed flag
     stem_end = (_u(rng, -0.06, 0.06), 1.0)
-    strokes = [_spline([start, mid, (0.0, 0.0)], 6) + _spline([(0.0, 0.0), (stem_end[0] / 2 + _u(rng, -0.03, 0.03), 0.5),
+    strokes = [_spline([start, mid, (0.0, 0.0)], 6) + _spline([
+        (0.0, 0.0), (stem_end[0] / 2 + _u(rng, -0.03, 0.03), 0.5),
                                                                 stem_end], 8)]
     if base:
         half = _u(rng, 0.15, 0.35)
@@ -147,7 +148,8 @@ def two_loop(rng):
     neck = ((top[-1][0] + x_end) / 2 + _u(rng, -0.06, 0.06), _u(rng, 0.55, 0.7))
     r = _u(rng, 0.09, 0.17)
     loop = _arc(x_end, 1.0 - r, r * _u(rng, 0.8, 1.4), r, 90, 450, 14)
-    return [top + _spline([top[-1], neck, (x_end, 1.0)], 8)[1:] + loop + [(_u(rng, 0.75, 1.0), 1.0 + _u(rng, -0.04, 0.04))]]
+    return [top + _spline([top[-1], neck, (x_end, 1.0)], 8)[1:] + loop
+            + [(_u(rng, 0.75, 1.0), 1.0 + _u(rng, -0.04, 0.04))]]
 
 
 def three_round(rng):
@@ -205,7 +207,8 @@ def four_one_stroke(rng):
 
 def five_two_strokes(rng):
     body = _five_body(rng)
-    flag = [(body[0][0] - _u(rng, -0.02, 0.08), _u(rng, -0.03, 0.03)), (body[0][0] + _u(rng, 0.45, 0.75), _u(rng, -0.1, 0.05))]
+    flag = [(body[0][0] - _u(rng, -0.02, 0.08), _u(rng, -0.03, 0.03)),
+            (body[0][0] + _u(rng, 0.45, 0.75), _u(rng, -0.1, 0.05))]
     if _chance(rng, 0.4):  # a wavy flag
         flag = _spline([flag[0], ((flag[0][0] + flag[1][0]) / 2, flag[0][1] + _u(rng, -0.06, 0.06)), flag[1]], 6)
     return [body, flag] if _chance(rng, 0.7) else [flag[::-1], body]
@@ -259,7 +262,8 @@ def _seven(rng, crossed: float, curved: bool, hooked: bool) -> list[Stroke]:
     if _chance(rng, crossed):
         y = _u(rng, 0.42, 0.58)
         at = stem[min(int(round(y * len(stem))), len(stem) - 1)][0]
-        strokes.append([(at - _u(rng, 0.15, 0.3), y + _u(rng, -0.03, 0.03)), (at + _u(rng, 0.15, 0.3), y + _u(rng, -0.03, 0.03))])
+        strokes.append([(at - _u(rng, 0.15, 0.3), y + _u(rng, -0.03, 0.03)),
+                        (at + _u(rng, 0.15, 0.3), y + _u(rng, -0.03, 0.03))])
     return strokes
 
 
@@ -315,7 +319,8 @@ def nine_straight(rng):
 def nine_curved(rng):
     """A 9 whose tail curves back to the left at the bottom."""
     loop, x, y = _nine_loop(rng)
-    tail = _spline([(x, y), (x, 0.7), (x - _u(rng, 0.1, 0.2), 0.97), (x - _u(rng, 0.3, 0.5), 0.92 + _u(rng, -0.05, 0.03))], 6)
+    tail = _spline([(x, y), (x, 0.7), (x - _u(rng, 0.1, 0.2), 0.97),
+                    (x - _u(rng, 0.3, 0.5), 0.92 + _u(rng, -0.05, 0.03))], 6)
     return [loop + tail[1:]]
 
 
@@ -426,7 +431,8 @@ def hand(strokes: list[Stroke], rng: np.random.Generator) -> list[np.ndarray]:
     # x moves right by slant * (height above the middle): most hands lean right, some a lot
     slant = float(np.clip(rng.normal(0.15, 0.2), -0.3, 0.7))
     angle = math.radians(rng.normal(0.0, 5.0))
-    waves = [(rng.normal(0, 0.025, 2), rng.uniform(0.4, 1.6, 2) * rng.choice([-1, 1], 2), rng.uniform(0, 2 * math.pi, 2))
+    waves = [(rng.normal(0, 0.025, 2), rng.uniform(0.4, 1.6, 2) * rng.choice([-1, 1], 2),
+              rng.uniform(0, 2 * math.pi, 2))
              for _ in range(2)]
     out = []
     for i, p in enumerate(pts):
@@ -453,7 +459,8 @@ def render_strokes(strokes: list[np.ndarray], rng: np.random.Generator, canvas: 
     height = _u(rng, 0.4, 0.85) * canvas
     scale = min(height / max(hi[1] - lo[1], 1e-3), 0.9 * canvas / max(hi[0] - lo[0], 1e-3))
     size = (hi - lo) * scale
-    offset = np.array([_u(rng, 0.02 * canvas, canvas * 0.98 - size[0]), _u(rng, 0.02 * canvas, canvas * 0.98 - size[1])])
+    offset = np.array([_u(rng, 0.02 * canvas, canvas * 0.98 - size[0]),
+                       _u(rng, 0.02 * canvas, canvas * 0.98 - size[1])])
     pen_px = max(2.0, _u(rng, *pen) * height)
     img = Image.new("L", (canvas, canvas), 0)
     draw = ImageDraw.Draw(img)
@@ -539,7 +546,8 @@ def style_set(names: Sequence[str], n: int, seed: int = 0, scan_share: float = 0
     return _style_list([names[i % len(names)] for i in range(n)], seed, scan_share, held_out)
 
 
-def _style_list(names: Sequence[str], seed: int, scan_share: float, held_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _style_list(names: Sequence[str], seed: int, scan_share: float,
+                held_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Sample i of style names[i], for each i."""
     x = np.zeros((len(names), 28, 28), np.uint8)
     y = np.zeros(len(names), np.int64)
@@ -680,7 +688,8 @@ def edit_digit(digit: np.ndarray, label: int, rng: np.random.Generator, scale: i
         if _chance(rng, 0.3):
             xb, half = centre_at(bottom - int(width / 2)), _u(rng, 0.15, 0.3) * height
             yb = bottom - width / 2
-            _pen_line(canvas, [(xb - half, yb), (xb + half, yb + _u(rng, -0.03, 0.03) * height)], width * _u(rng, 0.8, 1.1))
+            _pen_line(canvas, [(xb - half, yb), (xb + half, yb + _u(rng, -0.03, 0.03) * height)],
+                      width * _u(rng, 0.8, 1.1))
     else:
         row = top + int(_u(rng, 0.45, 0.62) * height)
         xs = np.flatnonzero(ink[row])
@@ -688,7 +697,8 @@ def edit_digit(digit: np.ndarray, label: int, rng: np.random.Generator, scale: i
             return None
         xc, half = float(xs.mean()), _u(rng, 0.18, 0.32) * height
         tilt = _u(rng, -0.05, 0.05) * height
-        _pen_line(canvas, [(xc - half * _u(rng, 0.8, 1.2), row + tilt), (xc + half, row - tilt)], width * _u(rng, 0.8, 1.1))
+        _pen_line(canvas, [(xc - half * _u(rng, 0.8, 1.2), row + tilt), (xc + half, row - tilt)],
+                  width * _u(rng, 0.8, 1.1))
     return np.asarray(canvas)
 
 

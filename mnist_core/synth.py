@@ -44,9 +44,11 @@ STYLE_VARIANTS: dict[str, tuple[int, list[Stroke]]] = {
     "9 straight stem": (9, [_arc(0.45, 0.27, 0.35, 0.27, 0, 360, 30) + [(0.8, 0.27), (0.8, 1.0)]]),
     "2 with a loop": (2, [_arc(0.5, 0.28, 0.38, 0.28, 190, 380, 20) + [(0.15, 0.95)]
                           + _arc(0.25, 0.88, 0.12, 0.1, -90, 270, 12) + [(0.95, 1.0)]]),
-    "6 curved": (6, [[(0.85, 0.05), (0.55, 0.02), (0.3, 0.18), (0.15, 0.45)] + _arc(0.47, 0.72, 0.33, 0.27, 180, 540, 30)]),
+    "6 curved": (6, [[(0.85, 0.05), (0.55, 0.02), (0.3, 0.18), (0.15, 0.45)]
+                     + _arc(0.47, 0.72, 0.33, 0.27, 180, 540, 30)]),
     "3 flat top": (3, [[(0.1, 0.0), (0.9, 0.0), (0.45, 0.42)] + _arc(0.45, 0.7, 0.42, 0.28, -90, 160, 20)]),
-    "5 two strokes": (5, [[(0.85, 0.0), (0.2, 0.0)], [(0.2, 0.0), (0.15, 0.45)] + _arc(0.47, 0.68, 0.4, 0.32, -110, 160, 20)]),
+    "5 two strokes": (5, [[(0.85, 0.0), (0.2, 0.0)],
+                          [(0.2, 0.0), (0.15, 0.45)] + _arc(0.47, 0.68, 0.4, 0.32, -110, 160, 20)]),
     "8 two loops": (8, [_arc(0.5, 0.25, 0.28, 0.25, 0, 360, 24), _arc(0.5, 0.74, 0.36, 0.26, 0, 360, 24)]),
 }
 
@@ -104,7 +106,8 @@ def redraw(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280, heigh
     h = rng.uniform(*height) * canvas
     scale = h / crop.shape[0]
     w = min(crop.shape[1] * scale, canvas * 0.95)
-    big = np.asarray(Image.fromarray(crop, mode="F").resize((max(1, round(w)), max(1, round(h))), Image.Resampling.BILINEAR))
+    size = (max(1, round(w)), max(1, round(h)))
+    big = np.asarray(Image.fromarray(crop, mode="F").resize(size, Image.Resampling.BILINEAR))
     shape = big > 0.5
     width_now = 2.0 * shape.sum() / max((shape & ~ndimage.binary_erosion(shape)).sum(), 1)
     radius = int(round((rng.uniform(*pen) - width_now) / 2))
@@ -240,8 +243,9 @@ def scribble(rng: np.random.Generator, canvas: int = 280, kinds: tuple[str, ...]
         return render([list(zip(c / 2 + r * np.cos(t), c / 2 + r * np.sin(t), strict=True))], (c, c), pen)
     if kind == 6:  # a grid: '#' with 3-4 lines each way
         n = int(rng.integers(3, 5))
-        lines = [[((0.2 + 0.6 * i / (n - 1)) * c, 0.15 * c), ((0.2 + 0.6 * i / (n - 1)) * c, 0.85 * c)] for i in range(n)]
-        lines += [[(0.15 * c, (0.2 + 0.6 * i / (n - 1)) * c), (0.85 * c, (0.2 + 0.6 * i / (n - 1)) * c)] for i in range(n)]
+        at = [(0.2 + 0.6 * i / (n - 1)) * c for i in range(n)]
+        lines = [[(a, 0.15 * c), (a, 0.85 * c)] for a in at]
+        lines += [[(0.15 * c, a), (0.85 * c, a)] for a in at]
         return render(lines, (c, c), pen)
     if kind == 7:  # a triangle
         pts = [(0.5 * c, 0.15 * c), (0.85 * c, 0.8 * c), (0.15 * c, 0.8 * c), (0.5 * c, 0.15 * c)]

@@ -318,13 +318,17 @@ class TrainingWorker:
                 if time.time() > deadline:
                     raise JobError(f"the training process was not ready after {timeout:.0f} s")
                 continue
-            try:
-                message = self._conn.recv()
-            except EOFError:
-                self._proc.join(5)
-                raise JobError(_ended(self._proc)) from None
+            message = self._recv()
             if isinstance(message, Ready):
                 self.ready_seconds = message.seconds
+
+    def _recv(self):
+        """The next message from the process; JobError saying how it ended when it is gone."""
+        try:
+            return self._conn.recv()
+        except EOFError:
+            self._proc.join(5)
+            raise JobError(_ended(self._proc)) from None
 
     def run(self, spec: RunSpec, progress: TrainingProgress, poll: float = 0.1) -> RunResult | None:
         """Run one job in the process; mirror its progress into `progress`; honour
@@ -349,11 +353,7 @@ class TrainingWorker:
                             self._proc.join(1)
                             raise JobError(_ended(self._proc))
                         continue
-                    try:
-                        message = self._conn.recv()
-                    except EOFError:
-                        self._proc.join(5)
-                        raise JobError(_ended(self._proc)) from None
+                    message = self._recv()
                     if isinstance(message, Finished):
                         return message.result
                     if isinstance(message, Failed):

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 
 from mnist_core import housekeeping
@@ -14,8 +11,8 @@ from mnist_core.handwriting import HandwritingStore
 from mnist_core.models import build_model, load_model
 from mnist_core.paths import handwriting_db_path, models_dir
 from mnist_core.store import ModelStore
-from tests.conftest import REPO
 from tests.core.test_handwriting import some_input
+from tests.core.test_store import kill_a_save_half_way
 
 
 def age(path, seconds: float) -> None:
@@ -27,28 +24,7 @@ def test_a_model_save_killed_with_sigkill_leaves_a_leftover_that_start_up_remove
     store = ModelStore()
     store.save(build_model("mlp"), "precious", ModelCard("precious", architecture="mlp"))
     before = store.get("precious").path.read_bytes()
-    script = f"""
-import time
-from pathlib import Path
-from mnist_core.models import build_model
-from mnist_core.store import save_model_atomic
-model = build_model("mlp")
-real_save = model.save
-def slow_save(path, *a, **k):
-    real_save(path, *a, **k)
-    print("writing", flush=True)
-    time.sleep(60)
-model.save = slow_save
-save_model_atomic(model, Path({str(store.get("precious").path)!r}))
-"""
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    try:
-        assert proc.stdout.readline().strip() == "writing"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
-    finally:
-        proc.kill()
+    kill_a_save_half_way(store.get("precious").path)
     leftover = [p for p in models_dir().iterdir() if p.name.startswith(".precious.")]
     assert len(leftover) == 1 and leftover[0].name.endswith(".tmp.keras")
     assert housekeeping.clean_leftovers() == [], "a young leftover may be another server's save in progress"

@@ -131,34 +131,31 @@ def _saved(store, name, arch="mlp"):
     return model
 
 
-def test_a_save_killed_half_way_leaves_the_previous_model_loadable(store, tmp_path):
-    """A real process is SIGKILLed while it writes a new version over a stored model."""
+def kill_a_save_half_way(path, arch: str = "mlp", truncate: bool = False) -> int:
+    """Start a real process that saves a new `arch` model over `path` (through save_model_atomic), SIGKILL it
+    while it writes (its new file cut to half when `truncate`), and return its exit code."""
     import os
     import signal
     import subprocess
     import sys
 
-    from mnist_core.models import load_model
     from tests.conftest import REPO
 
-    old = _saved(store, "precious")
-    old_bytes = store.get("precious").path.read_bytes()
+    cut = "    with open(path, 'r+b') as fh:\n        fh.truncate(Path(path).stat().st_size // 2)\n" if truncate else ""
     script = f"""
-import sys, time
+import time
 from pathlib import Path
 from mnist_core.models import build_model
 from mnist_core.card import ModelCard
 from mnist_core.store import save_model_atomic
-model = build_model("simple_cnn")
+model = build_model({arch!r})
 real_save = model.save
 def slow_save(path, *a, **k):
     real_save(path, *a, **k)
-    with open(path, "r+b") as fh:  # the new file is half written when the kill comes
-        fh.truncate(Path(path).stat().st_size // 2)
-    print("writing", flush=True)
+{cut}    print("writing", flush=True)
     time.sleep(60)
 model.save = slow_save
-save_model_atomic(model, Path({str(store.get("precious").path)!r}), ModelCard("precious", architecture="simple_cnn"))
+save_model_atomic(model, Path({str(path)!r}), ModelCard("killed", architecture={arch!r}))
 """
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -168,7 +165,19 @@ save_model_atomic(model, Path({str(store.get("precious").path)!r}), ModelCard("p
         proc.wait(30)
     finally:
         proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    return proc.returncode
+
+
+def test_a_save_killed_half_way_leaves_the_previous_model_loadable(store, tmp_path):
+    """A real process is SIGKILLed while it writes a new version over a stored model."""
+    import signal
+
+    from mnist_core.models import load_model
+
+    old = _saved(store, "precious")
+    old_bytes = store.get("precious").path.read_bytes()
+    code = kill_a_save_half_way(store.get("precious").path, arch="simple_cnn", truncate=True)
+    assert code == -signal.SIGKILL
     stored = store.get("precious")
     assert stored.path.read_bytes() == old_bytes and stored.card.architecture == "mlp"
     assert load_model(stored.path).count_params() == old.count_params()

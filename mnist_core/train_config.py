@@ -167,10 +167,10 @@ PRESETS: dict[str, TrainConfig] = {
                          validation_split=0.05),
     # The shipped default's recipe (bench/bench_world.py; README "The shipped model"): MNIST plus digits in the
     # world's styles, scans and re-drawings (WorldMix; the shares measured on 8-epoch proxies, issue 10), in
-    # about 35 minutes on 2 CPU cores with bfloat16.
+    # about 37 minutes on 2 CPU cores with bfloat16 (28 epochs of ~75 s).
     "best": TrainConfig(
         architecture="default_cnn",
-        epochs=32,
+        epochs=28,
         batch_size=128,
         learning_rate=3e-3,
         schedule="cosine",

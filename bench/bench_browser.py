@@ -4,8 +4,9 @@
 
 Starts the app, opens /draw in headless Chromium at 1280x720, then repeatedly clears the canvas,
 draws a digit with the mouse and measures from mouse-up until the Prediction metric shows it.
-(The canvas component sends a drawing 200 ms after the last change, a delay fixed in its code: that
-is the floor of this figure.) --repo DIR serves another checkout of the app the same way.
+(The canvas component sends a drawing 200 ms after the last change, a delay fixed in its code; the
+Draw page's script sends it at the stroke's end instead: ui/draw_ui.HIDE_TOOLBAR.) --repo DIR serves
+another checkout of the app the same way.
 """
 
 from __future__ import annotations

@@ -33,6 +33,9 @@ INK, PAPER = "#FFFFFF", "#000000"  # white ink on black, as MNIST
 # pencil switches to an edit mode in which strokes stop drawing; the page has its own labelled Pen,
 # Eraser, Undo and Clear. The canvas lives in a shadow root, which page CSS cannot reach: this adds
 # one rule there, and again whenever the canvas is mounted anew (a Clear remounts it).
+# The component also waits 200 ms after each stroke before it sends the drawing (a delay fixed in its
+# code); when a stroke ends on a canvas, the script presses the hidden toolbar's "Update the app with
+# this drawing" at once, which sends it and cancels the component's own pending send.
 HIDE_TOOLBAR = """<script>
 (() => {
   const hide = () => document.querySelectorAll('[data-testid="stBidiComponentIsolated"]').forEach(host => {
@@ -46,6 +49,25 @@ HIDE_TOOLBAR = """<script>
   });
   hide();
   if (!window.labToolbarTimer) window.labToolbarTimer = setInterval(hide, 300);
+  if (!window.labSendAtOnce) {
+    window.labSendAtOnce = true;
+    let drawingOn = null;  // the shadow root of the canvas a stroke started on
+    document.addEventListener('pointerdown', (event) => {
+      const host = event.composedPath().find(el => el.dataset && el.dataset.testid === 'stBidiComponentIsolated');
+      drawingOn = host && host.shadowRoot && host.shadowRoot.querySelector('canvas') ? host.shadowRoot : null;
+    }, true);
+    const strokeEnded = () => {
+      const root = drawingOn;
+      drawingOn = null;
+      if (!root) return;
+      setTimeout(() => {  // after the canvas has added the stroke (its mouse-up handler runs first)
+        const send = root.querySelector('button[aria-label="Update the app with this drawing"]');
+        if (send) send.click();
+      }, 0);
+    };
+    document.addEventListener('pointerup', strokeEnded, true);
+    document.addEventListener('pointercancel', strokeEnded, true);
+  }
 })();
 </script>"""
 

@@ -46,7 +46,7 @@ def test_the_pages_own_pen_eraser_undo_and_clear(page, app_url):
     assert toolbar_display(page) in ("none", "absent")  # the component's hover toolbar (and its edit trap) is gone
     assert draw_and_read(page, 7) == "7"
     draw_digit(page, 1, box=(0.05, 0.05, 0.1, 0.3))  # a stray extra stroke in the top-left corner...
-    page.wait_for_timeout(400)  # (the canvas sends a stroke 200 ms after the pen is lifted)
+    page.wait_for_timeout(400)  # (the stroke reaches the server)
     wait_idle(page)
     page.get_by_role("button", name="Undo").click()  # ...taken back
     assert wait_for_metric(page, "Prediction", "7") == "7"
@@ -55,6 +55,19 @@ def test_the_pages_own_pen_eraser_undo_and_clear(page, app_url):
     page.get_by_text("The prediction appears here").wait_for(timeout=30_000)
     page.get_by_text("Pen", exact=True).click()
     assert draw_and_read(page, 4) == "4"  # the pen draws again
+
+
+def test_each_stroke_is_sent_when_it_ends_once(page, app_url):
+    """The page presses the canvas's hidden send button at each stroke's end (not the component's 200 ms
+    later send): one press per stroke, and the answer that comes is the drawing's."""
+    open_draw(page, app_url)
+    page.evaluate("""() => { window.sends = 0;
+        const h = document.querySelector('[data-testid=stBidiComponentIsolated]');
+        h.shadowRoot.querySelector('button[aria-label="Update the app with this drawing"]')
+         .addEventListener('click', () => { window.sends += 1; }); }""")
+    draw_digit(page, 4)  # two strokes
+    assert wait_for_metric(page, "Prediction", "4") == "4"
+    assert page.evaluate("window.sends") == 2
 
 
 @pytest.mark.parametrize("size", [(1024, 768), (390, 844)])

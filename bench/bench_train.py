@@ -307,9 +307,9 @@ def bench_start(data, repeats: int) -> None:
 
     # 3. The estimate shown before Start, against the app's run
     profile = load_profile()
-    if profile is None:
+    if profile is None or estimate_seconds(quick, profile) is None:  # none yet, or stopped before this model
         t0 = time.perf_counter()
-        profile = measure()
+        profile = measure(profile=profile)
         save_profile(profile)
         print(f"measured this machine's speed in {time.perf_counter() - t0:.1f} s")
     estimate = estimate_seconds(quick, profile)

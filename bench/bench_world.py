@@ -150,7 +150,7 @@ def main() -> None:
 
     start = time.perf_counter()
     model = load_model(args.model)
-    calibration = Calibration.from_card(read_card(Path(args.model)))
+    calibration = Calibration.from_card(read_card(Path(args.model)).to_dict())
     data = load_mnist()
     print(f"model: {args.model} ({model.count_params():,} parameters); "
           f"calibration: sure at {calibration.sure_at:.3f}, a digit at {calibration.digit_at:.3f}\n")

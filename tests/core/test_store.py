@@ -121,6 +121,17 @@ def test_card_fields_of_the_shipped_default():
     assert card.test_accuracy >= 0.992 and len(card.per_class("f1")) == 10 and not card.extra
 
 
+def test_the_shipped_default_was_trained_by_the_best_preset_as_the_readme_says():
+    from mnist_core.train_config import PRESETS, TrainConfig
+    from tests.conftest import REPO
+
+    card = ModelStore().default().card
+    assert TrainConfig.from_dict(card.train_config) == PRESETS["best"]  # world mix, epochs, augmentation...
+    assert card.command == "python -m mnist_core train --preset best --out assets/default_model.keras"
+    assert card.command in (REPO / "README.md").read_text()
+    assert f"{card.test_accuracy:.2%}" in (REPO / "README.md").read_text()  # the figure the README gives
+
+
 # ---------------------------------------------------------------------------------------------
 # Saves that die half-way, uploads that are refused, cards of trained models
 

@@ -26,7 +26,7 @@ from ui.present import presenting, use_model
 
 CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the projector
 
-head, mode, *reset = st.columns([3, 1.4, 1] if presenting() else [2, 1.4], vertical_alignment="center")
+head, mode, *reset = st.columns([2.4, 1.4, 1.2] if presenting() else [2, 1.4], vertical_alignment="center")
 head.title("Draw a digit")
 DRAW.read_url()  # a link's settings win on the first run of a visit
 number_mode = DRAW.widget("number", mode.toggle, "A whole number", help="Write several digits side by side, e.g. 2026.")

@@ -36,10 +36,12 @@ with friendly_errors("Training"):
         st.subheader("New run")
     if running:
         st.caption("One run at a time per person: stop the current one to start another.")
-    kind_at, preset_at, note_at = st.columns([1.9, 0.9, 2.2], vertical_alignment="center")
-    kind = kind_at.segmented_control("Kind", ["Train from scratch", "Fine-tune a stored model"],
-                                     default="Train from scratch", key="kind", label_visibility="collapsed")
-    if kind == "Fine-tune a stored model":
+    with st.container(key="wrap-run-head"):  # wraps on a narrow screen instead of cutting the choices
+        kind_at, preset_at, note_at = st.columns([1.9, 0.9, 2.2], vertical_alignment="center")
+    kind = kind_at.segmented_control("Kind", ["Train from scratch", "Fine-tune"],
+                                     default="Train from scratch", key="kind", label_visibility="collapsed",
+                                     help="Fine-tune: start from a stored model's weights instead of random ones.")
+    if kind == "Fine-tune":
         spec = finetune_options_ui(running)
     else:
         config = training_options_ui(running, preset_at, note_at)

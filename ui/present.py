@@ -23,6 +23,12 @@ BASE_CSS = """
 <style>
 [data-testid="stMetric"] { container-type: inline-size; }
 [data-testid="stMetricValue"] { font-size: min(2.25rem, 19cqi); }
+/* A row of controls in a container keyed "wrap-...": each column as wide as its content, the last one
+   taking the rest, and the row wrapping instead of cutting a control (Train's kind, preset and note). */
+[class*="st-key-wrap-"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap; row-gap: 0.5rem; }
+[class*="st-key-wrap-"] [data-testid="stColumn"] { flex: 0 0 auto !important; width: auto !important;
+  min-width: 0 !important; }
+[class*="st-key-wrap-"] [data-testid="stColumn"]:last-child { flex: 1 1 16rem !important; }
 </style>
 """
 PRESENT_CSS = """

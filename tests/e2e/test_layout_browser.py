@@ -28,6 +28,15 @@ CUT_TEXT = """() => {
             cut.push(`${text.slice(0, 60)} (${el.scrollWidth} > ${el.clientWidth})`);
         }
     }
+    // a segmented control wider than its column (or the screen) is cut at the column's edge
+    for (const el of main.querySelectorAll('[data-testid=stButtonGroup]')) {
+        const column = el.closest('[data-testid=stColumn]') || main;
+        const right = Math.min(column.getBoundingClientRect().right, window.innerWidth);
+        const box = el.getBoundingClientRect();
+        if (box.width > 0 && box.right > right + 1) {
+            cut.push(`${el.textContent.slice(0, 60)} (ends at ${box.right}, its room at ${right})`);
+        }
+    }
     return [...new Set(cut)];
 }"""
 
@@ -88,6 +97,25 @@ def test_every_page_fits_the_projector_in_presenter_mode(browser, app_url, path)
         assert page.get_by_role("button", name="Leave presenter mode").is_visible()
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (390, 844)], ids=["tablet", "phone"])
+def test_every_page_fits_a_tablet_and_a_phone_in_presenter_mode(browser, app_url, size):
+    """The same check of every page, one browser tab per size (a teacher's tablet, a student's phone)."""
+    phone = size[0] < 600
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=phone, is_mobile=phone)
+    page = context.new_page()
+    try:
+        cut = {}
+        for path in PAGES:
+            page.goto(f"{app_url}/{with_present(path)}")
+            page.locator("h1").first.wait_for(timeout=180_000)
+            wait_idle(page)
+            assert_no_error(page)
+            cut[path or "home"] = page.evaluate(CUT_TEXT)
+        assert {path: found for path, found in cut.items() if found} == {}
+    finally:
+        context.close()
 
 
 def test_presenter_mode_survives_reloads_and_page_changes_and_can_be_left(browser, app_url):

@@ -90,7 +90,7 @@ def test_a_tiny_training_job_runs_in_the_background_and_is_stored(mnist):
 
 def test_handwriting_option_says_there_is_none_yet_and_refuses(mnist):
     at = app("app_pages/train.py")
-    at.segmented_control(key="kind").set_value("Fine-tune a stored model").run()
+    at.segmented_control(key="kind").set_value("Fine-tune").run()
     source = at.radio(key="ft-source")
     assert any("no saved handwriting yet" in str(o) for o in source.options)
     source.set_value("handwriting")
@@ -102,7 +102,7 @@ def test_handwriting_option_says_there_is_none_yet_and_refuses(mnist):
 def test_finetuning_a_stored_model_shows_before_and_after(mnist):
     ModelStore().save(build_model("mlp"), "blank-mlp", ModelCard("blank-mlp", architecture="mlp"))
     at = app("app_pages/train.py")
-    at.segmented_control(key="kind").set_value("Fine-tune a stored model").run()
+    at.segmented_control(key="kind").set_value("Fine-tune").run()
     at.selectbox(key="ft-parent").set_value("blank-mlp")
     at.text_input(key="ft-digits").set_value("5-9")
     at.number_input(key="ft-subset").set_value(500)
@@ -245,7 +245,7 @@ def test_the_finetune_picker_never_shows_none_or_a_made_up_accuracy():
     ModelStore().save(build_model("mlp"), "uploaded-one", ModelCard("uploaded-one", architecture="sequential",
                                                                     metrics={"test_accuracy": 0.0}))
     at = app("app_pages/train.py")
-    at.segmented_control(key="kind").set_value("Fine-tune a stored model").run()
+    at.segmented_control(key="kind").set_value("Fine-tune").run()
     options = at.selectbox(key="ft-parent").options
     mine = next(o for o in options if o.startswith("uploaded-one"))
     assert mine == "uploaded-one (uploaded, not evaluated yet)"

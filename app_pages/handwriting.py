@@ -15,7 +15,8 @@ from mnist_core.handwriting import DamagedDatabaseError, HandwritingStore, evalu
 from ui import auth, session_model
 from ui.auth import Action
 from ui.guard import friendly_errors
-from ui.handwriting_ui import PER_PAGE, done, grid, sample_card, show_evaluation
+from ui.handwriting_ui import COLUMNS, PER_PAGE, done, grid, sample_card, show_evaluation
+from ui.present import presenting
 
 
 def open_store() -> HandwritingStore | None:
@@ -74,7 +75,7 @@ with friendly_errors("The handwriting collection"):
         pages = max(1, math.ceil(shown / PER_PAGE))
         page = st.pagination(pages, key=f"page-{digit}") if pages > 1 else 1
         samples = store.list(label=digit, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-        for column, sample in grid(samples):
+        for column, sample in grid(samples, columns=4 if presenting() else COLUMNS):  # big type: fewer, wider
             with column:
                 sample_card(store, sample, editable=teacher and not store.read_only)
 
@@ -82,11 +83,11 @@ with friendly_errors("The handwriting collection"):
         st.subheader("Export")
         if teacher:
             stamp = dt.date.today().isoformat()
-            c1, c2, _ = st.columns([1, 1, 3])
-            c1.download_button("Download .npz", store.export_npz, f"our-handwriting-{stamp}.npz",
-                               mime="application/octet-stream", icon=":material/download:", on_click="ignore")
-            c2.download_button("Download .csv", store.export_csv, f"our-handwriting-{stamp}.csv",
-                               mime="text/csv", icon=":material/table_view:", on_click="ignore")
+            with st.container(horizontal=True):  # buttons as wide as their words, wrapping on a narrow screen
+                st.download_button("Download .npz", store.export_npz, f"our-handwriting-{stamp}.npz",
+                                   mime="application/octet-stream", icon=":material/download:", on_click="ignore")
+                st.download_button("Download .csv", store.export_csv, f"our-handwriting-{stamp}.csv",
+                                   mime="text/csv", icon=":material/table_view:", on_click="ignore")
             st.caption("**.npz** for NumPy / Keras: `x` (N, 28, 28) floats in [0, 1], `y` labels, `ids`, `created`. "
                        "**.csv** for a spreadsheet: one row per drawing: id, label, created, then 784 pixels (0-255).")
         else:

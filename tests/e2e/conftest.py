@@ -10,9 +10,15 @@ from tests.e2e.server import CHROMIUM_FLAGS, chromium_path, running_app
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app_home(tmp_path_factory):
+    """The MNIST_LAB_HOME of the e2e session's app (its models and the class's handwriting)."""
+    return tmp_path_factory.mktemp("e2e-home")
+
+
+@pytest.fixture(scope="session")
+def app_url(app_home):
     """The app, started once for the e2e session."""
-    with running_app(tmp_path_factory.mktemp("e2e-home")) as url:
+    with running_app(app_home) as url:
         yield url
 
 

@@ -63,6 +63,18 @@ PAGES = ["", "draw", "inside", "handwriting", "explore", "explore?tab=Pixels", "
          "explore?tab=Map", "explore?tab=Hard+examples", "augment", "train", "evaluate", "models"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def saved_drawings(app_home):
+    """The handwriting page is checked with drawings in its gallery (their buttons must fit too)."""
+    from mnist_core.handwriting import HandwritingStore
+    from mnist_core.preprocess import prepare
+    from mnist_core.synth import digit_image
+
+    store = HandwritingStore(app_home / "handwriting.sqlite")
+    for digit in (2, 7, 4, 1, 9) if len(store) < 5 else ():
+        store.add(digit, None, prepare(digit_image(digit)))
+
+
 def open_page(browser, url: str, path: str, viewport=PROJECTOR, phone: bool = False):
     context = browser.new_context(viewport=viewport, has_touch=phone, is_mobile=phone)
     page = context.new_page()

@@ -58,12 +58,23 @@ class Action(enum.Enum):
 # Settings
 
 
+# "No secrets file" is remembered for a moment: Streamlit looks for the file again on every call, under a
+# lock, and Draw asks on every stroke (a third of a stroke's server time with 60 students drawing at once).
+NO_SECRETS_RECHECK = 2.0  # seconds; a secrets.toml added while the server runs counts within this time
+_no_secrets: dict[int, float] = {}  # id(st.secrets) -> monotonic time until which it had no file
+
+
 def _secret(section: str, key: str | None = None):
     """A value from .streamlit/secrets.toml, or None (no file, no section, no key)."""
     try:
-        if not st.secrets.load_if_toml_exists():
+        secrets = st.secrets  # (AppTest swaps in its own object: a new object is looked at afresh)
+        if time.monotonic() < _no_secrets.get(id(secrets), 0.0):
             return None
-        value = st.secrets.get(section)
+        if not secrets.load_if_toml_exists():
+            _no_secrets.clear()
+            _no_secrets[id(secrets)] = time.monotonic() + NO_SECRETS_RECHECK
+            return None
+        value = secrets.get(section)
         return value if key is None or value is None else value.get(key)
     except Exception:  # noqa: BLE001 - a broken secrets file means "not set up", never a crash
         return None
@@ -127,7 +138,7 @@ def _sign_in_set_up() -> bool:
 
 
 def policy() -> Policy:
-    """The settings as they are now (environment and secrets.toml are read on every call: cheap)."""
+    """The settings as they are now (the environment on every call; secrets.toml as `_secret` reads it)."""
     emails = os.environ.get(TEACHERS_ENV)
     listed = emails.split(",") if emails else (_secret("teacher", "emails") or [])
     if isinstance(listed, str):

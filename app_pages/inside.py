@@ -20,7 +20,7 @@ ready = False
 with friendly_errors("Inside the network"):
     x, about = ui.digit_source_ui(head.source)
     stored = session_model.stored()
-    model = session_model.keras_model()
+    model = session_model.keras_model(stored)
     stages = inside.stages(model)  # conv + batch norm + ReLU is one stage, as learners count layers
     acts = inside.trace(model, x)  # every layer's output for this digit, in one call
     probs = probabilities(model, x[None])[0]

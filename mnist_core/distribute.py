@@ -27,15 +27,6 @@ def cluster_size() -> int:
     return max(1, sum(len(v) for v in cluster.values() if isinstance(v, list)))
 
 
-def is_chief() -> bool:
-    """Whether this process is the cluster's chief (worker 0, or the only process)."""
-    try:
-        task = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {})
-    except (ValueError, AttributeError):
-        return True
-    return task.get("type", "worker") in ("chief", "worker") and int(task.get("index", 0)) == 0
-
-
 def choose_strategy():
     """MultiWorkerMirroredStrategy when TF_CONFIG names a cluster, MirroredStrategy when several
     GPUs (or, for testing, logical CPUs with MNIST_MIRROR_CPUS=1) are visible, else the default."""

@@ -6,7 +6,6 @@ once per model and kept in a small cache keyed by the model object.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import weakref
 from dataclasses import dataclass
@@ -244,7 +243,9 @@ class NeighbourIndex:
 
 def model_fingerprint(path: Path) -> str:
     """A short hash of a model file's bytes: caches built from a model are keyed by it."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    from .export import file_sha256
+
+    return file_sha256(path)[:16]
 
 
 def build_index(

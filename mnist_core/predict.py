@@ -82,13 +82,7 @@ class ModelCache:
         return self._once(self._key("predictor", path), lambda: self._load_predictor(path))
 
     def _load_predictor(self, path: Path) -> Predictor:
-        try:
-            return load_onnx(path)
-        except ModelError as err:
-            log.warning("%s; predicting with Keras (TensorFlow) instead", err)
-        except ImportError as err:  # onnxruntime not installed
-            log.warning("ONNX Runtime is not available (%s); predicting with Keras (TensorFlow) instead", err)
-        return self.get(path)
+        return _onnx_else(path, self.get)
 
     def _once(self, key: tuple, load) -> Predictor:
         with self._lock:
@@ -201,11 +195,18 @@ def active_model() -> Predictor:
 def load_predictor(path: str | Path) -> Predictor:
     """A fresh predictor for one model file (its ONNX export, else Keras), not shared: for one-off work
     such as calibrating a model from the command line."""
+    return _onnx_else(path, load_model)
+
+
+def _onnx_else(path: str | Path, keras_loader) -> Predictor:
+    """The model's ONNX export, else `keras_loader(path)` with the reason in the log (once per load)."""
     try:
         return load_onnx(path)
-    except (ModelError, ImportError) as err:
+    except ModelError as err:
         log.warning("%s; predicting with Keras (TensorFlow) instead", err)
-        return load_model(path)
+    except ImportError as err:  # onnxruntime not installed
+        log.warning("ONNX Runtime is not available (%s); predicting with Keras (TensorFlow) instead", err)
+    return keras_loader(path)
 
 
 def classify(image: np.ndarray, model: Predictor | None = None,

@@ -7,6 +7,7 @@ per image (it runs on the same cores); scoring MNIST test and calibrating add a 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -51,6 +52,7 @@ class SpeedProfile:
                    data.get("augment_ms_per_image"))
 
 
+@functools.cache  # the CPU and the installed TensorFlow do not change while the process runs
 def machine_signature() -> str:
     """What makes timings comparable: CPU model, cores, TensorFlow version."""
     cpu = platform.processor() or platform.machine()

@@ -145,7 +145,8 @@ def write_page_url(prefix: str, default: AugmentConfig) -> None:
         elif st.query_params.get(name) != f"{value:g}":
             st.query_params[name] = f"{value:g}"
     source = state.get("aug_source")
-    shown = {"index": ["digit"], "label": ["label", "nth"]}.get(source, [])  # the digit's settings, if any
+    # the digit's settings, if any (at random: the digit drawn, so the link opens the same one)
+    shown = {"index": ["digit"], "random": ["digit"], "label": ["label", "nth"]}.get(source, [])
     write_url(URL, only=["seed", "copies", "src", *shown])
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - imported where used: SciPy's import is s
     from mnist_core.predict import Prediction
     from mnist_core.preprocess import PrepOptions
 
-DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests, uploads)
+DRAWING_OVERRIDE = "drawing_override"  # RGBA/grayscale array used instead of the canvas (tests)
 CANVAS_KEY = "canvas_key"  # int: bumped to clear the canvas (a new key remounts it empty)
 STROKES = "canvas_strokes"  # the canvas's last drawing as its own JSON (what Undo takes a stroke from)
 REDRAW = "canvas_redraw"  # that drawing minus its last stroke: the canvas loads it (Undo)
@@ -103,6 +103,12 @@ def fit_canvas_css(width: int) -> str:
     return "<style>" + "\n".join(rules) + "</style>"
 
 
+def pen_for(width: int, canvas: int) -> int:
+    """The pen width setting (pixels on the 280 px canvas) for a canvas `canvas` px high: in presenter mode
+    the canvas is bigger and has no pen slider, and the setting (from a link) still applies, scaled."""
+    return max(1, round(width * canvas / 280))
+
+
 def _clear_canvas() -> None:
     st.session_state[CANVAS_KEY] = st.session_state.get(CANVAS_KEY, 0) + 1
     for key in (DRAWING_OVERRIDE, STROKES, REDRAW):
@@ -129,10 +135,11 @@ def canvas_ui(width: int, height: int) -> np.ndarray | None:
         tools, width_col = st.columns([1.3, 1] if not presenting() else [1, 0.01], vertical_alignment="center")
         tool = tools.segmented_control("Tool", ["Pen", "Eraser"], default="Pen", key=TOOL,
                                        label_visibility="collapsed") or "Pen"
-        pen = 28 if presenting() else DRAW.widget("pen", width_col.slider, "Pen width", 8, 40,
-                                                  label_visibility="collapsed",
-                                                  help="Pen width. Draw thin or thick: the drawing is normalised "
-                                                       "either way.")
+        if presenting():  # no slider on the projector: the setting (20, or a link's) scaled to the big canvas
+            pen = pen_for(DRAW.get("pen"), height)
+        else:
+            pen = DRAW.widget("pen", width_col.slider, "Pen width", 8, 40, label_visibility="collapsed",
+                              help="Pen width. Draw thin or thick: the drawing is normalised either way.")
     version = st.session_state.setdefault(CANVAS_KEY, 0)
     with st.container(key="canvas-box"):
         result = st_canvas(stroke_width=pen * 2 if tool == "Eraser" else pen,
@@ -152,7 +159,7 @@ def canvas_ui(width: int, height: int) -> np.ndarray | None:
 
 def model_caption(model: StoredModel) -> None:
     """Which model answers, in one line."""
-    whose = "this browser's choice" if session_model.is_own_choice() else "the class's model"
+    whose = "this browser's choice" if session_model.is_own_choice(model) else "the class's model"
     acc = f", {model.card.test_accuracy:.2%} on MNIST test" if model.card.test_accuracy is not None else ""
     st.caption(f"Model: **{model.name}** ({whose}{acc})")
 
@@ -324,7 +331,7 @@ def why_ui(stored: StoredModel, prediction: Prediction) -> None:
     from mnist_core.plots import enlarge, heat_overlay, mosaic
     from ui.cache import mnist, neighbour_index
 
-    model = session_model.keras_model()
+    model = session_model.keras_model(stored)
     x = prediction.model_input
     c1, c2 = st.columns([1, 2])
     with c1:

@@ -1,6 +1,6 @@
 """Presenter mode and settings in the URL: `?present=1&page=draw&model=default`.
 
-- present=1: large type and a large canvas for a projector at 1280x720, fewer controls, fixed seed.
+- present=1: large type and a large canvas for a projector at 1280x720, fewer controls.
   It stays in the address bar on every page (a reload, a reconnect or a bookmark keeps it), and a
   small "Leave presenter mode" button at the top of every page switches it off.
 - page=NAME: open that page (draw, explore, augment, train, ...).
@@ -46,7 +46,6 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 .st-key-present-bar p { font-size: 0.8rem; }
 </style>
 """
-SEED = 0  # presenter mode fixes every random choice
 ON = ("1", "true", "yes", "on")
 
 

@@ -34,9 +34,12 @@ def stored() -> StoredModel:
     return store.active()
 
 
-def is_own_choice() -> bool:
-    """Whether this session uses a model of its own choosing rather than the class's active one."""
-    return bool(st.session_state.get(keys.SESSION_MODEL)) and stored().name != ModelStore().active_name()
+def is_own_choice(of: StoredModel | None = None) -> bool:
+    """Whether this session uses a model of its own choosing rather than the class's active one (`of`:
+    stored(), when the caller has it already)."""
+    if not st.session_state.get(keys.SESSION_MODEL):
+        return False
+    return (of or stored()).name != ModelStore().active_name()
 
 
 def choose(name: str) -> str | None:
@@ -62,11 +65,11 @@ def model(of: StoredModel | None = None) -> Predictor:
         return MODELS.predictor(path)
 
 
-def keras_model() -> keras.Model:
+def keras_model(of: StoredModel | None = None) -> keras.Model:
     """This session's model as a Keras model, for looking inside it. Imports TensorFlow (seconds, once)."""
     from mnist_core.predict import MODELS
 
-    path = stored().path
+    path = (of or stored()).path
     if MODELS.is_loaded(path):
         return MODELS.get(path)
     with st.spinner("Loading TensorFlow and the model (the first time takes a few seconds)..."):

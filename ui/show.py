@@ -11,13 +11,6 @@ import streamlit as st
 from mnist_core.plots import enlarge
 
 
-def digit_grid(images: np.ndarray, captions: Sequence[str] | None = None, factor: int = 3) -> None:
-    """Show digits side by side (wrapping), each enlarged with crisp pixels."""
-    if len(images) == 0:
-        return
-    st.image(list(enlarge(images, factor)), caption=list(captions) if captions is not None else None)
-
-
 def digit_row(images: np.ndarray, captions: Sequence[str], factor: int = 3, slots: int | None = None) -> None:
     """Digits in one row of equal columns, each with a caption of its own (may hold two lines)."""
     columns = st.columns(slots or max(len(images), 1))

@@ -41,6 +41,12 @@ def test_train_a_tiny_model_with_progress_in_the_terminal(mnist, tmp_path):
     assert card.parent.name == "tiny" and card.parent.command == read_card(out).command
     assert card.finetune["digits"] == [5, 6, 7, 8, 9]
 
+    run = cli("calibrate", out)  # the README's "python -m mnist_core calibrate MODEL": the thresholds alone
+    assert run.returncode == 0, run.stderr[-2000:]
+    calibration = read_card(out).calibration
+    assert calibration and 0 < calibration["digit_at"] <= calibration["sure_at"] <= 1
+    assert load_model(out).count_params() == read_card(out).parameters  # the model itself untouched
+
 
 def test_evaluate_the_shipped_model_as_json(mnist):
     run = cli("evaluate", DEFAULT_MODEL_PATH, "--json")

@@ -46,7 +46,7 @@ def test_the_pages_own_pen_eraser_undo_and_clear(page, app_url):
     assert toolbar_display(page) in ("none", "absent")  # the component's hover toolbar (and its edit trap) is gone
     assert draw_and_read(page, 7) == "7"
     draw_digit(page, 1, box=(0.05, 0.05, 0.1, 0.3))  # a stray extra stroke in the top-left corner...
-    page.wait_for_timeout(400)  # (the stroke reaches the server)
+    page.wait_for_timeout(400)  # its rerun may not have begun yet: wait_idle would see nothing running
     wait_idle(page)
     page.get_by_role("button", name="Undo").click()  # ...taken back
     assert wait_for_metric(page, "Prediction", "7") == "7"

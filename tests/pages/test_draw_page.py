@@ -216,3 +216,29 @@ def test_a_shared_link_opens_the_same_view_and_the_address_follows_the_switches(
     assert not at.toggle(key="w_draw_crop").value  # the step switch shows the link's setting
     at.toggle(key="w_draw_crop").set_value(True).run()
     assert "crop" not in at.query_params and at.query_params["pen"] in ("33", ["33"])  # defaults left out
+
+
+def test_presenter_mode_hides_the_controls_named_in_the_link_and_keeps_their_values():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+    from ui.draw_ui import pen_for
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.session_state[DRAWING_OVERRIDE] = digit_image(4)
+    for name, value in {"present": "1", "page": "draw", "view": "pixels", "crop": "0", "pen": "36",
+                        "hide": "view,steps,number"}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not errors(at), errors(at)
+    keys_shown = {w.key for w in [*at.segmented_control, *at.toggle, *at.slider]}
+    assert not keys_shown & {"w_draw_view", "w_draw_crop", "w_draw_number", "w_draw_pen"}
+    assert at.session_state["draw_view"] == "pixels" and at.session_state["draw_crop"] is False  # still apply
+    assert at.session_state["draw_pen"] == 36 and pen_for(36, 400) == 51  # no slider: the link's pen, scaled
+    assert metric(at, "Prediction") == "4"
+    shown = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    shown.session_state[DRAWING_OVERRIDE] = digit_image(4)
+    for name, value in {"present": "1", "page": "draw", "view": "sees"}.items():
+        shown.query_params[name] = value
+    shown.run()
+    assert shown.segmented_control(key="w_draw_view") and shown.toggle(key="w_draw_crop")  # nothing hidden unasked

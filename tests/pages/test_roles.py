@@ -237,6 +237,21 @@ def test_signing_in_with_a_listed_email_makes_the_teacher(sign_in, user, teacher
         assert ("Sign in as the teacher" in labels) is not user.get("is_logged_in", False)
 
 
+@pytest.mark.parametrize("email, teacher", [("ms.smith@school.example", True), ("pupil@school.example", False)])
+def test_the_teachers_emails_from_the_environment(sign_in, monkeypatch, email, teacher):
+    """MNIST_LAB_TEACHERS (comma-separated, any case and spacing) lists the teachers instead of secrets.toml."""
+    monkeypatch.setenv("MNIST_LAB_TEACHERS", " Ms.Smith@School.example , x@y.example")
+    del sign_in["teacher"]
+    fill([5])
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.secrets = sign_in
+    at.user = {"is_logged_in": True, "email": email, "email_verified": True}
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert bool(delete_buttons(at)) is teacher and locked_message(at) is not teacher
+
+
 # -- the API the Models and Draw pages use ------------------------------------------------------------------
 
 

@@ -33,6 +33,21 @@ METRIC_IS = """([label, value]) => [...document.querySelectorAll('[data-testid=s
     m.querySelector('[data-testid=stMetricValue]')?.innerText.trim() === value)"""
 
 
+SHOWN = """() => [...document.querySelectorAll('[data-testid=stMetric]')].map(m =>
+    m.querySelector('[data-testid=stMetricLabel]')?.innerText.trim() + '=' +
+    m.querySelector('[data-testid=stMetricValue]')?.innerText.trim()).join(', ') || 'no answer'"""
+
+
+# the canvas's ink, read from its lower (drawn) layer: tells a stroke that never reached the canvas from
+# an answer that never came back
+INKED = """() => { let ink = 0, seen = 0;
+  for (const h of document.querySelectorAll('[data-testid=stBidiComponentIsolated]'))
+    for (const c of h.shadowRoot ? h.shadowRoot.querySelectorAll('canvas.lower-canvas') : []) {
+      seen++; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < d.length; i += 4) ink += d[i] > 127 && d[i + 3] > 127; }
+  return seen ? ink + ' inked pixels' : 'no canvas'; }"""
+
+
 async def draw_and_time(page, digit: int) -> tuple[float, bool]:
     bb = await page.locator(CANVAS).first.bounding_box()
     (stroke,) = place(DIGIT_STROKES[digit], bb["x"] + 0.3 * bb["width"], bb["y"] + 0.15 * bb["height"],
@@ -47,12 +62,30 @@ async def draw_and_time(page, digit: int) -> tuple[float, bool]:
         await page.wait_for_function(METRIC_IS, arg=["Prediction", str(digit)], timeout=20_000)
         return time.perf_counter() - start, True
     except Exception:  # noqa: BLE001 - a wrong or missing prediction counts as a failure
-        return time.perf_counter() - start, False
+        took = time.perf_counter() - start
+        print(f"drew a {digit}: after {took:.1f} s the page shows {await page.evaluate(SHOWN)}; "
+              f"the canvas has {await page.evaluate(INKED)}")
+        return took, False
+
+
+IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
+
+
+async def settle(page, quiet_ms: int = 300) -> None:
+    """Until no script runs for this session for a moment (as a person sees the page before drawing)."""
+    for _ in range(3):
+        await page.wait_for_function(IDLE, timeout=60_000)
+        await page.wait_for_timeout(quiet_ms // 3)
 
 
 async def clear(page) -> None:
+    """Press Clear and wait for the new, empty canvas (Clear mounts a new one)."""
+    old = await page.locator(CANVAS).first.element_handle()
     await page.get_by_role("button", name="Clear").click()
     await page.locator('[data-testid="stMetric"]', has_text="Prediction").wait_for(state="detached", timeout=30_000)
+    await page.wait_for_function("el => !el.isConnected", arg=old, timeout=30_000)
+    await page.locator(CANVAS).first.wait_for(state="visible", timeout=30_000)
+    await settle(page)
 
 
 async def run(url: str, sessions: int, rounds: int, train: bool) -> dict:
@@ -73,6 +106,7 @@ async def run(url: str, sessions: int, rounds: int, train: bool) -> dict:
         await asyncio.gather(*(p.locator(CANVAS).first.wait_for(state="visible", timeout=120_000) for p in pages))
         await asyncio.gather(*(p.get_by_text("The prediction appears here").wait_for(timeout=120_000) for p in pages))
         print(f"{sessions} sessions open with a usable canvas in {time.perf_counter() - t:.1f} s")
+        await asyncio.gather(*(settle(p) for p in pages))
         latencies, right = [], 0
         for r in range(rounds):
             if r:

@@ -8,6 +8,7 @@ from ui.auth import Action
 from ui.draw_ui import (
     DRAW,
     VIEWS,
+    canvas_support_ui,
     canvas_ui,
     current_options,
     model_caption,
@@ -91,10 +92,12 @@ def drawing_and_answer(number_mode: bool) -> None:
                 why_ui(stored, prediction)
             elif view == "pixels":
                 pixels_ui(prediction)
-        st.page_link("app_pages/inside.py", label="Open this drawing inside the network: every layer, one unit's sums",
-                     icon=":material/neurology:", query_params={"src": "drawing"})
+        st.page_link("app_pages/inside.py", label="Follow this drawing through the network",
+                     icon=":material/neurology:", query_params={"src": "drawing"},
+                     help="Every layer's output, and one unit's sums, on this drawing")
         DRAW.share_ui("/draw", note="(with the reader's own drawing)", presenter_hide="pen")
     DRAW.write_url()  # the address bar is a link to this view
 
 
 drawing_and_answer(number_mode)
+canvas_support_ui(CANVAS * 2 if number_mode else CANVAS)

@@ -11,11 +11,11 @@ st.markdown(
     "from; see how augmentation varies them; train your own network and compare."
 )
 
-c1, c2, c3, c4 = st.columns(4)
-c1.page_link("app_pages/draw.py", label="Draw a digit", icon=":material/draw:")
-c2.page_link("app_pages/explore.py", label="Explore the dataset", icon=":material/query_stats:")
-c3.page_link("app_pages/augment.py", label="Preview augmentation", icon=":material/tune:")
-c4.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
+with st.container(horizontal=True, gap="large"):  # a row that wraps where the four do not fit (a tablet)
+    st.page_link("app_pages/draw.py", label="Draw a digit", icon=":material/draw:")
+    st.page_link("app_pages/explore.py", label="Explore the dataset", icon=":material/query_stats:")
+    st.page_link("app_pages/augment.py", label="Preview augmentation", icon=":material/tune:")
+    st.page_link("app_pages/train.py", label="Train a model", icon=":material/model_training:")
 
 with friendly_errors("The model summary"):
     model = session_model.stored()

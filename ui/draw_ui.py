@@ -125,12 +125,18 @@ def _undo() -> None:
     st.session_state.pop(DRAWING_OVERRIDE, None)
 
 
+def canvas_support_ui(width: int) -> None:
+    """The canvas's script and style (hide its toolbar, send a stroke at once, fit a narrow screen), for
+    a canvas `width` px wide. Once per page run, outside the fragment a stroke reruns: they are the same
+    for every stroke, and a canvas mounted anew (Clear) is found by the script's timer."""
+    st.html(HIDE_TOOLBAR + fit_canvas_css(width), unsafe_allow_javascript=True)
+
+
 def canvas_ui(width: int, height: int) -> np.ndarray | None:
     """The drawing canvas with a pen, an eraser, undo and clear; returns the RGBA drawing (None before
-    a stroke)."""
+    a stroke). canvas_support_ui(width) goes with it, once on the page."""
     from streamlit_drawable_canvas import st_canvas  # registers a component: needs the running app
 
-    st.html(HIDE_TOOLBAR + fit_canvas_css(width), unsafe_allow_javascript=True)
     with st.container(key="draw-tools"):
         tools, width_col = st.columns([1.3, 1] if not presenting() else [1, 0.01], vertical_alignment="center")
         tool = tools.segmented_control("Tool", ["Pen", "Eraser"], default="Pen", key=TOOL,
@@ -259,35 +265,59 @@ def step_captions(steps, options: PrepOptions) -> list[str]:
 
 
 def steps_ui(prediction: Prediction, options: PrepOptions) -> None:
-    """The normalisation, step by step, each picture with the switch of the step that made it: switch
-    one off and watch the picture, the model's input and the prediction change (a picture 120 px high)."""
+    """The normalisation, step by step, and a switch for each step: switch one off and watch the
+    pictures, the model's input and the prediction change (a picture 120 px high). The six pictures are
+    one HTML element (as six, in six columns, they cost a sixth of the server's time per stroke)."""
     steps = prediction.steps
     pictures = [steps.ink, steps.clean, steps.cropped, steps.fixed, steps.boxed, steps.model_input]
     switches = [None, "drop_specks", "crop", "fix_stroke", "keep_aspect", "centre_of_mass"]
     st.caption("How your drawing becomes the model's 28x28 input. Switch a step off and watch the prediction change.")
-    for col, picture, caption, field in zip(st.columns(6), pictures, step_captions(steps, options), switches,
-                                            strict=True):
-        with col:
-            pictures_ui([(picture, caption)], height=120)
-            if field is not None:
-                setting, label, help_text = STEP_TOGGLES[field]
-                DRAW.widget(f"steps:{setting}", st.toggle, label, help=help_text)
+    pictures_ui(list(zip(pictures, step_captions(steps, options), strict=True)), height=120, grid=len(pictures))
+    # the switches in the pictures' order, in a row that wraps: in six columns their labels were cut
+    with st.container(horizontal=True, gap="medium", key="step-switches"):
+        for field in switches[1:]:
+            setting, label, help_text = STEP_TOGGLES[field]
+            DRAW.widget(f"steps:{setting}", st.toggle, label, help=help_text)
 
 
-def pictures_ui(pictures: list[tuple[np.ndarray, str]], height: int) -> None:
-    """Gray pictures side by side with captions, `height` px high, as one HTML element with the
-    pictures inline: small PNGs the browser scales up with crisp pixels. (As st.image elements, each
-    stroke would also cost the server one file per picture to keep and to serve.)"""
+# A grid of pictures in equal columns (1rem apart, as st.columns); three a row on a phone
+GRID_CSS = """<style>
+.lab-grid { display: grid; column-gap: 1rem; row-gap: 0.75rem; align-items: start; }
+.lab-grid img { max-width: 100%; height: auto; }
+@media (max-width: 640px) { .lab-grid { grid-template-columns: repeat(3, minmax(0, 1fr)) !important; } }
+</style>"""
+
+
+def pictures_ui(pictures: list[tuple[np.ndarray, str]], height: int, grid: int | None = None) -> None:
+    """Gray pictures side by side with captions, `height` px high (at most), as one HTML element with
+    the pictures inline: small PNGs the browser scales up with crisp pixels, a picture bigger than it is
+    shown sent at the size it is shown. (As st.image elements, each stroke would also cost the server
+    one file per picture to keep and to serve.) `grid`: in that many equal columns instead of a row."""
     figures = []
     for img, caption in pictures:
         h, w = img.shape[:2]
+        if h > height:
+            img = shrink_to(img, height)
         figures.append(
             f'<figure style="margin:0"><img src="{png_data_url(img)}" alt="{html.escape(caption)}" '
             f'height="{height}" width="{max(1, round(height * w / h))}" style="image-rendering:pixelated;'
             f'display:block"><figcaption style="font-size:0.875rem;opacity:0.7;max-width:{max(height, 120)}px">'
             f"{html.escape(caption)}</figcaption></figure>"
         )
-    st.html(f'<div style="display:flex;gap:1.5rem;flex-wrap:wrap;align-items:flex-start">{"".join(figures)}</div>')
+    if grid:
+        st.html(f'{GRID_CSS}<div class="lab-grid" style="grid-template-columns:repeat({grid},minmax(0,1fr))">'
+                f'{"".join(figures)}</div>')
+    else:
+        st.html(f'<div style="display:flex;gap:1.5rem;flex-wrap:wrap;align-items:flex-start">{"".join(figures)}</div>')
+
+
+def shrink_to(image: np.ndarray, height: int) -> np.ndarray:
+    """A gray picture scaled down to `height` px high, each pixel the mean of those it covers (same dtype)."""
+    x = np.asarray(image)
+    h, w = x.shape[:2]
+    size = (max(1, round(w * height / h)), height)
+    small = np.asarray(Image.fromarray(x.astype(np.float32)).resize(size, Image.Resampling.BOX))
+    return np.clip(np.rint(small), 0, 255).astype(np.uint8) if x.dtype == np.uint8 else small.astype(x.dtype)
 
 
 def png_data_url(image: np.ndarray) -> str:

@@ -132,7 +132,7 @@ def digit_source_ui(container) -> tuple[np.ndarray, str]:
 
     drawing = st.session_state.get(keys.LAST_DRAWING)
     _follow_new_drawing(drawing)
-    c1, c2, c3 = container.columns([1.45, 0.85, 0.9], vertical_alignment="center")
+    c1, c2, c3 = container.columns([1.35, 0.8, 1.05], vertical_alignment="center")
     if drawing is None:
         put("src", "test")  # nothing drawn in this browser yet
     src = widget("src", c1.segmented_control, "Digit", list(SOURCES), format_func=SOURCES.get,

@@ -29,6 +29,9 @@ BASE_CSS = """
 [class*="st-key-wrap-"] [data-testid="stColumn"] { flex: 0 0 auto !important; width: auto !important;
   min-width: 0 !important; }
 [class*="st-key-wrap-"] [data-testid="stColumn"]:last-child { flex: 1 1 16rem !important; }
+/* A segmented control or pills wider than its room (a phone, a projector's large type) wraps its
+   buttons onto a second line instead of running over the next column or off the screen. */
+[data-testid="stButtonGroup"] > div { flex-wrap: wrap; row-gap: 0.25rem; }
 </style>
 """
 PRESENT_CSS = """

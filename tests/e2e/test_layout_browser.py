@@ -1,6 +1,7 @@
 """End to end: every page fits a classroom projector (1280x720) in presenter mode, and presenter mode survives.
 
-Fails when a metric value, a metric or widget label, a heading, a tab or a button label is cut
+Fails when a metric value, a metric or widget label, a heading, a tab, a button label, a page link or
+a toggle's label is cut
 (its scrollWidth exceeds its clientWidth: Streamlit ends it with "..."), when a reload or a page
 change leaves presenter mode, when Train's Start or Evaluate's mistakes leave the screen, when Draw's
 answer and its bars leave a 720-pixel screen, or when its canvas is clipped on a tablet or a phone.
@@ -15,11 +16,13 @@ from tests.e2e.helpers import canvas_box, draw_and_read, wait_idle
 pytestmark = pytest.mark.e2e
 
 PROJECTOR = {"width": 1280, "height": 720}
-# Text that must never be cut: metric values and labels, widget labels, headings, tabs, buttons, expanders
+# Text that must never be cut: metric values and labels, widget labels, headings, tabs, buttons, expanders,
+# page links, checkbox and toggle labels
 CUT_TEXT = """() => {
     const main = document.querySelector('[data-testid=stMain]');
     const picks = '[data-testid=stMetric] *, [data-testid=stWidgetLabel], [data-testid=stWidgetLabel] *,'
-        + ' h1, h2, h3, h4, [data-testid=stTab] *, button *, [data-testid=stExpander] summary *';
+        + ' h1, h2, h3, h4, [data-testid=stTab] *, button *, [data-testid=stExpander] summary *,'
+        + ' [data-testid=stPageLink] *, [data-testid=stCheckbox] *';
     const cut = [];
     for (const el of main.querySelectorAll(picks)) {
         const text = (el.innerText || '').trim();
@@ -33,8 +36,11 @@ CUT_TEXT = """() => {
         const column = el.closest('[data-testid=stColumn]') || main;
         const right = Math.min(column.getBoundingClientRect().right, window.innerWidth);
         const box = el.getBoundingClientRect();
-        if (box.width > 0 && box.right > right + 1) {
-            cut.push(`${el.textContent.slice(0, 60)} (ends at ${box.right}, its room at ${right})`);
+        // its buttons may run past its own box, over the next column
+        const ends = [...el.querySelectorAll('button')].map(b => b.getBoundingClientRect().right);
+        const end = Math.max(box.right, ...ends);
+        if (box.width > 0 && end > right + 1) {
+            cut.push(`${el.textContent.slice(0, 60)} (ends at ${end}, its room at ${right})`);
         }
     }
     return [...new Set(cut)];

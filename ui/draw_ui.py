@@ -84,9 +84,9 @@ PHONE_CSS = """
 }
 @media (max-width: 640px) {
   .st-key-phone-answer { display: block; }
-  .st-key-draw-tools [data-testid="stHorizontalBlock"], .st-key-draw-edit [data-testid="stHorizontalBlock"] {
+  .st-key-draw-tools [data-testid="stHorizontalBlock"] {
     flex-wrap: nowrap; gap: 0.5rem; }
-  .st-key-draw-tools [data-testid="stColumn"], .st-key-draw-edit [data-testid="stColumn"] {
+  .st-key-draw-tools [data-testid="stColumn"] {
     min-width: 0 !important; flex: 1 1 0 !important; width: auto !important; }
 }
 """
@@ -152,11 +152,10 @@ def canvas_ui(width: int, height: int) -> np.ndarray | None:
                            stroke_color=PAPER if tool == "Eraser" else INK, background_color=PAPER, height=height,
                            width=width, drawing_mode="freedraw", return_image_data=True,
                            initial_drawing=st.session_state.get(REDRAW), key=f"canvas-{version}-{width}")
-    with st.container(key="draw-edit"):
-        undo, clear = st.columns(2)
-        undo.button("Undo", icon=":material/undo:", on_click=_undo, width="stretch", help="Take back the last stroke")
+    with st.container(key="draw-edit", horizontal=True):  # a row (not columns: fewer elements per stroke)
+        st.button("Undo", icon=":material/undo:", on_click=_undo, width="stretch", help="Take back the last stroke")
         # a callback, so the canvas is remounted empty in the same run (no second run for a clear)
-        clear.button("Clear", icon=":material/ink_eraser:", on_click=_clear_canvas, width="stretch")
+        st.button("Clear", icon=":material/ink_eraser:", on_click=_clear_canvas, width="stretch")
     if result.json_data is not None:
         st.session_state[STROKES] = result.json_data
     override = st.session_state.get(DRAWING_OVERRIDE)
@@ -182,9 +181,9 @@ def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
     first, second = np.argsort(-p)[:2]
     verdict = calibration.verdict(p)
     torn = ambiguity(p) if verdict != NOT_A_DIGIT else None
-    c1, c2 = st.columns(2)
-    c1.metric("Prediction", str(prediction.digit))
-    c2.metric("Confidence", f"{p[first]:.0%}")
+    with st.container(horizontal=True):
+        st.metric("Prediction", str(prediction.digit))
+        st.metric("Confidence", f"{p[first]:.0%}")
     if torn:
         st.warning(f"{torn} ({first}: {p[first]:.0%}, {second}: {p[second]:.0%})")
     elif verdict == SURE:
@@ -386,10 +385,9 @@ def why_ui(stored: StoredModel, prediction: Prediction) -> None:
 
 def save_ui(image: np.ndarray, prediction: Prediction) -> None:
     """Save the drawing with its true label into our class's handwriting set, then clear the canvas."""
-    with st.form("save-drawing", border=False):
-        c1, c2 = st.columns([1, 2], vertical_alignment="bottom")
-        label = c1.selectbox("It really is a", range(10), index=prediction.digit)
-        if c2.form_submit_button("Save with label", icon=":material/save:"):
+    with st.form("save-drawing", border=False), st.container(horizontal=True, vertical_alignment="bottom"):
+        label = st.selectbox("It really is a", range(10), index=prediction.digit, width=130)
+        if st.form_submit_button("Save with label", icon=":material/save:"):
             sample_id = HandwritingStore().add(int(label), png_bytes(image), prediction.model_input)
             _clear_canvas()
             flash.later(f"Saved as {a_or_an(label)} {label} (drawing #{sample_id}). Draw the next one!",

@@ -196,11 +196,12 @@ class UrlSettings:
         if presenting():
             return
         base = st.context.url or path
+        extra = {"hide": presenter_hide} if presenter_hide else {}
+        hiding = (f", and `hide=` leaves out controls you do not want to explain ({', '.join(self.hideable)}); "
+                  "their values still apply." if self.hideable else ".")
         with st.expander("Share this view", icon=":material/link:"):
-            st.caption("This link opens the page on this same view" + (f" {note}" if note else "") + ":")
-            st.code(f"{base}?{urlencode(self.current())}", language=None)
-            extra = {"hide": presenter_hide} if presenter_hide else {}
-            st.caption("For a projector: large type" + (
-                f", and `hide=` leaves out controls you do not want to explain ({', '.join(self.hideable)}); "
-                "their values still apply." if self.hideable else "."))
-            st.code(f"{base}?{urlencode({'present': 1, **self.current(), **extra})}", language=None)
+            # one element, as it is redrawn with every stroke on Draw: the links are code blocks (copy buttons)
+            st.markdown(f"This link opens the page on this same view{f' {note}' if note else ''}:\n\n"
+                        f"```\n{base}?{urlencode(self.current())}\n```\n\n"
+                        f"For a projector: large type{hiding}\n\n"
+                        f"```\n{base}?{urlencode({'present': 1, **self.current(), **extra})}\n```")

@@ -242,3 +242,15 @@ def test_presenter_mode_hides_the_controls_named_in_the_link_and_keeps_their_val
         shown.query_params[name] = value
     shown.run()
     assert shown.segmented_control(key="w_draw_view") and shown.toggle(key="w_draw_crop")  # nothing hidden unasked
+
+
+def test_the_share_box_links_to_this_view_plain_and_for_a_projector():
+    """Share this view: two links with the page's current settings; the projector's hides the pen."""
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(5)})
+    at.toggle(key="w_draw_crop").set_value(False).run()
+    at.segmented_control(key="w_draw_view").set_value("pixels").run()
+    (box,) = [e for e in at.expander if e.label == "Share this view"]
+    text = "\n".join(m.value for m in box.markdown)
+    links = [line for line in text.splitlines() if "/draw?" in line]
+    assert [link.split("?", 1)[1] for link in links] == ["view=pixels&crop=0", "present=1&view=pixels&crop=0&hide=pen"]
+    assert not errors(at)

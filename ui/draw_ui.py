@@ -137,14 +137,15 @@ def canvas_ui(width: int, height: int) -> np.ndarray | None:
     a stroke). canvas_support_ui(width) goes with it, once on the page."""
     from streamlit_drawable_canvas import st_canvas  # registers a component: needs the running app
 
-    with st.container(key="draw-tools"):
-        tools, width_col = st.columns([1.3, 1] if not presenting() else [1, 0.01], vertical_alignment="center")
-        tool = tools.segmented_control("Tool", ["Pen", "Eraser"], default="Pen", key=TOOL,
-                                       label_visibility="collapsed") or "Pen"
+    # a row (not columns: fewer elements per stroke) that wraps the pen width under the tools where the
+    # canvas's column is narrow (a tablet)
+    with st.container(key="draw-tools", horizontal=True, vertical_alignment="center", gap="medium"):
+        tool = st.segmented_control("Tool", ["Pen", "Eraser"], default="Pen", key=TOOL,
+                                    label_visibility="collapsed") or "Pen"
         if presenting():  # no slider on the projector: the setting (20, or a link's) scaled to the big canvas
             pen = pen_for(DRAW.get("pen"), height)
         else:
-            pen = DRAW.widget("pen", width_col.slider, "Pen width", 8, 40, label_visibility="collapsed",
+            pen = DRAW.widget("pen", st.slider, "Pen width", 8, 40, label_visibility="collapsed", width="stretch",
                               help="Pen width. Draw thin or thick: the drawing is normalised either way.")
     version = st.session_state.setdefault(CANVAS_KEY, 0)
     with st.container(key="canvas-box"):
@@ -270,8 +271,9 @@ def steps_ui(prediction: Prediction, options: PrepOptions) -> None:
     steps = prediction.steps
     pictures = [steps.ink, steps.clean, steps.cropped, steps.fixed, steps.boxed, steps.model_input]
     switches = [None, "drop_specks", "crop", "fix_stroke", "keep_aspect", "centre_of_mass"]
-    st.caption("How your drawing becomes the model's 28x28 input. Switch a step off and watch the prediction change.")
-    pictures_ui(list(zip(pictures, step_captions(steps, options), strict=True)), height=120, grid=len(pictures))
+    pictures_ui(list(zip(pictures, step_captions(steps, options), strict=True)), height=120, grid=len(pictures),
+                intro="How your drawing becomes the model's 28x28 input. Switch a step off and watch the prediction "
+                      "change.")
     # the switches in the pictures' order, in a row that wraps: in six columns their labels were cut
     with st.container(horizontal=True, gap="medium", key="step-switches"):
         for field in switches[1:]:
@@ -287,11 +289,13 @@ GRID_CSS = """<style>
 </style>"""
 
 
-def pictures_ui(pictures: list[tuple[np.ndarray, str]], height: int, grid: int | None = None) -> None:
+def pictures_ui(pictures: list[tuple[np.ndarray, str]], height: int, grid: int | None = None,
+                intro: str = "") -> None:
     """Gray pictures side by side with captions, `height` px high (at most), as one HTML element with
     the pictures inline: small PNGs the browser scales up with crisp pixels, a picture bigger than it is
     shown sent at the size it is shown. (As st.image elements, each stroke would also cost the server
-    one file per picture to keep and to serve.) `grid`: in that many equal columns instead of a row."""
+    one file per picture to keep and to serve.) `grid`: in that many equal columns instead of a row;
+    `intro`: a line above them, in the same element, styled as a caption."""
     figures = []
     for img, caption in pictures:
         h, w = img.shape[:2]
@@ -303,11 +307,13 @@ def pictures_ui(pictures: list[tuple[np.ndarray, str]], height: int, grid: int |
             f'display:block"><figcaption style="font-size:0.875rem;opacity:0.7;max-width:{max(height, 120)}px">'
             f"{html.escape(caption)}</figcaption></figure>"
         )
+    head = f'<p style="font-size:0.875rem;opacity:0.7;margin:0 0 0.75rem">{html.escape(intro)}</p>' if intro else ""
     if grid:
-        st.html(f'{GRID_CSS}<div class="lab-grid" style="grid-template-columns:repeat({grid},minmax(0,1fr))">'
+        st.html(f'{GRID_CSS}{head}<div class="lab-grid" style="grid-template-columns:repeat({grid},minmax(0,1fr))">'
                 f'{"".join(figures)}</div>')
     else:
-        st.html(f'<div style="display:flex;gap:1.5rem;flex-wrap:wrap;align-items:flex-start">{"".join(figures)}</div>')
+        st.html(f'{head}<div style="display:flex;gap:1.5rem;flex-wrap:wrap;align-items:flex-start">'
+                f'{"".join(figures)}</div>')
 
 
 def shrink_to(image: np.ndarray, height: int) -> np.ndarray:

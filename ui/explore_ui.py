@@ -18,6 +18,7 @@ from mnist_core.plots import FLAGGED_COLOUR, LABEL_ERROR_COLOUR, OPEN_COLOUR, th
 from mnist_core.stats import FEATURES, feature_words
 from mnist_core.stats_plots import digit_heatmap
 from ui.present import presenting
+from ui.show import clicked_customdata
 from ui.url_settings import Setting, choice, number, pair, pair_text, read_url, write_url
 
 log = logging.getLogger("mnist_lab")
@@ -156,13 +157,11 @@ def page_ui(found: np.ndarray, about: str) -> np.ndarray:
 
 def on_thumbnail_click(chart: str) -> None:
     """A click on a thumbnail opens that digit (a callback: an odd event is logged and ignored)."""
-    try:
-        points = st.session_state[chart].selection.get("points", [])
-        if points and points[-1].get("customdata") is not None:
-            data = points[-1]["customdata"]
-            st.session_state[key("open")] = int(data[0] if isinstance(data, list) else data)
-    except (KeyError, AttributeError, TypeError, ValueError):
-        log.warning("ignored a click on the gallery", exc_info=True)
+    data = clicked_customdata(st.session_state.get(chart))
+    if data:
+        st.session_state[key("open")] = int(data[0])
+    else:
+        log.warning("ignored a click on the gallery that carried no digit's index")
 
 
 def gallery_grid_ui(images: np.ndarray, labels: np.ndarray, shown: np.ndarray, split: str, captions: list[str],

@@ -20,6 +20,7 @@ from mnist_core import inside_plots as ip
 from mnist_core.errors import DatasetError
 from mnist_core.plots import enlarge, heat_overlay, probability_bars
 from ui import keys
+from ui.show import clicked_customdata
 from ui.url_settings import UrlSettings, choice, number, safe
 
 VIEWS = {"layers": "Every layer", "unit": "One unit", "why": "Why?", "break": "Break it"}
@@ -72,16 +73,13 @@ def share_ui() -> None:
 @safe
 def _clicked(chart_key: str, names: tuple[str, ...], resets: tuple[str, ...]) -> None:
     """A point of a clickable figure was clicked: its customdata become these settings."""
-    points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
-    for point in points[-1:]:
-        data = point.get("customdata")
-        data = data if isinstance(data, list) else [data]
-        if not all(isinstance(v, int | float) for v in data):
-            return  # not a point of ours
-        for name, value in zip(names, data, strict=False):
-            put(name, int(value))
-        for name in resets:
-            put(name, SETTINGS[name][0])
+    data = clicked_customdata(st.session_state.get(chart_key))
+    if data is None:
+        return  # not a point of ours
+    for name, value in zip(names, data, strict=False):
+        put(name, int(value))
+    for name in resets:
+        put(name, SETTINGS[name][0])
 
 
 def clickable(fig, chart_key: str, names: tuple[str, ...], container=st, width: str = "content",

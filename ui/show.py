@@ -44,16 +44,25 @@ def montage(images: np.ndarray, cols: int = 8, factor: int = 2, gap: int = 4,
     return out
 
 
+def clicked_customdata(event: Any) -> list[float] | None:
+    """The customdata of the last clicked point that carries some, as a list of numbers (Plotly sends a
+    number, or a list when customdata has a second dimension), or None: nothing clicked, or not a point
+    of ours. `event`: a chart's selection state (st.plotly_chart's return value or its session state)."""
+    try:
+        points = event["selection"]["points"] or []
+    except (KeyError, TypeError, AttributeError):
+        return None
+    for point in reversed(points):
+        data = point.get("customdata") if isinstance(point, dict) else None
+        if data is None:
+            continue
+        data = data if isinstance(data, list) else [data]
+        numbers = bool(data) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in data)
+        return data if numbers else None
+    return None
+
+
 def picked_index(event: Any) -> int | None:
     """The image index (the point's customdata) of the last point clicked on a map, or None."""
-    try:
-        points = event["selection"]["points"]
-    except (KeyError, TypeError):
-        return None
-    for point in reversed(points or []):
-        data = point.get("customdata")
-        if isinstance(data, list):  # plotly sends a list when customdata has a second dimension
-            data = data[0] if data else None
-        if data is not None:
-            return int(data)
-    return None
+    data = clicked_customdata(event)
+    return int(data[0]) if data else None

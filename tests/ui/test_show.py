@@ -13,3 +13,16 @@ def test_montage_tiles_in_rows_and_frames_flagged_digits():
     assert tuple(out[0, 5]) == (214, 39, 40)  # red frame around the second digit
     assert tuple(out[0, 1]) == (200, 200, 200)  # plain grey gap elsewhere
     assert tuple(out[5, 5]) == (200, 200, 200)  # the empty fourth cell
+
+
+def test_clicked_customdata_is_the_last_clicked_points_numbers_or_none():
+    """One reader of a clicked chart point for Explore's map and gallery and Inside's figures."""
+    from ui.show import clicked_customdata
+
+    assert clicked_customdata(None) is None
+    assert clicked_customdata({"selection": {"points": []}}) is None
+    assert clicked_customdata({"selection": {}}) is None
+    assert clicked_customdata({"selection": {"points": [{"customdata": 7}, {"x": 1}]}}) == [7]  # the last with data
+    assert clicked_customdata({"selection": {"points": [{"customdata": [3, 11, 12]}]}}) == [3, 11, 12]
+    assert clicked_customdata({"selection": {"points": [{"customdata": ["a label"]}]}}) is None  # not ours
+    assert clicked_customdata({"selection": {"points": [{"customdata": [True]}]}}) is None

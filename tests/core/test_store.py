@@ -270,3 +270,12 @@ def test_rename_refuses_a_taken_reserved_or_unsafe_name_and_changes_nothing(stor
     assert store.get("taken").card.description == "keep"
     with pytest.raises(StoreError, match="cannot be renamed"):
         store.rename("default", "other")
+
+
+def test_mnist_models_dir_is_where_models_are_stored(tmp_path, monkeypatch, lab_home, small_model):
+    """README: MNIST_MODELS_DIR overrides $MNIST_LAB_HOME/models for stored models."""
+    monkeypatch.setenv("MNIST_MODELS_DIR", str(tmp_path / "class-models"))
+    saved = ModelStore().save(small_model, "elsewhere", ModelCard("elsewhere", architecture="mlp"))
+    assert saved.path.parent == tmp_path / "class-models" and saved.path.is_file()
+    assert not (lab_home / "models" / saved.path.name).exists()
+    assert [m.name for m in ModelStore().list()] == ["default", "elsewhere"]  # and found there again

@@ -228,3 +228,26 @@ def test_the_explore_page_never_imports_tensorflow(mnist, lab_home):
                          env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "TF_ABSENT" in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize("query, state", [
+    ({"tab": "Map", "map": "tsne", "n": "1000"}, {"explore_map": "tsne", "explore_tsne": 1000}),
+    ({"tab": "Hard examples", "k": "9"}, {"explore_k": 9}),
+    ({"tab": "Gallery", "range": "40~60"}, {"gallery_range": (40, 60)}),  # of the default feature, ink
+])
+def test_a_shared_link_opens_the_map_hard_examples_and_a_gallery_range(mnist, query, state):
+    """The README's Explore link settings `map`, `n`, `k` and `range` are read back from the address."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    at.switch_page("app_pages/explore.py")
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception and not errors(at)
+    for key, value in state.items():
+        shown = at.session_state[key]
+        assert (tuple(shown) if isinstance(value, tuple) else shown) == value, (key, shown)
+    for name, value in query.items():  # and written back: the link still says it
+        assert at.query_params[name] in (value, [value]), (name, at.query_params.get(name))

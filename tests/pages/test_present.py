@@ -71,3 +71,15 @@ def test_no_way_out_is_shown_outside_presenter_mode():
     at = run_with_query({})
     assert not at.exception
     assert not [b for b in at.button if b.label == "Leave presenter mode"] and "present" not in at.query_params
+
+
+def test_present_0_in_a_link_leaves_presenter_mode():
+    """README: `present=1` (or `0` to leave it)."""
+    at = run_with_query({"present": "1", "page": "draw"}, **{DRAWING_OVERRIDE: digit_image(5)})
+    assert at.session_state[keys.PRESENT] is True
+    at.query_params["present"] = "0"
+    at.run()
+    assert not at.exception
+    assert at.session_state[keys.PRESENT] is False
+    assert [s for s in at.slider if s.label == "Pen width"]  # the full page's controls are back
+    assert not [b for b in at.button if b.label == "Shipped model"]

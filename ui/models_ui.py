@@ -11,6 +11,7 @@ from mnist_core.store import DEFAULT_NAME, ModelStore, StoredModel
 from ui import flash
 from ui.export_ui import onnx_download_ui
 from ui.guard import friendly_errors
+from ui.present import presenting
 
 NOT_MEASURED = "–"  # a figure an uploaded model's card does not have (never "None")
 CHOSEN, CHOSEN_NEXT = "models-chosen", "models-chosen-next"  # the model picked; one to pick on the next run
@@ -32,8 +33,14 @@ def model_row(m: StoredModel, active: str) -> dict:
     }
 
 
+# On a projector (large type) a tablet's width cannot hold every column: the table leaves out where the
+# model came from and when (its card, below, has both)
+PRESENTER_COLUMNS = ("active", "name", "architecture", "parameters", "test accuracy", "epochs", "training")
+
+
 def models_table(models: list[StoredModel], active: str) -> None:
-    st.dataframe([model_row(m, active) for m in models], hide_index=True)
+    st.dataframe([model_row(m, active) for m in models], hide_index=True,
+                 column_order=PRESENTER_COLUMNS if presenting() else None)
 
 
 def chosen_ui(models: list[StoredModel], active: str) -> StoredModel:

@@ -83,3 +83,15 @@ def test_present_0_in_a_link_leaves_presenter_mode():
     assert at.session_state[keys.PRESENT] is False
     assert [s for s in at.slider if s.label == "Pen width"]  # the full page's controls are back
     assert not [b for b in at.button if b.label == "Shipped model"]
+
+
+def test_the_models_table_leaves_out_origin_and_date_on_a_projector():
+    """At 1024 px in presenter mode the last column was half out of view; the card below still has them."""
+    from ui.models_ui import PRESENTER_COLUMNS
+
+    shown = run_with_query({"present": "1", "page": "models"})
+    plain = run_with_query({"page": "models"})
+    assert not shown.exception and not plain.exception
+    assert list(shown.dataframe[0].proto.column_order) == list(PRESENTER_COLUMNS)
+    assert "created" not in PRESENTER_COLUMNS and "origin" not in PRESENTER_COLUMNS
+    assert list(plain.dataframe[0].proto.column_order) == []  # every column without presenter mode

@@ -73,22 +73,11 @@ HIDE_TOOLBAR = """<script>
 
 
 # On a phone (Streamlit stacks the columns below 640 px) the answer would be out of sight below the
-# canvas: a one-line answer above the canvas shows there instead, and the drawing controls stay in
-# rows of their own instead of one per line.
+# canvas: a one-line answer above the canvas shows there instead. (The drawing controls are rows that
+# wrap by themselves: the pen width goes under the tools where the canvas's column is narrow.)
 PHONE_CSS = """
 .st-key-phone-answer { display: none; }
-.st-key-draw-tools { container-type: inline-size; }
-@container (max-width: 300px) {  /* a narrow canvas column (a tablet): the pen width under the tools */
-  .st-key-draw-tools [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
-  .st-key-draw-tools [data-testid="stColumn"] { flex: 1 1 100% !important; width: 100% !important; }
-}
-@media (max-width: 640px) {
-  .st-key-phone-answer { display: block; }
-  .st-key-draw-tools [data-testid="stHorizontalBlock"] {
-    flex-wrap: nowrap; gap: 0.5rem; }
-  .st-key-draw-tools [data-testid="stColumn"] {
-    min-width: 0 !important; flex: 1 1 0 !important; width: auto !important; }
-}
+@media (max-width: 640px) { .st-key-phone-answer { display: block; } }
 """
 
 
@@ -270,14 +259,12 @@ def steps_ui(prediction: Prediction, options: PrepOptions) -> None:
     one HTML element (as six, in six columns, they cost a sixth of the server's time per stroke)."""
     steps = prediction.steps
     pictures = [steps.ink, steps.clean, steps.cropped, steps.fixed, steps.boxed, steps.model_input]
-    switches = [None, "drop_specks", "crop", "fix_stroke", "keep_aspect", "centre_of_mass"]
     pictures_ui(list(zip(pictures, step_captions(steps, options), strict=True)), height=120, grid=len(pictures),
                 intro="How your drawing becomes the model's 28x28 input. Switch a step off and watch the prediction "
                       "change.")
     # the switches in the pictures' order, in a row that wraps: in six columns their labels were cut
     with st.container(horizontal=True, gap="medium", key="step-switches"):
-        for field in switches[1:]:
-            setting, label, help_text = STEP_TOGGLES[field]
+        for setting, label, help_text in STEP_TOGGLES.values():
             DRAW.widget(f"steps:{setting}", st.toggle, label, help=help_text)
 
 

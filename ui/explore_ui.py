@@ -6,7 +6,6 @@ view: /explore?tab=Gallery&split=test&show=errors&open=947.
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 
@@ -20,8 +19,6 @@ from mnist_core.stats_plots import digit_heatmap
 from ui.present import presenting
 from ui.show import clicked_customdata
 from ui.url_settings import Setting, choice, number, pair, pair_text, read_url, write_url
-
-log = logging.getLogger("mnist_lab")
 
 EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter)
 EXPLORE_HARD = "explore_hard"  # bool: the hard-examples view was asked for (it loads the model)
@@ -156,12 +153,10 @@ def page_ui(found: np.ndarray, about: str) -> np.ndarray:
 
 
 def on_thumbnail_click(chart: str) -> None:
-    """A click on a thumbnail opens that digit (a callback: an odd event is logged and ignored)."""
+    """A click on a thumbnail opens that digit (a callback; a click that carries no digit is ignored)."""
     data = clicked_customdata(st.session_state.get(chart))
-    if data:
+    if data:  # a click beside the thumbnails (a deselection) carries none
         st.session_state[key("open")] = int(data[0])
-    else:
-        log.warning("ignored a click on the gallery that carried no digit's index")
 
 
 def gallery_grid_ui(images: np.ndarray, labels: np.ndarray, shown: np.ndarray, split: str, captions: list[str],

@@ -65,15 +65,25 @@ def test_the_pages_own_pen_eraser_undo_and_clear(page, app_url):
 
 def test_each_stroke_is_sent_when_it_ends_once(page, app_url):
     """The page presses the canvas's hidden send button at each stroke's end (not the component's 200 ms
-    later send): one press per stroke, and the answer that comes is the drawing's."""
+    later send): one press per stroke, and the answer that comes is the drawing's; on a canvas mounted
+    anew by Clear as well."""
     open_draw(page, app_url)
-    page.evaluate("""() => { window.sends = 0;
+    count_sends = """() => { window.sends = 0;
         const h = document.querySelector('[data-testid=stBidiComponentIsolated]');
         h.shadowRoot.querySelector('button[aria-label="Update the app with this drawing"]')
-         .addEventListener('click', () => { window.sends += 1; }); }""")
+         .addEventListener('click', () => { window.sends += 1; }); }"""
+    page.evaluate(count_sends)
     draw_digit(page, 4)  # two strokes
     assert wait_for_metric(page, "Prediction", "4") == "4"
     assert page.evaluate("window.sends") == 2
+    # Clear mounts a new canvas; the page's script (sent once per page run, not per stroke) finds it too
+    clear_canvas(page)
+    wait_idle(page)
+    assert toolbar_display(page) in ("none", "absent")
+    page.evaluate(count_sends)
+    draw_digit(page, 1)  # one stroke
+    assert wait_for_metric(page, "Prediction", "1") == "1"
+    assert page.evaluate("window.sends") == 1
 
 
 @pytest.mark.parametrize("size", [(1024, 768), (390, 844)])

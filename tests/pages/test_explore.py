@@ -137,17 +137,22 @@ def test_flagging_digits_and_downloading_them_as_csv(mnist):
     assert at.session_state["explore_flags"]["test"] == {947}
 
 
-def test_a_shared_link_opens_the_same_gallery(mnist):
+def open_link(query: dict):
+    """Explore opened from a shared link: the app with the query, then the page with it."""
     from streamlit.testing.v1 import AppTest
 
-    query = {"tab": "Gallery", "split": "test", "digit": "4", "feature": "holes", "order": "descending",
-             "open": "2130", "pg": "2"}
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     at.query_params.update(query)
     at.run()
     at.switch_page("app_pages/explore.py")
     at.query_params.update(query)
-    at.run()
+    return at.run()
+
+
+def test_a_shared_link_opens_the_same_gallery(mnist):
+    query = {"tab": "Gallery", "split": "test", "digit": "4", "feature": "holes", "order": "descending",
+             "open": "2130", "pg": "2"}
+    at = open_link(query)
     assert not at.exception and not errors(at)
     assert at.session_state["explore_split"] == "test" and at.selectbox(key="gallery_digit").value == 4
     assert at.number_input(key="gallery_page").value == 2 and at.number_input(key="gallery_open").value == 2130
@@ -237,14 +242,7 @@ def test_the_explore_page_never_imports_tensorflow(mnist, lab_home):
 ])
 def test_a_shared_link_opens_the_map_hard_examples_and_a_gallery_range(mnist, query, state):
     """The README's Explore link settings `map`, `n`, `k` and `range` are read back from the address."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    at.query_params.update(query)
-    at.run()
-    at.switch_page("app_pages/explore.py")
-    at.query_params.update(query)
-    at.run()
+    at = open_link(query)
     assert not at.exception and not errors(at)
     for key, value in state.items():
         shown = at.session_state[key]

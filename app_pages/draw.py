@@ -24,6 +24,7 @@ from ui.draw_ui import (
 )
 from ui.guard import friendly_errors
 from ui.present import presenting, use_model
+from ui.runtime import one_at_a_time
 
 CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the projector
 
@@ -43,7 +44,9 @@ def drawing_and_answer(number_mode: bool) -> None:
     flash.show()  # "Saved as a 7": saving reruns only this fragment
     # Canvas and prediction
     left, right = st.columns([1, 1.25] if not number_mode else [1.6, 1], gap="large")
-    with left:
+    # The bounded work of a stroke runs in turns with other sessions' (one_at_a_time: a class lifting
+    # their pens at once gets its answers sooner, one by one); loading a model and the heavier views do not.
+    with left, one_at_a_time():
         phone_answer = st.container(key="phone-answer")  # filled below, once there is an answer
         image = canvas_ui(CANVAS * 2 if number_mode else CANVAS, CANVAS)
     # imported once the canvas is on its way to the browser: the preprocessing's SciPy import takes
@@ -62,32 +65,34 @@ def drawing_and_answer(number_mode: bool) -> None:
         if cold:
             session_model.preload(stored.path)
         model = None if cold else session_model.model(stored)
-        if number_mode:
-            if image is None:
-                st.info("Write a number with the digits side by side, e.g. 2026.")
+        with one_at_a_time():  # the model is loaded: the rest is short
+            if number_mode:
+                if image is None:
+                    st.info("Write a number with the digits side by side, e.g. 2026.")
+                else:
+                    number_ui(image, model, options)
             else:
-                number_ui(image, model, options)
-        else:
-            prediction = None if image is None else classify(image, model, options)
-            if prediction is None:
-                st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears "
-                        "here." + (" The first one may take a moment: the model is still loading." if cold else ""))
-            else:
-                remember_drawing(prediction)
-                calibration = Calibration.from_card(stored.card.to_dict())
-                with phone_answer:
-                    phone_answer_ui(prediction, calibration)
-                verdict_ui(prediction, calibration)
-                probability_ui(prediction.probabilities)
-                if not presenting() and auth.can(Action.SAVE_DRAWING):
-                    save_ui(image, prediction)
+                prediction = None if image is None else classify(image, model, options)
+                if prediction is None:
+                    st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears "
+                            "here." + (" The first one may take a moment: the model is still loading." if cold else ""))
+                else:
+                    remember_drawing(prediction)
+                    calibration = Calibration.from_card(stored.card.to_dict())
+                    with phone_answer:
+                        phone_answer_ui(prediction, calibration)
+                    verdict_ui(prediction, calibration)
+                    probability_ui(prediction.probabilities)
+                    if not presenting() and auth.can(Action.SAVE_DRAWING):
+                        save_ui(image, prediction)
 
     # Look inside
     if prediction is not None:
         view = DRAW.widget("view", st.segmented_control, "Look inside", list(VIEWS), format_func=VIEWS.get)
         with friendly_errors("This view"):
             if view == "sees":
-                steps_ui(prediction, options)
+                with one_at_a_time():
+                    steps_ui(prediction, options)
             elif view == "why":
                 why_ui(stored, prediction)
             elif view == "pixels":

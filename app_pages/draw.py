@@ -49,8 +49,8 @@ def drawing_and_answer(number_mode: bool) -> None:
     with left, one_at_a_time():
         phone_answer = st.container(key="phone-answer")  # filled below, once there is an answer
         image = canvas_ui(CANVAS * 2 if number_mode else CANVAS, CANVAS)
-    # imported once the canvas is on its way to the browser: the preprocessing's SciPy import takes
-    # ~0.4 s, which a fresh server's first visitor would otherwise wait for before seeing the canvas
+    # imported once the canvas is on its way to the browser (light: SciPy, which the preprocessing needs,
+    # is imported by the model's background load or by the first drawing, not by the first page view)
     from mnist_core.predict import classify
 
     options = current_options()

@@ -106,7 +106,9 @@ class ModelCache:
     def preload(self, path: str | Path) -> None:
         """Start loading the predictor of `path` in a daemon thread; no-op if loaded or loading.
 
-        With its ONNX export that takes ~0.2 s; without, TensorFlow and the Keras model (~2-5 s)."""
+        With its ONNX export that takes ~0.2 s; without, TensorFlow and the Keras model (~2-5 s). The
+        thread then classifies one made-up stroke, so that the first drawing finds the preprocessing's
+        SciPy imported and the predictor warm: a fresh server's first visitor draws meanwhile."""
         _freeze_tensorflow_once()
         path = Path(path)
         key = self._key("predictor", path)
@@ -117,13 +119,17 @@ class ModelCache:
 
             def load() -> None:
                 try:
-                    self.predictor(path)
+                    classify(WARM_UP_STROKE, self.predictor(path))
                 except Exception:  # noqa: BLE001, S110 - the page that needs it loads it again and says why
                     pass
 
             self._threads[key] = thread = threading.Thread(target=load, name="model-preload", daemon=True)
         thread.start()
 
+
+
+WARM_UP_STROKE = np.zeros((56, 56), np.uint8)  # a "1" on a small gray canvas (see ModelCache.preload)
+WARM_UP_STROKE[8:48, 26:31] = 255
 
 _tensorflow_frozen = False
 

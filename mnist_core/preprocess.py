@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from .errors import InputError
 
@@ -116,6 +115,8 @@ def _against_background(gray: np.ndarray) -> np.ndarray:
 
 def drop_specks(ink: np.ndarray) -> np.ndarray:
     """Zero connected components that hold less than SPECK_SHARE of the ink."""
+    from scipy import ndimage  # here, not at import: a fresh server's first page needs no SciPy (~0.15 s)
+
     mask = ink > INK_THRESHOLD
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if n <= 1:
@@ -138,6 +139,8 @@ def bounding_box(ink: np.ndarray) -> tuple[slice, slice] | None:
 
 def stroke_width(ink: np.ndarray) -> float:
     """Mean stroke width in pixels: twice the inked area over the outline length."""
+    from scipy import ndimage
+
     mask = ink > 0.5
     area = int(mask.sum())
     if area == 0:
@@ -164,6 +167,8 @@ def fix_stroke(cropped: np.ndarray, scale: float, width: float | None = None) ->
     those pixels (measured here when not given). Erosion never removes more than a third of the
     width, so thin parts of a bold digit survive.
     """
+    from scipy import ndimage
+
     width = stroke_width(cropped) if width is None else width
     if width == 0.0:
         return cropped
@@ -207,6 +212,8 @@ def fit_box(cropped: np.ndarray, keep_aspect: bool = True) -> np.ndarray:
 
 def centre(boxed: np.ndarray, by_mass: bool = True) -> np.ndarray:
     """Paste into a 28x28 field with the centre of mass (or the box centre) in the middle."""
+    from scipy import ndimage
+
     h, w = boxed.shape
     if by_mass and boxed.sum() > 0:
         cy, cx = ndimage.center_of_mass(boxed)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from .preprocess import INK_THRESHOLD, drop_specks, to_ink
 
@@ -30,6 +29,8 @@ class Segment:
 
 def _column_groups(labels: np.ndarray, n: int) -> list[list[int]]:
     """Group component ids whose column ranges overlap enough, scanning left to right."""
+    from scipy import ndimage
+
     boxes = ndimage.find_objects(labels, max_label=n)
     comps = sorted(
         ((i + 1, b[1].start, b[1].stop, b[0].start, b[0].stop) for i, b in enumerate(boxes) if b is not None),
@@ -90,6 +91,8 @@ def segment(image: np.ndarray) -> list[Segment]:
     Raises:
         ValueError: the image cannot be read (see preprocess.to_ink).
     """
+    from scipy import ndimage
+
     ink = drop_specks(to_ink(image))
     labels, n = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3)))
     if n == 0:

@@ -15,7 +15,7 @@ from mnist_core.handwriting import DamagedDatabaseError, HandwritingStore, evalu
 from ui import auth, session_model
 from ui.auth import Action
 from ui.guard import friendly_errors
-from ui.handwriting_ui import COLUMNS, PER_PAGE, done, grid, sample_card, show_evaluation
+from ui.handwriting_ui import CARD_WIDTH, PER_PAGE, done, grid, sample_card, show_evaluation
 from ui.present import presenting
 
 
@@ -75,8 +75,8 @@ with friendly_errors("The handwriting collection"):
         pages = max(1, math.ceil(shown / PER_PAGE))
         page = st.pagination(pages, key=f"page-{digit}") if pages > 1 else 1
         samples = store.list(label=digit, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-        for column, sample in grid(samples, columns=4 if presenting() else COLUMNS):  # big type: fewer, wider
-            with column:
+        for card, sample in grid(samples, width=round(CARD_WIDTH * 1.4) if presenting() else CARD_WIDTH):  # big type
+            with card:
                 sample_card(store, sample, editable=teacher and not store.read_only)
 
         # Export

@@ -62,10 +62,12 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the whole page, not just the viewport")
     parser.add_argument("--scroll", type=int, default=0, help="scroll the page down this many pixels first")
     parser.add_argument("--view", help="on /draw, open this 'Look inside' view first (e.g. Why)")
+    parser.add_argument("--home", type=Path, help="serve this MNIST_LAB_HOME (e.g. one with saved drawings) "
+                        "instead of a new empty one")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as home, running_app(Path(home)) as url, sync_playwright() as pw:
+    with tempfile.TemporaryDirectory() as empty, running_app(args.home or Path(empty)) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         for size in args.size.split(","):
             width, height = map(int, size.split("x"))

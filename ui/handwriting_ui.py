@@ -15,7 +15,7 @@ from ui import flash
 from ui.guard import friendly_errors
 
 PER_PAGE = 12  # drawings per gallery page: two rows of six
-COLUMNS = 6
+CARD_WIDTH = 120  # px: a drawing, its label and its Delete button
 ZOOM = 5  # 28x28 -> 140x140 pixels, each pixel a crisp square
 
 
@@ -51,10 +51,12 @@ def sample_card(store: HandwritingStore, sample: Sample, editable: bool = True) 
                 done(f"Drawing #{sample.id} was deleted.")
 
 
-def grid(items: list, columns: int = COLUMNS):
-    """Yield (column, item) pairs, filling rows of `columns`."""
-    for start in range(0, len(items), columns):
-        yield from zip(st.columns(columns), items[start : start + columns], strict=False)
+def grid(items: list, width: int = CARD_WIDTH):
+    """Yield (card, item) pairs: cards `width` px wide in a row that wraps, as many a line as fit (in
+    six equal columns, a tablet's page beside the sidebar cut the Delete buttons)."""
+    row = st.container(horizontal=True, gap="small")
+    for item in items:
+        yield row.container(width=width), item
 
 
 def show_evaluation(store: HandwritingStore, model: StoredModel, result: HandwritingEvaluation | None) -> None:
@@ -78,8 +80,8 @@ def show_evaluation(store: HandwritingStore, model: StoredModel, result: Handwri
     if len(wrong):
         st.markdown(f"**Misread drawings**, label first (newest {min(len(wrong), PER_PAGE)} of {len(wrong)}). "
                     "Some may carry a wrong label: fix those in the gallery above.")
-    for column, i in grid(list(wrong[:PER_PAGE])):
-        with column:
+    for card, i in grid(list(wrong[:PER_PAGE])):
+        with card:
             st.image(enlarge(store.get(int(result.ids[i])).model_input, ZOOM))
             st.markdown(f"**{result.labels[i]}** read as **{result.predicted[i]}**")
             st.caption(f"#{result.ids[i]} · {result.probabilities[i, result.predicted[i]]:.0%} sure")

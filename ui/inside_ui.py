@@ -130,16 +130,17 @@ def digit_source_ui(container) -> tuple[np.ndarray, str]:
 
     drawing = st.session_state.get(keys.LAST_DRAWING)
     _follow_new_drawing(drawing)
-    c1, c2, c3 = container.columns([1.35, 0.8, 1.05], vertical_alignment="center")
+    # a row that wraps (not columns): beside the sidebar on a tablet, three columns cut "Draw one"
+    row = container.container(horizontal=True, vertical_alignment="center", gap="small")
     if drawing is None:
         put("src", "test")  # nothing drawn in this browser yet
-    src = widget("src", c1.segmented_control, "Digit", list(SOURCES), format_func=SOURCES.get,
+    src = widget("src", row.segmented_control, "Digit", list(SOURCES), format_func=SOURCES.get,
                  label_visibility="collapsed")
     if src == "drawing" and drawing is not None:
         x, about = np.asarray(drawing, np.float32), "your drawing"
     else:
-        index = widget("src:test", c2.number_input, "MNIST test digit #", 0, 9999, label_visibility="collapsed",
-                       help="Which of the 10,000 MNIST test digits")
+        index = widget("src:test", row.number_input, "MNIST test digit #", 0, 9999, label_visibility="collapsed",
+                       help="Which of the 10,000 MNIST test digits", width=110)
         try:
             data = mnist()
             x = data.x_test[index].astype(np.float32) / 255
@@ -150,7 +151,7 @@ def digit_source_ui(container) -> tuple[np.ndarray, str]:
 
             x, about = prepare(digit_image(index % 10)), f"a computer-drawn {index % 10} (no MNIST here)"
     if not hidden("src"):
-        c3.page_link("app_pages/draw.py", label="Draw one", icon=":material/draw:")
+        row.page_link("app_pages/draw.py", label="Draw one", icon=":material/draw:")
     return x, about
 
 

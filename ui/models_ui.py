@@ -11,7 +11,6 @@ from mnist_core.store import DEFAULT_NAME, ModelStore, StoredModel
 from ui import flash
 from ui.export_ui import onnx_download_ui
 from ui.guard import friendly_errors
-from ui.present import presenting
 
 NOT_MEASURED = "–"  # a figure an uploaded model's card does not have (never "None")
 CHOSEN, CHOSEN_NEXT = "models-chosen", "models-chosen-next"  # the model picked; one to pick on the next run
@@ -28,19 +27,17 @@ def model_row(m: StoredModel, active: str) -> dict:
         "test accuracy": f"{card.test_accuracy:.2%}" if card.test_accuracy is not None else "not evaluated yet",
         "epochs": f"{card.epochs_run}" if card.epochs_run else NOT_MEASURED,
         "training": f"{card.training_seconds:,.0f} s" if card.training_seconds else NOT_MEASURED,
-        "origin": card.origin,
-        "created": card.created[5:16].replace("T", " ") or NOT_MEASURED,
     }
 
 
-# On a projector (large type) a tablet's width cannot hold every column: the table leaves out where the
-# model came from and when (its card, below, has both)
-PRESENTER_COLUMNS = ("active", "name", "architecture", "parameters", "test accuracy", "epochs", "training")
+def saved_line(m: StoredModel) -> str:
+    """Where a model came from and when: under the chosen model, not in the table (with them the table
+    was wider than a tablet's page beside the sidebar, or a projector's in large type)."""
+    return f"Origin: {m.card.origin} · saved {m.card.created[:16].replace('T', ' ') or NOT_MEASURED}"
 
 
 def models_table(models: list[StoredModel], active: str) -> None:
-    st.dataframe([model_row(m, active) for m in models], hide_index=True,
-                 column_order=PRESENTER_COLUMNS if presenting() else None)
+    st.dataframe([model_row(m, active) for m in models], hide_index=True)
 
 
 def chosen_ui(models: list[StoredModel], active: str) -> StoredModel:
@@ -52,6 +49,7 @@ def chosen_ui(models: list[StoredModel], active: str) -> StoredModel:
     name = c1.selectbox("Model", names, names.index(active), key=CHOSEN)
     chosen = models[names.index(name)]
     c2.markdown(f"**{chosen.name}**: {chosen.card.description or 'a Keras model'}")
+    c2.caption(saved_line(chosen))
     return chosen
 
 

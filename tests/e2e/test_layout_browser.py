@@ -117,20 +117,32 @@ def test_every_page_fits_the_projector_in_presenter_mode(browser, app_url, path)
         page.context.close()
 
 
-@pytest.mark.parametrize("size", [(1024, 768), (390, 844)], ids=["tablet", "phone"])
-def test_every_page_fits_a_tablet_and_a_phone_in_presenter_mode(browser, app_url, size):
-    """The same check of every page, one browser tab per size (a teacher's tablet, a student's phone)."""
+# A table wider than its room scrolls sideways: on a screen as wide as a tablet's, its columns must fit
+TABLE_SCROLLS = """() => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stDataFrame]')]
+    .map(table => table.querySelector('.dvn-scroller')).filter(s => s && s.scrollWidth > s.clientWidth + 1)
+    .map(s => `a table ${s.scrollWidth} px wide in ${s.clientWidth} px`)"""
+
+
+@pytest.mark.parametrize("size, present", [
+    pytest.param((1024, 768), True, id="tablet"),
+    pytest.param((390, 844), True, id="phone"),
+    pytest.param((1024, 768), False, id="tablet-with-sidebar"),
+    pytest.param((1280, 720), False, id="projector-with-sidebar"),
+])
+def test_every_page_fits_a_tablet_and_a_phone(browser, app_url, size, present):
+    """The same check of every page, one browser tab per size (a teacher's tablet, a student's phone),
+    in presenter mode and, on the wider screens, with the sidebar open too."""
     phone = size[0] < 600
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=phone, is_mobile=phone)
     page = context.new_page()
     try:
         cut = {}
         for path in PAGES:
-            page.goto(f"{app_url}/{with_present(path)}")
+            page.goto(f"{app_url}/{with_present(path) if present else path}")
             page.locator("h1").first.wait_for(timeout=180_000)
             wait_idle(page)
             assert_no_error(page)
-            cut[path or "home"] = page.evaluate(CUT_TEXT)
+            cut[path or "home"] = page.evaluate(CUT_TEXT) + ([] if phone else page.evaluate(TABLE_SCROLLS))
         assert {path: found for path, found in cut.items() if found} == {}
     finally:
         context.close()

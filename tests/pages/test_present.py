@@ -85,13 +85,13 @@ def test_present_0_in_a_link_leaves_presenter_mode():
     assert not [b for b in at.button if b.label == "Shipped model"]
 
 
-def test_the_models_table_leaves_out_origin_and_date_on_a_projector():
-    """At 1024 px in presenter mode the last column was half out of view; the card below still has them."""
-    from ui.models_ui import PRESENTER_COLUMNS
-
-    shown = run_with_query({"present": "1", "page": "models"})
-    plain = run_with_query({"page": "models"})
-    assert not shown.exception and not plain.exception
-    assert list(shown.dataframe[0].proto.column_order) == list(PRESENTER_COLUMNS)
-    assert "created" not in PRESENTER_COLUMNS and "origin" not in PRESENTER_COLUMNS
-    assert list(plain.dataframe[0].proto.column_order) == []  # every column without presenter mode
+def test_the_models_table_fits_a_tablet_and_the_chosen_model_says_where_it_came_from_and_when():
+    """With origin and date, the table was wider than a tablet's page (beside the sidebar, or in presenter
+    mode's large type): they are under the chosen model instead."""
+    for query in ({"present": "1", "page": "models"}, {"page": "models"}):
+        at = run_with_query(query)
+        assert not at.exception
+        assert list(at.dataframe[0].value.columns) == ["active", "name", "architecture", "parameters",
+                                                       "test accuracy", "epochs", "training"]
+        assert any(c.value.startswith("Origin: command line · saved 20") for c in at.caption), \
+            [c.value for c in at.caption]

@@ -46,3 +46,19 @@ def test_the_estimate_is_within_a_generous_factor_of_a_real_run(mnist):
     train(config, mnist.x_train, mnist.y_train)
     real = time.perf_counter() - start
     assert estimate / 3 < real < estimate * 3, (estimate, real)
+
+
+def test_the_training_process_measures_the_machine_by_default_and_not_when_told_not_to(monkeypatch, lab_home):
+    """MNIST_LAB_MEASURE unset (a user's server): the warm training process measures what it can before
+    a job needs it, and keeps it for the Train page's estimates; =0 (this suite's setting): never."""
+    from mnist_core import worker
+
+    monkeypatch.setenv("MNIST_LAB_MEASURE", "0")
+    worker._measure_speed(lambda: True)
+    assert speed.load_profile() is None
+    monkeypatch.delenv("MNIST_LAB_MEASURE")
+    budget = iter(range(2))  # a job arrives once the first architecture is timed: stop, keep what it has
+    worker._measure_speed(lambda: next(budget, None) is not None)
+    profile = speed.load_profile()
+    assert profile is not None and len(profile.steps) == 1
+    assert next(iter(profile.steps.values())).per_image_ms > 0

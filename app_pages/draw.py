@@ -83,8 +83,9 @@ def drawing_and_answer(number_mode: bool) -> None:
                         phone_answer_ui(prediction, calibration)
                     verdict_ui(prediction, calibration)
                     probability_ui(prediction.probabilities)
-                    if not presenting() and auth.can(Action.SAVE_DRAWING):
-                        save_ui(image, prediction)
+        # after the turn: saving writes to the class's database, which another session may hold a moment
+        if prediction is not None and not presenting() and auth.can(Action.SAVE_DRAWING):
+            save_ui(image, prediction)
 
     # Look inside
     if prediction is not None:

@@ -127,7 +127,6 @@ class ModelCache:
         thread.start()
 
 
-
 WARM_UP_STROKE = np.zeros((56, 56), np.uint8)  # a "1" on a small gray canvas (see ModelCache.preload)
 WARM_UP_STROKE[8:48, 26:31] = 255
 

@@ -205,6 +205,20 @@ def four_one_stroke(rng):
     return [down_up + [(stem_x + _u(rng, -0.04, 0.04), 1.0)]]
 
 
+
+def four_curved(rng):
+    """A 4 whose left arm curves down into the bar, like a 'c' open at the top (as many Europeans write
+    it), and a stem that starts level with the arm's top or lower, often short."""
+    bar = _u(rng, 0.45, 0.72)
+    stem_x = _u(rng, 0.55, 0.78)
+    arm_top = (_u(rng, 0.2, min(0.6, stem_x - 0.1)), _u(rng, 0.0, 0.12))  # standing or leaning right
+    side = _u(rng, -0.06, 0.08)  # the curve's leftmost x
+    end = (_u(rng, 0.85, 1.05), bar + _u(rng, -0.06, 0.03))
+    arm = _spline([arm_top, (side + 0.03, (arm_top[1] + bar) / 2), (side + _u(rng, 0.06, 0.14), bar),
+                   ((side + end[0]) / 2, bar + _u(rng, -0.02, 0.04)), end], 6)
+    stem = [(stem_x + _u(rng, -0.02, 0.06), _u(rng, 0.05, 0.5)), (stem_x + _u(rng, -0.08, 0.02), 1.0)]
+    return [arm, stem]
+
 def five_two_strokes(rng):
     body = _five_body(rng)
     flag = [(body[0][0] - _u(rng, -0.02, 0.08), _u(rng, -0.03, 0.03)),
@@ -372,6 +386,21 @@ def nine_g(rng):
     return [loop + tail[1:]]
 
 
+
+def nine_square(rng):
+    """A 9 with a flat-topped, square-ish head, like a 'q': across the top to the left, down, back to the
+    right along the head's bottom, then the stem straight down from the top right corner."""
+    right, left = _u(rng, 0.62, 0.85), _u(rng, 0.0, 0.2)
+    head = _u(rng, 0.35, 0.55)  # the head's bottom
+    round_ = _u(rng, 0.0, 0.08)
+    top = [(right, _u(rng, -0.02, 0.04)), (left + round_, 0.0), (left, round_ * 2),
+           (left + _u(rng, -0.02, 0.04), head - round_), (left + round_ * 2, head),
+           (right + _u(rng, -0.06, 0.02), head + _u(rng, -0.05, 0.03))]
+    stem = [(right + _u(rng, -0.02, 0.02), 0.0), (right + _u(rng, -0.1, 0.02), 1.0)]
+    if _chance(rng, 0.5):  # in one stroke: up the head's right side to its corner, then down the stem
+        return [top + stem]
+    return [top, stem]
+
 STYLES: dict[str, tuple[int, StyleFn]] = {
     "0 plain": (0, zero_plain),
     "0 small loop": (0, zero_small_loop),
@@ -386,6 +415,7 @@ STYLES: dict[str, tuple[int, StyleFn]] = {
     "4 closed": (4, four_closed),
     "4 open top": (4, four_open),
     "4 one stroke": (4, four_one_stroke),
+    "4 curved arm": (4, four_curved),
     "5 two strokes": (5, five_two_strokes),
     "5 one stroke": (5, five_one_stroke),
     "6 plain": (6, six_plain),
@@ -402,6 +432,7 @@ STYLES: dict[str, tuple[int, StyleFn]] = {
     "9 open loop": (9, nine_open),
     "9 tail from the left": (9, nine_left_tail),
     "9 cursive": (9, nine_cursive),
+    "9 square head": (9, nine_square),
 }
 
 

@@ -106,6 +106,29 @@ def test_one_stroke_four_is_a_single_stroke_that_goes_back_up():
         assert ys[-1] == pytest.approx(1.0)
 
 
+
+def test_curved_four_bends_its_arm_out_to_the_left_and_its_stem_starts_below_the_top():
+    for seed in range(30):
+        arm, stem = styles.four_curved(_rng(seed))
+        arm, stem = np.asarray(arm), np.asarray(stem)
+        top, bar_end = arm[0], arm[-1]
+        assert arm[:, 0].min() < top[0] - 0.1  # the arm swings left of where it starts...
+        assert arm[:, 0].min() < min(top[0], 0.15) + 0.05 and bar_end[0] > 0.8  # ...then the bar runs right
+        assert stem[0, 1] >= 0.05 and stem[-1, 1] == pytest.approx(1.0)  # the stem: from below the top, down
+        assert arm[0, 0] < stem[0, 0]  # open at the top: the arm starts left of the stem
+
+
+def test_square_nine_has_a_flat_top_and_a_straight_stem_from_its_corner():
+    for seed in range(30):
+        strokes = [np.asarray(s) for s in styles.nine_square(_rng(seed))]
+        ink = np.vstack(strokes)
+        top = ink[ink[:, 1] < 0.05]
+        assert top[:, 0].max() - top[:, 0].min() > 0.35  # a flat top across most of the head
+        right = ink[:, 0][ink[:, 1] < 0.3].max()
+        low = ink[ink[:, 1] > 0.9]
+        assert (abs(low[:, 0] - right) < 0.15).any()  # the stem comes down from the head's right side
+
+
 def test_nine_tails():
     for seed in range(20):
         straight = np.asarray(styles.nine_straight(_rng(seed))[0])

@@ -249,8 +249,9 @@ def test_the_share_box_links_to_this_view_plain_and_for_a_projector():
     at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(5)})
     at.toggle(key="w_draw_crop").set_value(False).run()
     at.segmented_control(key="w_draw_view").set_value("pixels").run()
-    (box,) = [e for e in at.expander if e.label == "Share this view"]
-    text = "\n".join(m.value for m in box.markdown)
+    assert not [m for m in at.markdown if "/draw?" in m.value]  # nothing sent until asked for
+    at.toggle(key="share:draw").set_value(True).run()
+    text = "\n".join(m.value for m in at.markdown)
     links = [line for line in text.splitlines() if "/draw?" in line]
     assert [link.split("?", 1)[1] for link in links] == ["view=pixels&crop=0", "present=1&view=pixels&crop=0&hide=pen"]
     assert not errors(at)

@@ -14,7 +14,7 @@ from mnist_core.store import StoredModel
 from ui import flash
 from ui.guard import friendly_errors
 
-PER_PAGE = 12  # drawings per gallery page: two rows of six
+PER_PAGE = 12  # drawings per gallery page (in rows as wide as the screen allows)
 CARD_WIDTH = 120  # px: a drawing, its label and its Delete button
 ZOOM = 5  # 28x28 -> 140x140 pixels, each pixel a crisp square
 

@@ -16,7 +16,7 @@ TURN_WAIT_S = 5.0  # the longest a session waits for its turn before it runs any
 
 
 @contextmanager
-def one_at_a_time(wait: float = TURN_WAIT_S) -> Iterator[None]:
+def one_at_a_time(wait: float | None = None) -> Iterator[None]:
     """Run the block while no other session's script runs one: a class's strokes are answered in turn.
 
     Streamlit runs every session's script in a thread of its own, and all of them share one GIL. When
@@ -28,8 +28,9 @@ def one_at_a_time(wait: float = TURN_WAIT_S) -> Iterator[None]:
 
     Only short, bounded work goes in a turn (the canvas, classify, the answer; never a model load or
     TensorFlow). A session that waits more than `wait` seconds runs anyway, so a turn that went wrong
-    can slow the others but never stop them. Not reentrant: do not nest turns.
+    can slow the others but never stop them (default: TURN_WAIT_S). Not reentrant: do not nest turns.
     """
+    wait = TURN_WAIT_S if wait is None else wait
     got = _TURN.acquire(timeout=wait)
     if not got:
         log.warning("waited %.1f s for a turn; running anyway", wait)

@@ -255,3 +255,25 @@ def test_the_share_box_links_to_this_view_plain_and_for_a_projector():
     links = [line for line in text.splitlines() if "/draw?" in line]
     assert [link.split("?", 1)[1] for link in links] == ["view=pixels&crop=0", "present=1&view=pixels&crop=0&hide=pen"]
     assert not errors(at)
+
+
+@pytest.mark.parametrize("view, turns", [("sees", 3), ("pixels", 2)])
+def test_a_strokes_work_takes_turns_with_other_sessions_and_a_held_turn_does_not_stop_it(monkeypatch, caplog, view,
+                                                                                         turns):
+    """Draw's canvas, answer and step pictures each wait for a turn (ui/runtime.one_at_a_time); the Pixels
+    view and saving do not. With the turn held by a session that never lets go, the page still answers,
+    each turn after its wait."""
+    from ui import runtime
+
+    monkeypatch.setattr(runtime, "TURN_WAIT_S", 0.2)
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(3)})
+    at.segmented_control(key="w_draw_view").set_value(view).run()
+    assert runtime._TURN.acquire(timeout=5)  # another session's turn, stuck
+    try:
+        with caplog.at_level("WARNING", logger="ui.runtime"):
+            at.run()
+    finally:
+        runtime._TURN.release()
+    assert not errors(at)
+    assert [m.value for m in at.metric if m.label == "Prediction"] == ["3"]
+    assert caplog.text.count("running anyway") == turns

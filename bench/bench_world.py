@@ -1,7 +1,10 @@
 """The world's handwriting: per-digit accuracy where MNIST's styles are not the only ones. Prints figures;
 asserts nothing.
 
-    MNIST_DATA_DIR=../shared/mnist python bench/bench_world.py [--model PATH] [--n-drawn 3000] [--n-style 300]
+    MNIST_DATA_DIR=../shared/mnist python bench/bench_world.py [--model PATH ...] [--n-drawn 3000] [--n-style 300]
+
+With several models, their probabilities are averaged (an ensemble; the first model's card gives the
+"not sure" thresholds).
 
 Rows (columns: digits 0-9 and overall):
 - MNIST test: the model's own 28x28 inputs.
@@ -23,6 +26,7 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -97,18 +101,26 @@ def non_digit_sets(n: int = 100) -> dict[str, np.ndarray]:
     return out
 
 
-def measure(model, x_test: np.ndarray, y_test: np.ndarray, calibration: Calibration, **sizes) -> dict:
-    """Accuracy per set and digit, and per non-digit kind the shares answered plainly and called not a digit."""
+def averaged(models: list) -> Callable[[np.ndarray], np.ndarray]:
+    """(N, 28, 28) inputs -> (N, 10): the models' probabilities, averaged when there are several."""
     from mnist_core.predict import probabilities
 
+    return lambda x: np.mean([probabilities(m, x) for m in models], axis=0)
+
+
+def measure(predict: Callable[[np.ndarray], np.ndarray], x_test: np.ndarray, y_test: np.ndarray,
+            calibration: Calibration, n_other: int = 100, **sizes) -> dict:
+    """Accuracy per set and digit, and per non-digit kind the shares answered plainly and called not a digit.
+    `predict`: (N, 28, 28) inputs -> (N, 10) probabilities (see `averaged`); `n_other`: samples of each
+    non-digit kind; `sizes`: world_sets' n_drawn, n_style, n_scan and semeion."""
     rows, confusions = {}, {}
     for name, (x, y) in world_sets(x_test, y_test, **sizes).items():
-        pred = probabilities(model, x).argmax(axis=1)
+        pred = predict(x).argmax(axis=1)
         rows[name] = per_digit(pred, y)
         confusions[name] = Counter((int(a), int(b)) for a, b in zip(y, pred, strict=True) if a != b).most_common(6)
     others = {}
-    for kind, x in non_digit_sets().items():
-        verdicts = [calibration.verdict(p) for p in probabilities(model, x)]
+    for kind, x in non_digit_sets(n_other).items():
+        verdicts = [calibration.verdict(p) for p in predict(x)]
         others[kind] = (verdicts.count(SURE) / len(verdicts), verdicts.count(NOT_A_DIGIT) / len(verdicts))
     return {"rows": rows, "confusions": confusions, "non_digits": others}
 
@@ -142,20 +154,24 @@ def main() -> None:
     from mnist_core.store import read_card
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default=str(DEFAULT_MODEL_PATH), help="a .keras file (default: the shipped model)")
+    parser.add_argument("--model", nargs="+", default=[str(DEFAULT_MODEL_PATH)],
+                        help="a .keras file (default: the shipped model); several: their average")
     parser.add_argument("--n-drawn", type=int, default=3000, help="re-drawn MNIST test digits")
     parser.add_argument("--n-style", type=int, default=300, help="held-out samples of each generated style")
+    parser.add_argument("--n-scan", type=int, default=3000, help="MNIST test digits made into scans")
+    parser.add_argument("--n-other", type=int, default=100, help="samples of each non-digit kind")
     parser.add_argument("--semeion", default=str(SEMEION))
     args = parser.parse_args()
 
     start = time.perf_counter()
-    model = load_model(args.model)
-    calibration = Calibration.from_card(read_card(Path(args.model)).to_dict())
+    models = [load_model(path) for path in args.model]
+    calibration = Calibration.from_card(read_card(Path(args.model[0])).to_dict())
     data = load_mnist()
-    print(f"model: {args.model} ({model.count_params():,} parameters); "
+    print(f"model: {' + '.join(args.model)} ({models[0].count_params():,} parameters"
+          f"{f'; the {len(models)} averaged' if len(models) > 1 else ''}); "
           f"calibration: sure at {calibration.sure_at:.3f}, a digit at {calibration.digit_at:.3f}\n")
-    result = measure(model, data.x_test, data.y_test, calibration, n_drawn=args.n_drawn, n_style=args.n_style,
-                     semeion=Path(args.semeion))
+    result = measure(averaged(models), data.x_test, data.y_test, calibration, n_drawn=args.n_drawn,
+                     n_style=args.n_style, n_scan=args.n_scan, n_other=args.n_other, semeion=Path(args.semeion))
     print_table(result)
     print(f"\n({time.perf_counter() - start:.0f} s)")
 

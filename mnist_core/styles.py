@@ -205,7 +205,6 @@ def four_one_stroke(rng):
     return [down_up + [(stem_x + _u(rng, -0.04, 0.04), 1.0)]]
 
 
-
 def four_curved(rng):
     """A 4 whose left arm curves down into the bar, like a 'c' open at the top (as many Europeans write
     it), and a stem that starts level with the arm's top or lower, often short."""
@@ -218,6 +217,7 @@ def four_curved(rng):
                    ((side + end[0]) / 2, bar + _u(rng, -0.02, 0.04)), end], 6)
     stem = [(stem_x + _u(rng, -0.02, 0.06), _u(rng, 0.05, 0.5)), (stem_x + _u(rng, -0.08, 0.02), 1.0)]
     return [arm, stem]
+
 
 def five_two_strokes(rng):
     body = _five_body(rng)
@@ -386,7 +386,6 @@ def nine_g(rng):
     return [loop + tail[1:]]
 
 
-
 def nine_square(rng):
     """A 9 with a flat-topped, square-ish head, like a 'q': across the top to the left, down, back to the
     right along the head's bottom, then the stem straight down from the top right corner."""
@@ -400,6 +399,7 @@ def nine_square(rng):
     if _chance(rng, 0.5):  # in one stroke: up the head's right side to its corner, then down the stem
         return [top + stem]
     return [top, stem]
+
 
 STYLES: dict[str, tuple[int, StyleFn]] = {
     "0 plain": (0, zero_plain),

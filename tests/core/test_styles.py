@@ -106,7 +106,6 @@ def test_one_stroke_four_is_a_single_stroke_that_goes_back_up():
         assert ys[-1] == pytest.approx(1.0)
 
 
-
 def test_curved_four_bends_its_arm_out_to_the_left_and_its_stem_starts_below_the_top():
     for seed in range(30):
         arm, stem = styles.four_curved(_rng(seed))

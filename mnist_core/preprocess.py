@@ -18,6 +18,10 @@ from .errors import InputError
 SIDE = 28  # model input side
 BOX = 20  # the longer side of the digit inside the 28x28 field, as in MNIST
 MAX_PIXELS = 4096 * 4096  # refuse images larger than this (memory guard)
+# The border is paper when this share of its pixels lies within BORDER_SPREAD of its median level;
+# otherwise the ink covers much of it, and the paper is read from the whole image.
+BORDER_PAPER = 0.75
+BORDER_SPREAD = 0.25
 INK_THRESHOLD = 0.2  # a pixel is ink above this intensity (after background removal)
 SPECK_SHARE = 0.02  # components holding less than this share of all ink are dropped as specks
 TARGET_STROKE = 2.6  # MNIST's median stroke width in the 28x28 field (measured: p10 2.1, p90 3.7)
@@ -97,10 +101,21 @@ def _against_background(gray: np.ndarray) -> np.ndarray:
     """Make the background 0 and the ink 1, whichever of dark/light the ink is.
 
     The paper's level and its noise (scans, photos) are read from the image border; anything
-    within the noise is background, as in MNIST, whose background is exactly 0.
+    within the noise is background, as in MNIST, whose background is exactly 0. Where the ink
+    covers much of the border (a digit cropped tight, or a scan stretched to fill its box, as
+    Semeion's are), the whole image has its say too, and the paper's noise is read from the
+    border's paper only.
     """
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     bg = float(np.median(border))
+    if np.mean(np.abs(border - bg) < BORDER_SPREAD) < BORDER_PAPER:
+        # Two levels, split halfway: the paper is the one that holds more of the border and of the
+        # whole image together (the ink of a tight crop crosses much of the border, that of a bold
+        # digit fills much of the image, seldom both)
+        mid = (float(border.min()) + float(border.max())) / 2
+        light = np.mean(border > mid) + np.mean(gray > mid) > 1.0
+        border = border[border > mid] if light else border[border <= mid]
+        bg = float(np.median(border))
     if bg > 0.5:  # dark ink on light paper
         gray, border, bg = 1.0 - gray, 1.0 - border, 1.0 - bg
     noise = min(0.3, float(np.percentile(np.abs(border - bg), 90)) * 1.5)

@@ -108,6 +108,67 @@ def test_noisy_paper_scan_reads_like_a_clean_one():
     assert np.corrcoef(x.ravel(), ref.ravel())[0, 1] > 0.9
 
 
+# A 0 scanned into a 16x16 box it is stretched to fill, as Semeion's and USPS's digits are: its ink
+# runs along more than half of the border (drawn for this test)
+TIGHT_ZERO = """
+.....########...
+...####.....##..
+..####......###.
+.###.........###
+###...........##
+###...........##
+##............##
+##............##
+##............##
+##............##
+##...........###
+##...........##.
+###.........###.
+.###........##..
+..##.......##...
+...########.....
+"""
+
+
+def _bitmap(text):
+    return np.array([[c == "#" for c in line] for line in text.split()], np.uint8) * 255
+
+
+@pytest.mark.parametrize("ink, paper", [(255, 0), (0, 255), (200, 40)])
+def test_ink_across_most_of_the_border_stays_ink(ink, paper):
+    """A scan stretched to fill its box: the border is mostly ink, yet the ink is not taken for paper."""
+    zero = _bitmap(TIGHT_ZERO)
+    border = np.concatenate([zero[0], zero[-1], zero[:, 0], zero[:, -1]])
+    assert (border > 0).mean() > 0.5  # the case: the ink holds most of the border
+    x = prepare(np.where(zero > 0, ink, paper).astype(np.uint8))
+    assert x[13, 13] == 0 and x.max() > 0.7  # a hollow 0, not a filled blob
+    assert np.corrcoef(x.ravel(), prepare(zero).ravel())[0, 1] > 0.99
+
+
+@pytest.mark.parametrize("dark_on_light", [False, True])
+def test_a_bold_digit_cropped_tight_reads_like_the_whole_drawing(dark_on_light):
+    """Cropped to its ink, a bold 8 covers much of the border and much of the image: it stays an 8."""
+    img = digit_image(8, pen=40)[..., 0]
+    rows, cols = np.flatnonzero(img.max(1)), np.flatnonzero(img.max(0))
+    tight = img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if dark_on_light:
+        tight = 255 - tight
+    x, ref = prepare(tight), prepare(img)
+    assert np.corrcoef(x.ravel(), ref.ravel())[0, 1] > 0.9
+
+
+def test_paper_noise_is_read_from_the_paper_not_from_ink_on_the_border():
+    """A grainy scan cropped tight: the ink that crosses the border does not raise the noise floor
+    (which would erase the faint strokes)."""
+    rng = np.random.default_rng(1)
+    zero = _bitmap(TIGHT_ZERO).astype(float)
+    big = np.kron(zero, np.ones((8, 8)))  # 128x128
+    scan = np.clip(235 - big * 0.55 + rng.normal(0, 6, big.shape), 0, 255).astype(np.uint8)  # faint grey ink
+    x, ref = prepare(scan), prepare(big.astype(np.uint8))
+    assert x[13, 13] < 0.05 and x.max() > 0.9
+    assert np.corrcoef(x.ravel(), ref.ravel())[0, 1] > 0.95
+
+
 def test_stray_specks_are_dropped():
     clean = digit_image(6)
     specked = clean.copy()

@@ -11,7 +11,8 @@ Rows (columns: digits 0-9 and overall):
 - re-drawn MNIST: MNIST test digits re-drawn as canvas drawings (synth.redraw), then preprocess.prepare.
 - Semeion: 1,593 digits of ~80 Italian writers (../shared/handwriting-dev), each 16x16 bitmap fed through
   preprocess.prepare as a grayscale image with ink = 255, as its README says. A validation set: never trained on.
-- MNIST test as scans: MNIST test digits as binarised, stretched low-resolution scans (styles.scan_like).
+- MNIST test as scans: MNIST test digits as binarised, stretched low-resolution scans (styles.scan_like),
+  then the same scans with no margin: their ink touches the edges of the image, as Semeion's does.
 - each generated style (mnist_core.styles) drawn from random streams that training never uses, and
   all of them as scans.
 Then, per non-digit kind, the share answered plainly ("That's a 7") by the model card's calibration,
@@ -75,6 +76,10 @@ def world_sets(x_test: np.ndarray, y_test: np.ndarray, n_drawn: int = 3000, n_st
                                 lambda: scan_set(x_test, n_scan, seed=BENCH_SEED, held_out=True),
                                 code=("styles", "preprocess"))
     sets["MNIST test as scans"] = (scans / 255.0, y_test[pick])
+    tight, pick = cached_inputs(("mnist scans, no margin", n_scan, BENCH_SEED),
+                                lambda: scan_set(x_test, n_scan, seed=BENCH_SEED, held_out=True, margin=0),
+                                code=("styles", "preprocess"))
+    sets["... with no margin"] = (tight / 255.0, y_test[pick])
     for name in STYLES:
         x = cached_inputs(("style", name, n_style, BENCH_SEED),
                           lambda name=name: style_set([name], n_style, seed=BENCH_SEED, held_out=True)[0],

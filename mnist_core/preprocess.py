@@ -22,6 +22,7 @@ MAX_PIXELS = 4096 * 4096  # refuse images larger than this (memory guard)
 # otherwise the ink covers much of it, and the paper is read from the whole image.
 BORDER_PAPER = 0.75
 BORDER_SPREAD = 0.25
+PIECE_SHARE = 0.02  # a piece of ink or paper counts from this share of the image (smaller ones are specks)
 INK_THRESHOLD = 0.2  # a pixel is ink above this intensity (after background removal)
 SPECK_SHARE = 0.02  # components holding less than this share of all ink are dropped as specks
 TARGET_STROKE = 2.6  # MNIST's median stroke width in the 28x28 field (measured: p10 2.1, p90 3.7)
@@ -103,17 +104,14 @@ def _against_background(gray: np.ndarray) -> np.ndarray:
     The paper's level and its noise (scans, photos) are read from the image border; anything
     within the noise is background, as in MNIST, whose background is exactly 0. Where the ink
     covers much of the border (a digit cropped tight, or a scan stretched to fill its box, as
-    Semeion's are), the whole image has its say too, and the paper's noise is read from the
-    border's paper only.
+    Semeion's are), the whole image and its shapes have their say too (see _light_paper), and the
+    paper's noise is read from the border's paper only.
     """
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     bg = float(np.median(border))
     if np.mean(np.abs(border - bg) < BORDER_SPREAD) < BORDER_PAPER:
-        # Two levels, split halfway: the paper is the one that holds more of the border and of the
-        # whole image together (the ink of a tight crop crosses much of the border, that of a bold
-        # digit fills much of the image, seldom both)
         mid = (float(border.min()) + float(border.max())) / 2
-        light = np.mean(border > mid) + np.mean(gray > mid) > 1.0
+        light = _light_paper(border > mid, gray > mid)
         border = border[border > mid] if light else border[border <= mid]
         bg = float(np.median(border))
     if bg > 0.5:  # dark ink on light paper
@@ -122,6 +120,30 @@ def _against_background(gray: np.ndarray) -> np.ndarray:
     floor = bg + noise
     span = max(1.0 - floor, 1e-6)
     return np.clip((gray - floor) / span, 0.0, 1.0).astype(np.float32)
+
+
+def _light_paper(light_border: np.ndarray, light: np.ndarray) -> bool:
+    """Whether the paper is the light level of an image whose ink covers much of its border (given
+    which of its border's and of its pixels are light).
+
+    Three cues vote: the level that holds most of the border, the one that holds most of the image,
+    and the one in more pieces (a digit's ink is one or two strokes, which cut its paper into
+    corners and loops). Each fails somewhere: the ink of a scan stretched to fill its box holds most
+    of the border, a bold 1 cropped tight is mostly ink, a broken stroke is in pieces. Where both
+    levels are in as many pieces, the border's and the image's shares are added.
+    """
+    from scipy import ndimage  # only for these rare images
+
+    def pieces(mask: np.ndarray) -> int:
+        labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
+        sizes = np.bincount(labels.ravel())[1:]
+        return int((sizes >= max(2.0, PIECE_SHARE * mask.size)).sum())
+
+    border_share, image_share = float(np.mean(light_border)), float(np.mean(light))
+    light_pieces, dark_pieces = pieces(light), pieces(~light)
+    if light_pieces == dark_pieces:
+        return border_share + image_share > 1.0
+    return (border_share > 0.5) + (image_share > 0.5) + (light_pieces > dark_pieces) >= 2
 
 
 # ---------------------------------------------------------------------------------------------

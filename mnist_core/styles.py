@@ -521,9 +521,10 @@ def draw_style(name: str, rng: np.random.Generator, pen: tuple[float, float] = C
 # Scanned digits
 
 
-def scan_like(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def scan_like(image: np.ndarray, rng: np.random.Generator, margin: int = 1) -> np.ndarray:
     """A digit as a low-resolution binary scan, often stretched to fill a square box, as Semeion's
-    and USPS's are: (s, s) uint8, ink 255 on 0, with a 1-pixel margin.
+    and USPS's are: (s, s) uint8, ink 255 on 0, with a `margin` pixels wide (0: the ink touches the
+    box's edges, as in Semeion).
 
     The ink's box is fitted into 12-20 pixels; its shorter side is then stretched towards the full
     box (fully half of the time), and the result thresholded to 0/1.
@@ -542,7 +543,7 @@ def scan_like(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     size = (max(1, round(sw)), max(1, round(sh)))
     small = np.asarray(Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
     binary = small > _u(rng, 0.3, 0.6) * max(float(small.max()), 1e-6)
-    return np.pad(binary.astype(np.uint8) * 255, 1)
+    return np.pad(binary.astype(np.uint8) * 255, margin)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -592,13 +593,15 @@ def _style_list(names: Sequence[str], seed: int, scan_share: float,
     return x, y
 
 
-def scan_set(x: np.ndarray, n: int, seed: int = 0, held_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Scan-like copies of n images of x picked at random: ((n, 28, 28) uint8, (n,) the picked indices)."""
+def scan_set(x: np.ndarray, n: int, seed: int = 0, held_out: bool = False,
+             margin: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Scan-like copies of n images of x picked at random, each with a `margin` (see scan_like),
+    normalised: ((n, 28, 28) uint8, (n,) the picked indices)."""
     rng = np.random.default_rng([HELD_OUT_STREAM, seed] if held_out else [seed, 1 << 20])
     pick = rng.choice(len(x), size=n, replace=n > len(x))
     out = np.zeros((n, 28, 28), np.uint8)
     for k, i in enumerate(pick):
-        out[k] = _to_uint8(prepare(scan_like(x[i], _rng(seed, int(i) + (1 << 24), held_out))))
+        out[k] = _to_uint8(prepare(scan_like(x[i], _rng(seed, int(i) + (1 << 24), held_out), margin)))
     return out, pick
 
 

@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from bench.bench_world import SEMEION, averaged, load_semeion, measure, per_digit
+from bench.bench_world import BENCH_SEED, SEMEION, averaged, load_semeion, measure, per_digit
 from mnist_core.calibrate import Calibration
 from mnist_core.preprocess import prepare
-from mnist_core.styles import STYLES
+from mnist_core.styles import STYLES, scan_set
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.mnist
@@ -26,7 +26,8 @@ def test_the_bench_prints_every_row_in_small(mnist):
                           "--n-scan", "20", "--n-other", "2"],
                          cwd=REPO, capture_output=True, text=True, timeout=900, env=dict(os.environ))
     assert out.returncode == 0, out.stderr[-3000:]
-    rows = ["MNIST test", "re-drawn MNIST", "MNIST test as scans", "styles as scans", "generated styles: worst"]
+    rows = ["MNIST test", "re-drawn MNIST", "MNIST test as scans", "... with no margin", "styles as scans",
+            "generated styles: worst"]
     rows += [f"style: {name}" for name in STYLES] + ["heart", "all training", "all held out"]
     rows += ["Semeion"] if SEMEION.exists() else []
     missing = [row for row in rows if row not in out.stdout]
@@ -56,3 +57,10 @@ def test_the_readmes_semeion_figure_is_the_shipped_models(default_model):
     assert semeion_row.rstrip(" |").endswith(f"{100 * right[10]:.2f}%")  # the "now" column
     per_digit_row = next(line for line in readme.splitlines() if line.startswith("| Semeion 1 / 4 / 9"))
     assert per_digit_row.rstrip(" |").endswith(" / ".join(f"{100 * right[d]:.2f}" for d in (1, 4, 9)) + "%")
+
+
+def test_the_readmes_figure_for_scans_with_no_margin_is_the_shipped_models(mnist, default_model):
+    x, pick = scan_set(mnist.x_test, 3000, seed=BENCH_SEED, held_out=True, margin=0)  # the bench's row
+    right = per_digit(averaged([default_model])(x / 255.0).argmax(axis=1), mnist.y_test[pick])
+    assert f"MNIST test digits made into scans with no margin {100 * right[10]:.2f}%" in " ".join(
+        (REPO / "README.md").read_text().split())

@@ -157,6 +157,46 @@ def test_a_bold_digit_cropped_tight_reads_like_the_whole_drawing(dark_on_light):
     assert np.corrcoef(x.ravel(), ref.ravel())[0, 1] > 0.9
 
 
+# A 5 scanned into its box, its top bar apart from the rest (a broken stroke): the ink is in two pieces
+# and holds most of the border (drawn for this test)
+BROKEN_FIVE = """
+....############
+...###########..
+..##............
+..##............
+.##.............
+.##..######.....
+.##########.....
+...........###..
+.............###
+..............##
+..............##
+##............##
+###..........###
+.###........###.
+..############..
+....########....
+"""
+
+
+@pytest.mark.parametrize("text", [TIGHT_ZERO, BROKEN_FIVE])
+def test_three_cues_find_the_paper_where_each_alone_may_fail(text):
+    digit = _bitmap(text)
+    light = prepare(digit)
+    assert light[13, 13] == 0 and np.corrcoef(light.ravel(), prepare(255 - digit).ravel())[0, 1] > 0.99
+    assert (light > 0.5).mean() < 0.3  # strokes, not a filled negative
+
+
+@pytest.mark.parametrize("dark_on_light", [False, True])
+def test_a_bold_1_cropped_tight_is_mostly_ink_and_stays_ink(dark_on_light):
+    img = digit_image(1, pen=50)[..., 0]
+    rows, cols = np.flatnonzero(img.max(1) > 128), np.flatnonzero(img.max(0) > 128)
+    tight = img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    assert (tight > 128).mean() > 0.5  # the case: most of the image is ink
+    x = prepare(255 - tight if dark_on_light else tight)
+    assert np.corrcoef(x.ravel(), prepare(img).ravel())[0, 1] > 0.9
+
+
 def test_paper_noise_is_read_from_the_paper_not_from_ink_on_the_border():
     """A grainy scan cropped tight: the ink that crosses the border does not raise the noise floor
     (which would erase the faint strokes)."""

@@ -183,6 +183,14 @@ def test_scan_like_is_binary_low_resolution_and_stretched_at_most_max_stretch():
     assert max(ratios) <= styles.MAX_STRETCH * 1.5  # but never into a square blob (rounding at ~2 px)
 
 
+def test_a_scan_with_no_margin_is_the_same_scan_touching_its_edges():
+    stick = np.zeros((100, 100), np.uint8)
+    stick[10:90, 30:70] = 255
+    framed, tight = scan_like(stick, _rng(5)), scan_like(stick, _rng(5), margin=0)
+    assert np.array_equal(framed[1:-1, 1:-1], tight)
+    assert min(tight[0].max(), tight[-1].max(), tight[:, 0].max(), tight[:, -1].max()) == 255
+
+
 def test_scan_like_refuses_a_blank_image():
     with pytest.raises(ValueError, match="no ink"):
         scan_like(np.zeros((28, 28), np.uint8), _rng())
@@ -196,6 +204,8 @@ def test_scan_set_of_mnist_like_digits():
     assert out.shape == (8, 28, 28) and out.dtype == np.uint8 and pick.shape == (8,)
     assert np.array_equal(scan_set(x, 8, seed=3)[0], out)
     assert (out.reshape(8, -1).max(1) > 0).all()
+    tight, same = scan_set(x, 8, seed=3, margin=0)
+    assert np.array_equal(same, pick) and tight.shape == out.shape  # the same digits, without the margin
 
 
 def test_open_nine_leaves_a_gap_on_the_left_of_its_loop():

@@ -62,8 +62,10 @@ class PrepSteps:
 def to_ink(image: np.ndarray) -> np.ndarray:
     """Any supported image -> (H, W) float32 ink in [0, 1], background 0.
 
-    Accepts (H, W) grayscale, (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4); uint8, bool or float
-    (floats in [0, 1] or [0, 255]). Ink may be light on dark, dark on light, or held only in the
+    Accepts (H, W) grayscale, (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4) of any numbers: values in
+    [0, 1] are taken as they are; others are scaled by the image's own range (up to its brightest
+    pixel for 0-255, 16-bit or 0-16 counts; from its lowest for a signed image such as [-1, 1]).
+    Ink may be light on dark, dark on light, or held only in the
     alpha channel of a transparent image: the background is taken from the image's border.
 
     Raises:
@@ -83,8 +85,11 @@ def to_ink(image: np.ndarray) -> np.ndarray:
     arr = arr.astype(np.float32)
     if not np.isfinite(arr).all():
         raise InputError("image holds NaN or infinite values")
-    if arr.max(initial=0.0) > 1.0:
-        arr = arr / 255.0
+    low, high = float(arr.min()), float(arr.max())
+    if low < 0.0:  # a signed image, such as [-1, 1]: from its lowest to its highest value
+        arr = (arr - low) / max(high - low, 1e-6)
+    elif high > 1.0:  # 0-255, 16-bit, or counts such as 0-16: up to its brightest pixel
+        arr = arr / high
     arr = np.clip(arr, 0.0, 1.0)
 
     if arr.ndim == 3:

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import ndimage
 
 from mnist_core.preprocess import (
@@ -273,6 +274,30 @@ def test_unreadable_input_raises_value_error_with_a_reason(bad, reason):
 def test_float_images_in_either_range():
     img = digit_image(3)[..., 0]
     np.testing.assert_allclose(to_ink(img.astype(np.float32) / 255), to_ink(img.astype(np.float64)), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["counts 0-16 (8x8 digits' format)", "signed, ink +1", "signed, ink -1",
+                                  "16-bit", "dim 8-bit (brightest 16)"])
+def test_any_numeric_range_reads_like_the_8_bit_image(kind):
+    """Values outside [0, 1] are scaled by the image's own range, not assumed to be 0-255: a digit
+    given as 0-16 counts, as a signed [-1, 1] array or in 16 bits is the same digit, not an empty
+    (too faint) or half-clipped one."""
+    big = Image.fromarray(digit_image(7)[..., 0])
+    img = np.asarray(big.resize((40, 40), Image.Resampling.BOX)).astype(np.float64)  # 0-255, grey edges
+    assert len(np.unique(img)) > 30  # grey edges, which clipping or too faint a scale would lose
+    given = {
+        "counts 0-16 (8x8 digits' format)": img / 255 * 16,
+        "signed, ink +1": img / 255 * 2 - 1,
+        "signed, ink -1": 1 - img / 255 * 2,
+        "16-bit": (img * 257).astype(np.uint16),
+        "dim 8-bit (brightest 16)": (img / 255 * 16).round().astype(np.uint8),
+    }[kind]
+    x, ref = prepare(given), prepare(img.astype(np.uint8))
+    assert x is not None
+    if kind.startswith("dim"):  # 17 levels of grey instead of 256
+        assert np.corrcoef(x.ravel(), ref.ravel())[0, 1] > 0.98
+    else:
+        np.testing.assert_allclose(x, ref, atol=0.01)
 
 
 def test_render_helper_draws_round_strokes():

@@ -19,7 +19,7 @@ SIDE = 28  # model input side
 BOX = 20  # the longer side of the digit inside the 28x28 field, as in MNIST
 MAX_PIXELS = 4096 * 4096  # refuse images larger than this (memory guard)
 # The border is paper when this share of its pixels lies within BORDER_SPREAD of its median level;
-# otherwise the ink covers much of it, and the paper is read from the whole image.
+# otherwise the ink covers much of it, and _light_paper decides which level is the paper.
 BORDER_PAPER = 0.75
 BORDER_SPREAD = 0.25
 PIECE_SHARE = 0.02  # a piece of ink or paper counts from this share of the image (smaller ones are specks)
@@ -65,8 +65,8 @@ def to_ink(image: np.ndarray) -> np.ndarray:
     Accepts (H, W) grayscale, (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4) of any numbers: values in
     [0, 1] are taken as they are; others are scaled by the image's own range (up to its brightest
     pixel for 0-255, 16-bit or 0-16 counts; from its lowest for a signed image such as [-1, 1]).
-    Ink may be light on dark, dark on light, or held only in the
-    alpha channel of a transparent image: the background is taken from the image's border.
+    Ink may be light on dark, dark on light, or held only in the alpha channel of a transparent
+    image: the background is taken from the image's border.
 
     Raises:
         ValueError: the array is not an image we can read (wrong shape, empty, NaN, too large).

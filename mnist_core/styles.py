@@ -523,7 +523,7 @@ def draw_style(name: str, rng: np.random.Generator, pen: tuple[float, float] = C
 
 def scan_like(image: np.ndarray, rng: np.random.Generator, margin: int = 1) -> np.ndarray:
     """A digit as a low-resolution binary scan, often stretched to fill a square box, as Semeion's
-    and USPS's are: (s, s) uint8, ink 255 on 0, with a `margin` pixels wide (0: the ink touches the
+    and USPS's are: (s, s) uint8, ink 255 on 0, with a margin `margin` pixels wide (0: the ink touches the
     box's edges, as in Semeion).
 
     The ink's box is fitted into 12-20 pixels; its shorter side is then stretched towards the full

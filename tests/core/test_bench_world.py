@@ -55,6 +55,9 @@ def test_the_readmes_semeion_figure_is_the_shipped_models(default_model):
     readme = (REPO / "README.md").read_text()
     semeion_row = next(line for line in readme.splitlines() if line.startswith("| Semeion (1,593"))
     assert semeion_row.rstrip(" |").endswith(f"{100 * right[10]:.2f}%")  # the "now" column
+    edges = np.concatenate([sx[:, 0], sx[:, -1], sx[:, :, 0], sx[:, :, -1]], axis=1)
+    inked = int(((edges > 0).mean(axis=1) > 0.5).sum())  # digits whose ink covers most of the edge
+    assert f"so the ink of {inked} of them covers more than half of the box's edge" in " ".join(readme.split())
     per_digit_row = next(line for line in readme.splitlines() if line.startswith("| Semeion 1 / 4 / 9"))
     assert per_digit_row.rstrip(" |").endswith(" / ".join(f"{100 * right[d]:.2f}" for d in (1, 4, 9)) + "%")
 

@@ -82,6 +82,8 @@ from mnist_core.models import build_model
 from mnist_core.runs import RunSpec, file_saver, run
 from mnist_core.store import save_model_atomic
 
+import keras
+keras.utils.set_random_seed(0)  # the parent's random features: a fixed draw, not a new one each run
 out = {"strategy": [type(strategy()).__name__, strategy().num_replicas_in_sync]}
 folder = Path(sys.argv[1])
 parent = folder / "parent.keras"

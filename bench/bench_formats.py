@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mnist_core.paths import DEFAULT_MODEL_PATH  # noqa: E402
-from mnist_core.preprocess import prepare  # noqa: E402
+from mnist_core.preprocess import bounding_box, prepare  # noqa: E402
 
 
 def _resized(a: np.ndarray, side: int) -> np.ndarray:
@@ -36,8 +36,8 @@ def _resized(a: np.ndarray, side: int) -> np.ndarray:
 
 
 def _tight(a: np.ndarray) -> np.ndarray:
-    rows, cols = np.flatnonzero(a.max(1) > 76), np.flatnonzero(a.max(0) > 76)
-    return a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    """Cropped to the ink's box, as the normaliser crops it."""
+    return a[bounding_box(a / 255.0)]
 
 
 def _stretched(a: np.ndarray) -> np.ndarray:

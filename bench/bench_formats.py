@@ -7,7 +7,9 @@ asserts nothing.
 Formats: 8-bit as MNIST stores them, black and white (0/1, bool), floats in [0, 1] and in [0, 255],
 16-bit, dark ink on white paper, 0-16 counts (how 8x8 digit sets store them; at 8x8 and at 28x28),
 signed [-1, 1] at 16x16 (ink +1 or -1), cropped tight to the ink (no margin), and stretched to fill
-a 16x16 box and binarised as Semeion's scans are (light or dark ink, no margin).
+a 16x16 box and binarised as Semeion's scans are (light or dark ink, no margin); with lines at the
+edges, as digits cut out of forms and notebooks come: inside a box (1-px line; 2-px with dark ink),
+three sides of a box, on ruled paper (grey lines above and below, on a wider page), underlined.
 """
 
 from __future__ import annotations
@@ -45,6 +47,30 @@ def _stretched(a: np.ndarray) -> np.ndarray:
     return (_resized(_tight(a), 16) > 115).astype(np.uint8) * 255
 
 
+def _boxed(a: np.ndarray, sides: str = "tblr", width: int = 1) -> np.ndarray:
+    """A line of `width` pixels along each of the `sides` (t, b, l, r) of the 28x28 image."""
+    a = np.array(a, np.uint8)
+    for side, lines in {"t": np.s_[:width], "b": np.s_[-width:], "l": np.s_[:, :width], "r": np.s_[:, -width:]}.items():
+        if side in sides:
+            a[lines] = 255
+    return a
+
+
+def _ruled(a: np.ndarray) -> np.ndarray:
+    """On a 36-pixel-wide page between two grey ruled lines (rows 1 and 26), which the digit may touch."""
+    page = np.zeros((28, 36), np.uint8)
+    page[:, 4:32] = a
+    page[[1, 26]] = np.maximum(page[[1, 26]], 200)
+    return page
+
+
+def _underlined(a: np.ndarray) -> np.ndarray:
+    """A line across the image one pixel above its bottom edge (a digit that reaches it touches it)."""
+    a = np.array(a, np.uint8)
+    a[-2] = 255
+    return a
+
+
 FORMATS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "8-bit (MNIST's own)": lambda a: a,
     "black and white 0/1": lambda a: (a > 127).astype(np.uint8),
@@ -61,15 +87,20 @@ FORMATS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "cropped tight, dark ink": lambda a: 255 - _tight(a),
     "stretched 16x16 scan": _stretched,
     "stretched 16x16 scan, dark ink": lambda a: 255 - _stretched(a),
+    "in a box (1-px line)": _boxed,
+    "in a box (2-px line), dark ink": lambda a: 255 - _boxed(a, width=2),
+    "three sides of a box": lambda a: _boxed(a, "tlr"),
+    "on ruled paper": _ruled,
+    "underlined": _underlined,
 }
 
 
-def measure(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
-            y: np.ndarray) -> dict[str, tuple[float, float]]:
-    """format -> (accuracy, share found empty); `predict`: (N, 28, 28) inputs -> (N, 10) probabilities.
-    An empty result counts as wrong."""
+def measure(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray,
+            formats: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None) -> dict[str, tuple[float, float]]:
+    """format -> (accuracy, share found empty), for `formats` (default: all of FORMATS); `predict`:
+    (N, 28, 28) inputs -> (N, 10) probabilities. An empty result counts as wrong."""
     out = {}
-    for name, given in FORMATS.items():
+    for name, given in (FORMATS if formats is None else formats).items():
         prepared = [prepare(given(a)) for a in x]
         empty = np.array([p is None for p in prepared])
         inputs = np.stack([np.zeros((28, 28), np.float32) if p is None else p for p in prepared])

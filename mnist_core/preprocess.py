@@ -23,6 +23,12 @@ MAX_PIXELS = 4096 * 4096  # refuse images larger than this (memory guard)
 BORDER_PAPER = 0.75
 BORDER_SPREAD = 0.25
 PIECE_SHARE = 0.02  # a piece of ink or paper counts from this share of the image (smaller ones are specks)
+# Lines at the edges of a scan (a form's box, ruled paper, an underline) run across the image within
+# LINE_BAND of its side, cover LINE_FULL of its length, and differ from the paper by LINE_CONTRAST
+LINE_BAND = 0.15
+LINE_FULL = 0.9
+LINE_CONTRAST = 0.3
+LINE_MIN_SIDE = 16  # below this a line cannot be told from a stroke (an 8x8 digit's strokes span it)
 INK_THRESHOLD = 0.2  # a pixel is ink above this intensity (after background removal)
 SPECK_SHARE = 0.02  # components holding less than this share of all ink are dropped as specks
 TARGET_STROKE = 2.6  # MNIST's median stroke width in the 28x28 field (measured: p10 2.1, p90 3.7)
@@ -110,8 +116,10 @@ def _against_background(gray: np.ndarray) -> np.ndarray:
     within the noise is background, as in MNIST, whose background is exactly 0. Where the ink
     covers much of the border (a digit cropped tight, or a scan stretched to fill its box, as
     Semeion's are), the whole image and its shapes have their say too (see _light_paper), and the
-    paper's noise is read from the border's paper only.
+    paper's noise is read from the border's paper only. Lines along the edges (a box, ruled paper)
+    are first made paper (see _erase_edge_lines).
     """
+    gray = _erase_edge_lines(gray)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     bg = float(np.median(border))
     if np.mean(np.abs(border - bg) < BORDER_SPREAD) < BORDER_PAPER:
@@ -149,6 +157,73 @@ def _light_paper(light_border: np.ndarray, light: np.ndarray) -> bool:
     if light_pieces == dark_pieces:
         return border_share + image_share > 1.0
     return (border_share > 0.5) + (image_share > 0.5) + (light_pieces > dark_pieces) >= 2
+
+
+def _erase_edge_lines(gray: np.ndarray) -> np.ndarray:
+    """`gray` with the lines along its edges painted over with the paper's level: a form's box around
+    a digit (on any of its sides), the lines of ruled paper above and below it, an underline.
+
+    The paper is the level that holds most of the image. A side holds lines where, from its edge
+    inward (within LINE_BAND of the image), rows that run across the whole image (LINE_FULL of it)
+    lie outside a row of clean paper: a gap between the lines and the digit. A digit cropped tight
+    has no such gap, so its own bars (a 7's, a 5's) stay. With lines on two sides or more, lines the
+    digit touches are erased too; a single line only where the digit then touches no other edge.
+    Images without such lines, or smaller than LINE_MIN_SIDE, are returned as they are.
+    """
+    h, w = gray.shape
+    low, high = float(gray.min()), float(gray.max())
+    if min(h, w) < LINE_MIN_SIDE or high - low < LINE_CONTRAST:
+        return gray
+    mid = (low + high) / 2
+    step = max(1, int(np.sqrt(h * w / 4096)))  # the paper's level from ~4,000 pixels: a canvas costs ~1 ms less
+    sample = gray[::step, ::step]
+    light = (sample > mid).mean() > 0.5  # a bold digit's ink may fill its box, not most of the image
+    paper = float(np.median(sample[sample > mid] if light else sample[sample <= mid]))
+    far = np.abs(gray - paper) >= LINE_CONTRAST  # ink or line
+    band_h, band_w = max(1, int(np.ceil(LINE_BAND * h))), max(1, int(np.ceil(LINE_BAND * w)))
+    # lines across the other sides cross every row of a side; they do not break its gap
+    edge_rows = (np.arange(h) < band_h) | (np.arange(h) >= h - band_h)
+    edge_cols = (np.arange(w) < band_w) | (np.arange(w) >= w - band_w)
+    cross_rows = (far.mean(axis=1) >= LINE_FULL) & edge_rows
+    cross_cols = (far.mean(axis=0) >= LINE_FULL) & edge_cols
+    sides = {"top": _lines_from_edge(far, band_h, cross_cols),
+             "bottom": _lines_from_edge(far[::-1], band_h, cross_cols),
+             "left": _lines_from_edge(far.T, band_w, cross_rows),
+             "right": _lines_from_edge(far.T[::-1], band_w, cross_rows)}
+    gapped = [side for side, (_, gap) in sides.items() if gap]
+    lined = [side for side, (n, _) in sides.items() if n]
+    if not gapped:
+        return gray
+    keep = lined if len(lined) >= 2 else gapped
+    n = {side: sides[side][0] if side in keep else 0 for side in sides}
+    inner = far[n["top"] : h - n["bottom"], n["left"] : w - n["right"]]
+    if not inner.any() or inner.mean() > 0.5:  # the paper holds most of what the lines enclose
+        return gray
+    rows, cols = np.flatnonzero(inner.any(axis=1)), np.flatnonzero(inner.any(axis=0))
+    touches = {"top": rows[0] == 0, "bottom": rows[-1] == inner.shape[0] - 1,
+               "left": cols[0] == 0, "right": cols[-1] == inner.shape[1] - 1}
+    if len(keep) < 2 and any(touches[side] for side in sides if side not in keep):
+        return gray  # one line, and the digit reaches another edge: maybe a bar of its own
+    out = gray.copy()
+    out[: n["top"]] = paper
+    out[h - n["bottom"] :] = paper
+    out[:, : n["left"]] = paper
+    out[:, w - n["right"] :] = paper
+    return out
+
+
+def _lines_from_edge(far: np.ndarray, band: int, cross: np.ndarray) -> tuple[int, bool]:
+    """How many rows of `far` (True where ink or line; row 0 at the edge) hold lines at this side, and
+    whether a row of clean paper (but for the lines across it, `cross`) follows them."""
+    rows = far[:band]
+    full = rows.mean(axis=1) >= LINE_FULL
+    inked = (rows[:, ~cross] if (~cross).any() else rows).any(axis=1) & ~full  # the digit reaches the row
+    stop = int(np.argmax(inked)) if inked.any() else len(rows)
+    full[stop:] = False
+    if not full.any():
+        return 0, False
+    last = int(np.flatnonzero(full)[-1]) + 1
+    return last, last < stop  # a row of paper lies between the last line and the digit
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from mnist_core.preprocess import (
     stroke_width,
     to_ink,
 )
+from mnist_core.preprocess import _erase_edge_lines as erase_edge_lines
 from mnist_core.synth import digit_image, render
 
 
@@ -211,6 +212,157 @@ def test_paper_noise_is_read_from_the_paper_not_from_ink_on_the_border():
     x, ref = prepare(scan), prepare(big.astype(np.uint8))
     assert x[13, 13] < 0.05 and x.max() > 0.9
     assert np.corrcoef(x.ravel(), ref.ravel())[0, 1] > 0.95
+
+
+# Lines along the edges of a scan: a form's box, ruled paper, an underline
+
+
+def _lined(img, sides, width=6, level=255, at=0):
+    """`img` with a line `width` pixels wide, `at` pixels in from the edge, along each of `sides`."""
+    img = img.copy()
+    h, w = img.shape
+    spans = {"t": np.s_[at : at + width], "b": np.s_[h - at - width : h - at],
+             "l": np.s_[:, at : at + width], "r": np.s_[:, w - at - width : w - at]}
+    for side in sides:
+        img[spans[side]] = np.maximum(img[spans[side]], level)
+    return img
+
+
+@pytest.mark.parametrize("digit", [1, 4, 7])
+@pytest.mark.parametrize(
+    "sides, at, level",
+    [("tblr", 0, 255), ("tlr", 0, 255), ("tl", 0, 255), ("tb", 8, 160), ("b", 12, 255)],
+    ids=["box", "three sides of a box", "corner of a box", "ruled paper, grey lines", "underlined"],
+)
+@pytest.mark.parametrize("dark_on_light", [False, True])
+def test_lines_along_the_edges_are_paper(digit, sides, at, level, dark_on_light):
+    """A digit cut out of a form or a notebook reads as the digit alone: its box (once its paper was
+    read from the box, and the digit became a negative), the ruled lines, the underline are erased."""
+    plain = digit_image(digit, pen=16)[..., 0]
+    lined = _lined(plain, sides, at=at, level=level)
+    if dark_on_light:
+        plain, lined = 255 - plain, 255 - lined
+    x = prepare(lined)
+    assert np.corrcoef(x.ravel(), prepare(plain).ravel())[0, 1] > 0.98
+
+
+def test_a_box_the_digit_touches_is_erased_too():
+    """With lines on two sides or more, a line the digit runs into (no paper between them) goes too."""
+    plain = digit_image(1, pen=16)[..., 0]
+    rows = np.flatnonzero(plain.max(axis=1))
+    boxed = _lined(plain[: rows[-1] + 3], "tblr")  # the 1's foot reaches into the bottom line
+    assert boxed[-7].max() > 0  # the case: ink in the row next to the bottom line
+    ref = prepare(plain)
+    assert np.corrcoef(prepare(boxed).ravel(), ref.ravel())[0, 1] > 0.95
+
+
+# A 7 cropped tight: its bar runs across the whole image at the edge, and its stem reaches the row below
+# only at the image's right end; a rule that took any full row at the edge for a line would erase the bar
+TIGHT_SEVEN = """
+################
+################
+.............###
+............###.
+...........###..
+..........###...
+.........###....
+........###.....
+.......###......
+......###.......
+.....###........
+....###.........
+....###.........
+...###..........
+...###..........
+..###...........
+"""
+# A 5 cropped tight whose bar, broken off, spans the whole width with paper below it: one line with a gap,
+# but the rest of the digit reaches the other edges, so it is the digit's own bar
+BROKEN_FIVE_FULL_BAR = """
+################
+################
+................
+##..............
+##..............
+##..............
+##...######.....
+###########.....
+...........###..
+.............###
+..............##
+..............##
+##............##
+###..........###
+.###........###.
+...##########...
+"""
+
+
+# A bold 2 as a binary scan with a margin (MNIST test digit 9111 through styles.scan_like, as bench_world
+# makes it): taken the other way round, its margins look like a box of lines and its full-width base like
+# the gap of paper inside them; the paper must hold most of the image, and the 2's ink does not
+BOLD_TWO_SCAN = """
+..................
+..................
+..#########.......
+.###########......
+.####...####......
+..###....####.....
+...#.....####.....
+.......#####......
+.......#####......
+......#####.......
+....#######.......
+...######.........
+..######..........
+.#############....
+.###############..
+.##############...
+..................
+..................
+"""
+
+
+@pytest.mark.parametrize("text", [TIGHT_SEVEN, BROKEN_FIVE_FULL_BAR, BOLD_TWO_SCAN],
+                         ids=["seven", "broken five", "bold two with a margin"])
+@pytest.mark.parametrize("dark_on_light", [False, True])
+def test_a_digit_cropped_tight_keeps_its_own_bars(text, dark_on_light):
+    digit = _bitmap(text)
+    if dark_on_light:
+        digit = 255 - digit
+    assert np.array_equal(erase_edge_lines(digit / 255.0), digit / 255.0)
+
+
+@pytest.mark.parametrize("dark_on_light", [False, True])
+def test_a_seven_cropped_tight_reads_like_the_seven_with_a_margin(dark_on_light):
+    digit = _bitmap(TIGHT_SEVEN)
+    framed = np.pad(digit, 4)
+    if dark_on_light:
+        digit, framed = 255 - digit, 255 - framed
+    assert np.corrcoef(prepare(digit).ravel(), prepare(framed).ravel())[0, 1] > 0.95
+
+
+@pytest.mark.mnist
+def test_no_line_is_found_in_mnist_digits_cropped_tight_or_stretched(mnist):
+    """On real digits with no lines, nothing changes: as MNIST gives them, cropped tight to their ink
+    (every edge touched), and stretched to fill a 16x16 box as Semeion's are."""
+    for a in mnist.x_test[:300]:
+        rows, cols = np.flatnonzero(a.max(axis=1) > 50), np.flatnonzero(a.max(axis=0) > 50)
+        tight = a[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        stretched = np.asarray(Image.fromarray(tight).resize((16, 16), Image.Resampling.BOX))
+        for img in (a, tight, stretched):
+            gray = img.astype(np.float32) / 255
+            assert np.array_equal(erase_edge_lines(gray), gray)
+
+
+def test_images_too_small_to_tell_a_line_from_a_stroke_are_left_alone():
+    """At 8x8 a digit's bar spans the image as a line would."""
+    eight = np.zeros((8, 8), np.float32)
+    eight[0] = 1.0  # a full "line" at the edge, then paper
+    eight[3:6, 3:5] = 1.0
+    assert np.array_equal(erase_edge_lines(eight), eight)
+    big = np.kron(eight, np.ones((4, 4), np.float32))  # the same at 32x32 is a line and a digit
+    assert not np.array_equal(erase_edge_lines(big), big)
 
 
 def test_stray_specks_are_dropped():

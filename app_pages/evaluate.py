@@ -20,10 +20,13 @@ from ui.evaluate_ui import (
 from ui.guard import friendly_errors
 from ui.present import presenting
 
-# The matrix and its digits share the row, each at least this wide; below that they go one under the other
+# The matrix and its digits share the row, each at least this wide; below that they go one under the other.
+# The row's flex items are the wrappers Streamlit puts around the two keyed containers: sized there, or
+# the wrappers shrink (to 266 px at 1024x768 with the sidebar) and the keyed boxes overflow onto each other.
 BESIDE = """<style>
-.st-key-eval-matrix { flex: 1 1 360px; min-width: 340px; max-width: 480px; }
-.st-key-eval-digits { flex: 1 1 360px; min-width: 340px; }
+:has(> .st-key-eval-matrix) { flex: 1 1 360px; min-width: 340px; max-width: 480px; }
+:has(> .st-key-eval-digits) { flex: 1 1 360px; min-width: 340px; }
+.st-key-eval-matrix, .st-key-eval-digits { width: 100%; }
 </style>"""
 
 st.title("Evaluate a model")

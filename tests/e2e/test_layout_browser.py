@@ -4,7 +4,8 @@ Fails when a metric value, a metric or widget label, a heading, a tab, a button 
 a toggle's label is cut
 (its scrollWidth exceeds its clientWidth: Streamlit ends it with "..."), when a reload or a page
 change leaves presenter mode, when Train's Start or Evaluate's mistakes leave the screen, when Draw's
-answer and its bars leave a 720-pixel screen, or when its canvas is clipped on a tablet or a phone.
+answer and its bars leave a 720-pixel screen, when its canvas is clipped on a tablet or a phone, or
+when the blocks of a row overlap on a tablet or a phone (Evaluate's matrix and its digits once did).
 """
 
 from __future__ import annotations
@@ -123,11 +124,40 @@ TABLE_SCROLLS = """() => [...document.querySelectorAll('[data-testid=stMain] [da
     .map(s => `a table ${s.scrollWidth} px wide in ${s.clientWidth} px`)"""
 
 
+# Blocks side by side in a row (st.columns, horizontal containers) that overlap: a block is the row's
+# flex item and its first child, which may be wider than the item when the item shrank below its content
+OVERLAPS = """() => {
+    const box = el => {
+        const r = el.getBoundingClientRect(), c = (el.firstElementChild || el).getBoundingClientRect();
+        return {left: Math.min(r.left, c.left), right: Math.max(r.right, c.right),
+                top: Math.min(r.top, c.top), bottom: Math.max(r.bottom, c.bottom)};
+    };
+    const out = [];
+    for (const row of document.querySelectorAll('[data-testid=stMain] [data-testid=stHorizontalBlock]')) {
+        const blocks = [...row.children].filter(c => {
+            const r = c.getBoundingClientRect();
+            return r.width > 0 && r.height > 0;
+        });
+        for (let i = 0; i < blocks.length; i++) for (let j = i + 1; j < blocks.length; j++) {
+            const a = box(blocks[i]), b = box(blocks[j]);
+            const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+            const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+            if (w > 2 && h > 2) {
+                out.push(`${(blocks[i].innerText || '').slice(0, 30)} | ${(blocks[j].innerText || '').slice(0, 30)}`
+                         + ` overlap ${Math.round(w)}x${Math.round(h)}`);
+            }
+        }
+    }
+    return out;
+}"""
+
+
 @pytest.mark.parametrize("size, present", [
     pytest.param((1024, 768), True, id="tablet"),
     pytest.param((390, 844), True, id="phone"),
     pytest.param((1024, 768), False, id="tablet-with-sidebar"),
     pytest.param((1280, 720), False, id="projector-with-sidebar"),
+    pytest.param((390, 844), False, id="phone-not-presenting"),
 ])
 def test_every_page_fits_a_tablet_and_a_phone(browser, app_url, size, present):
     """The same check of every page, one browser tab per size (a teacher's tablet, a student's phone),
@@ -142,7 +172,11 @@ def test_every_page_fits_a_tablet_and_a_phone(browser, app_url, size, present):
             page.locator("h1").first.wait_for(timeout=180_000)
             wait_idle(page)
             assert_no_error(page)
-            cut[path or "home"] = page.evaluate(CUT_TEXT) + ([] if phone else page.evaluate(TABLE_SCROLLS))
+            if path == "evaluate":  # the matrix and the mistakes are drawn once the 10,000 digits are read
+                page.get_by_text("Two models side by side").wait_for(timeout=180_000)
+                wait_idle(page)
+            cut[path or "home"] = (page.evaluate(CUT_TEXT) + page.evaluate(OVERLAPS)
+                                   + ([] if phone else page.evaluate(TABLE_SCROLLS)))
         assert {path: found for path, found in cut.items() if found} == {}
     finally:
         context.close()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mnist_core.calibrate import Calibration
+from mnist_core.calibrate import NOT_A_DIGIT, Calibration
 from ui import auth, flash, session_model
 from ui.auth import Action
 from ui.draw_ui import (
@@ -85,7 +85,7 @@ def drawing_and_answer(number_mode: bool) -> None:
                     probability_ui(prediction.probabilities)
         # after the turn: saving writes to the class's database, which another session may hold a moment
         if prediction is not None and not presenting() and auth.can(Action.SAVE_DRAWING):
-            save_ui(image, prediction)
+            save_ui(image, prediction, guess=calibration.verdict(prediction.probabilities) != NOT_A_DIGIT)
 
     # Look inside
     if prediction is not None:

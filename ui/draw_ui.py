@@ -172,7 +172,8 @@ def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
     verdict = calibration.verdict(p)
     torn = ambiguity(p) if verdict != NOT_A_DIGIT else None
     with st.container(horizontal=True):
-        st.metric("Prediction", str(prediction.digit))
+        # not a digit: no digit in large type to contradict the words below it
+        st.metric("Prediction", "?" if verdict == NOT_A_DIGIT else str(prediction.digit))
         st.metric("Confidence", f"{p[first]:.0%}")
     if torn:
         st.warning(f"{torn} ({first}: {p[first]:.0%}, {second}: {p[second]:.0%})")
@@ -198,7 +199,12 @@ def probability_ui(probabilities: np.ndarray) -> None:
 def phone_answer_ui(prediction: Prediction, calibration: Calibration) -> None:
     """The answer in one line, for a phone, where it shows above the canvas (PHONE_CSS)."""
     p = prediction.probabilities
-    word = {SURE: "", NOT_A_DIGIT: " (doesn't look like a digit)"}.get(calibration.verdict(p), " (not sure)")
+    verdict = calibration.verdict(p)
+    if verdict == NOT_A_DIGIT:
+        st.markdown(f"**Prediction: ?** That doesn't look like a digit (best guess {prediction.digit}, "
+                    f"{p[prediction.digit]:.0%})")
+        return
+    word = "" if verdict == SURE else " (not sure)"
     st.markdown(f"**Prediction: {prediction.digit}**, {p[prediction.digit]:.0%}{word}")
 
 
@@ -376,11 +382,17 @@ def why_ui(stored: StoredModel, prediction: Prediction) -> None:
         col.image(enlarge(data.x_train[i], height=84), caption=f"{data.y_train[i]} ({s:.2f})")
 
 
-def save_ui(image: np.ndarray, prediction: Prediction) -> None:
-    """Save the drawing with its true label into our class's handwriting set, then clear the canvas."""
+def save_ui(image: np.ndarray, prediction: Prediction, guess: bool = True) -> None:
+    """Save the drawing with its true label into our class's handwriting set, then clear the canvas.
+    The label starts at the model's answer; with `guess` off (not a digit) it starts unchosen, so that
+    one careless click does not file a dot or a scribble under the model's guess."""
     with st.form("save-drawing", border=False), st.container(horizontal=True, vertical_alignment="bottom"):
-        label = st.selectbox("It really is a", range(10), index=prediction.digit, width=130)
+        label = st.selectbox("It really is a", range(10), index=prediction.digit if guess else None,
+                             placeholder="digit?", width=130)
         if st.form_submit_button("Save with label", icon=":material/save:"):
+            if label is None:
+                st.warning("Choose which digit it is first.")
+                return
             sample_id = HandwritingStore().add(int(label), png_bytes(image), prediction.model_input)
             _clear_canvas()
             flash.later(f"Saved as {a_or_an(label)} {label} (drawing #{sample_id}). Draw the next one!",

@@ -26,6 +26,27 @@ def test_a_scribble_is_not_given_a_plain_answer():
     assert any("Not sure" in w.value or "doesn't look like a digit" in w.value for w in at.warning)
 
 
+def _dot():
+    """A tap on the canvas: one round dot (a QA pass found it shown as a large "4")."""
+    return render([[(140, 100)]], (280, 280), 20)
+
+
+def test_a_dot_shows_no_digit_and_is_not_saved_under_the_models_guess():
+    from mnist_core.handwriting import HandwritingStore
+
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: _dot()})
+    assert not at.exception
+    assert any("doesn't look like a digit" in w.value for w in at.warning)
+    assert metric(at, "Prediction") == "?"  # no digit in large type above "doesn't look like a digit"
+    assert at.selectbox[0].value is None  # the label is not the model's guess
+    at.button(key="FormSubmitter:save-drawing-Save with label").click().run()
+    assert not at.exception and HandwritingStore().list() == []
+    assert any("Choose which digit" in w.value for w in at.warning)
+    at.selectbox[0].set_value(0)
+    at.button(key="FormSubmitter:save-drawing-Save with label").click().run()
+    assert [sample.label for sample in HandwritingStore().list()] == [0]  # a teacher may still file it
+
+
 def test_switching_a_step_off_changes_what_the_model_sees():
     at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(1, pen=4)})
     before = at.session_state[keys.LAST_DRAWING].copy()

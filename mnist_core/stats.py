@@ -167,17 +167,17 @@ FEATURES: dict[str, tuple[str, str]] = {
 
 
 def feature_words(name: str, value: float) -> str:
-    """A feature's value in a few plain words, short enough to go under a thumbnail: '2 holes', 'leans 12° right'."""
+    """A feature's value in a few plain words, short enough to go under a thumbnail: '2 holes', '12° right'."""
     v = float(value)
     if name in ("pieces", "holes"):
         count = int(round(v))
         return f"no {name[:-1]}" if count == 0 else f"{count} {name[:-1] if count == 1 else name}"
     if name == "slant":
-        return "upright" if abs(v) < 0.5 else f"leans {abs(v):.0f}° {'right' if v > 0 else 'left'}"
+        return "upright" if abs(v) < 0.5 else f"{abs(v):.0f}° {'right' if v > 0 else 'left'}"
     if name in ("width", "height"):
         return f"{v:.0f} px {'wide' if name == 'width' else 'tall'}"
     if name == "aspect":
-        return f"width/height {v:.2f}"
+        return f"aspect {v:.2f}"
     if name == "thickness":
         return f"pen {v:.1f} px"
     if name == "ink":

@@ -159,6 +159,15 @@ def on_thumbnail_click(chart: str) -> None:
         st.session_state[key("open")] = int(data[0])
 
 
+# The captions under the thumbnails shrink with the grid's width (a phone's or a tablet's narrow column gives
+# each digit ~40 px, where 13-px captions ran into each other): the chart is a size container, and the font
+# size is set so that the longest caption (of ~0.6 em a character) fits its digit's share of the width
+CAPTIONS_FIT = """<style>
+.st-key-CHART { container-type: inline-size; }
+.st-key-CHART .annotation-text { font-size: max(7px, min(13px, SIZEcqw)) !important; }
+</style>"""
+
+
 def gallery_grid_ui(images: np.ndarray, labels: np.ndarray, shown: np.ndarray, split: str, captions: list[str],
                     chart: str) -> None:
     """The digits as clickable thumbnails, framed: red a label error found by review, orange flagged, blue open."""
@@ -168,8 +177,10 @@ def gallery_grid_ui(images: np.ndarray, labels: np.ndarray, shown: np.ndarray, s
     hover = [f"#{i}: labelled {labels[i]}, {c}" + (" (label error)" if int(i) in errors else "") + "<br>click to open"
              for i, c in zip(shown, captions, strict=True)]
     cols = 8
-    st.plotly_chart(thumbnail_grid(images[shown], shown, [f"{labels[i]}: {c}" for i, c in zip(shown, captions,
-                                                                                             strict=True)],
+    texts = [f"{labels[i]}: {c}" for i, c in zip(shown, captions, strict=True)]
+    longest = max(len(t) for t in texts)
+    st.html(CAPTIONS_FIT.replace("CHART", chart).replace("SIZE", f"{100 / (cols * longest * 0.6):.2f}"))
+    st.plotly_chart(thumbnail_grid(images[shown], shown, texts,
                                    hover, frames, cols=cols, unit_px=2.45 if presenting() else 1.75,
                                    caption_size=13),
                     key=chart, on_select=lambda: on_thumbnail_click(chart), selection_mode="points",

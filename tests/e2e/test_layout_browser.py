@@ -5,7 +5,8 @@ a toggle's label is cut
 (its scrollWidth exceeds its clientWidth: Streamlit ends it with "..."), when a reload or a page
 change leaves presenter mode, when Train's Start or Evaluate's mistakes leave the screen, when Draw's
 answer and its bars leave a 720-pixel screen, when its canvas is clipped on a tablet or a phone, or
-when the blocks of a row overlap on a tablet or a phone (Evaluate's matrix and its digits once did).
+when the blocks of a row overlap on a tablet or a phone (Evaluate's matrix and its digits once did), or
+when the gallery's captions run into each other.
 """
 
 from __future__ import annotations
@@ -152,6 +153,21 @@ OVERLAPS = """() => {
 }"""
 
 
+# The gallery's captions under its thumbnails, side by side in a row, that run into each other
+CAPTIONS_RUN_TOGETHER = """() => {
+    const boxes = [...document.querySelectorAll('.st-key-gallery-grid .annotation-text')]
+        .map(t => t.getBoundingClientRect());
+    const out = [];
+    for (let i = 0; i + 1 < boxes.length; i++) {
+        if (Math.abs(boxes[i].top - boxes[i + 1].top) < 2 && boxes[i].right > boxes[i + 1].left + 1) {
+            const by = Math.round(boxes[i].right - boxes[i + 1].left);
+            out.push(`gallery captions ${i} and ${i + 1} overlap by ${by} px`);
+        }
+    }
+    return out;
+}"""
+
+
 @pytest.mark.parametrize("size, present", [
     pytest.param((1024, 768), True, id="tablet"),
     pytest.param((390, 844), True, id="phone"),
@@ -175,7 +191,10 @@ def test_every_page_fits_a_tablet_and_a_phone(browser, app_url, size, present):
             if path == "evaluate":  # the matrix and the mistakes are drawn once the 10,000 digits are read
                 page.get_by_text("Two models side by side").wait_for(timeout=180_000)
                 wait_idle(page)
+            if "Gallery" in path:
+                page.locator(".st-key-gallery-grid .annotation-text").first.wait_for(timeout=60_000)
             cut[path or "home"] = (page.evaluate(CUT_TEXT) + page.evaluate(OVERLAPS)
+                                   + page.evaluate(CAPTIONS_RUN_TOGETHER)
                                    + ([] if phone else page.evaluate(TABLE_SCROLLS)))
         assert {path: found for path, found in cut.items() if found} == {}
     finally:

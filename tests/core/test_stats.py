@@ -187,6 +187,6 @@ def test_feature_words_are_short_and_plain():
 
     assert feature_words("holes", 0) == "no hole" and feature_words("holes", 2) == "2 holes"
     assert feature_words("pieces", 1) == "1 piece"
-    assert feature_words("slant", 12.3) == "leans 12° right" and feature_words("slant", -4) == "leans 4° left"
+    assert feature_words("slant", 12.3) == "12° right" and feature_words("slant", -4) == "4° left"
     assert feature_words("slant", 0.2) == "upright" and feature_words("width", 14) == "14 px wide"
     assert all(len(feature_words(name, 123.456)) <= 20 for name in FEATURES)  # fits under a thumbnail

@@ -113,7 +113,7 @@ def test_every_page_fits_the_projector_in_presenter_mode(browser, app_url, path)
         assert_no_error(page)
         assert page.locator('[data-testid=stSidebar]').count() == 0 or not page.locator(
             '[data-testid=stSidebar]').is_visible()
-        assert page.evaluate(CUT_TEXT) == []
+        assert page.evaluate(CUT_TEXT) == [] and page.evaluate(OVERLAPS) == []
         assert page.get_by_role("button", name="Leave presenter mode").is_visible()
     finally:
         page.context.close()

@@ -131,8 +131,11 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
     # "Reds" is dark from about 55% of its range on: white text there, dark text elsewhere
     dark = (np.nan_to_num(heat) / top).ravel() > 0.55
     marked = marked or {}
-    notes = [f" ({marked[(t, p)]} with a wrong label)" if marked.get((t, p)) else ""
-             for t, p in zip(true.ravel(), pred.ravel(), strict=True)]
+    # an empty cell has nothing to click for
+    notes = [f"true {t}, the model said {p}: {c:,} test digits"
+             + (f" ({marked[(t, p)]} with a wrong label)" if marked.get((t, p)) else "")
+             + ("<br>click to see them" if c else "")
+             for t, p, c in zip(true.ravel(), pred.ravel(), counts, strict=True)]
     fig.add_trace(
         go.Scatter(  # invisible squares over the cells: what a click selects
             x=[str(p) for p in pred.ravel()],
@@ -144,8 +147,7 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
             customdata=np.stack([true.ravel(), pred.ravel(), counts], axis=1).tolist(),
             hovertext=notes,
             showlegend=False,  # plain lists: readable in JS
-            hovertemplate="true %{y}, the model said %{x}: %{customdata[2]:,} test digits%{hovertext}"
-                          "<extra>click to see them</extra>",
+            hovertemplate="%{hovertext}<extra></extra>",
         )
     )
     if selected is not None:

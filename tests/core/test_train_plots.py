@@ -49,6 +49,13 @@ def test_confusion_cells_carry_true_and_predicted_digit():
     assert len(fig.layout.shapes) == 1
 
 
+def test_only_cells_with_digits_offer_a_click():
+    fig = confusion_figure(np.array([[5, 0], [2, 7]]), None)
+    hover = dict(zip(map(tuple, fig.data[-1].customdata), fig.data[-1].hovertext, strict=True))
+    assert hover[(0, 1, 0)] == "true 0, the model said 1: 0 test digits"  # nothing to see there
+    assert hover[(1, 0, 2)] == "true 1, the model said 0: 2 test digits<br>click to see them"
+
+
 def test_confusion_text_is_white_on_dark_cells_and_blank_where_no_mistake():
     cm = np.diag(np.full(10, 900))
     cm[4, 9], cm[7, 2] = 40, 1  # one busy mistake cell (dark red), one light one

@@ -204,6 +204,7 @@ def _serve(conn, blocks) -> None:
         else:
             progress.send(Finished(replace(result, worker_niceness=os.nice(0) if hasattr(os, "nice") else None)))
         _forget_models()
+        _measure_speed(keep_going=jobs.empty)  # a job that came first cut it short: go on where it stopped
     conn.close()
 
 

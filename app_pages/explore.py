@@ -15,7 +15,7 @@ from ui.cache import image_features, mnist, pca_map, pixel_stats, tsne_is_cached
 from ui.guard import friendly_errors
 from ui.show import picked_index
 
-head, split_at = st.columns([3, 1], vertical_alignment="bottom")
+head, split_at = st.columns([2, 1], vertical_alignment="bottom")  # room for the switch on one line
 head.title("Explore MNIST")
 
 data, tab, full = None, "Overview", None

@@ -8,6 +8,7 @@ from ui.auth import Action
 from ui.draw_ui import (
     DRAW,
     VIEWS,
+    answer_verdict,
     canvas_support_ui,
     canvas_ui,
     current_options,
@@ -85,7 +86,7 @@ def drawing_and_answer(number_mode: bool) -> None:
                     probability_ui(prediction.probabilities)
         # after the turn: saving writes to the class's database, which another session may hold a moment
         if prediction is not None and not presenting() and auth.can(Action.SAVE_DRAWING):
-            save_ui(image, prediction, guess=calibration.verdict(prediction.probabilities) != NOT_A_DIGIT)
+            save_ui(image, prediction, guess=answer_verdict(prediction, calibration) != NOT_A_DIGIT)
 
     # Look inside
     if prediction is not None:

@@ -251,7 +251,7 @@ def read_number(
 
     Returns None when the image holds no ink. Raises ValueError when it cannot be read.
     """
-    pairs = [(seg, prepare_steps(seg.ink, options)) for seg in segment(image)]
+    pairs = [(seg, prepare_steps(seg.ink, options)) for seg in segment(image, options.paper)]
     pairs = [(seg, steps) for seg, steps in pairs if steps is not None]
     if not pairs:
         return None

@@ -30,6 +30,9 @@ LINE_FULL = 0.9
 LINE_CONTRAST = 0.3
 LINE_MIN_SIDE = 16  # below this a line cannot be told from a stroke (an 8x8 digit's strokes span it)
 INK_THRESHOLD = 0.2  # a pixel is ink above this intensity (after background removal)
+# A drawing with ink over more than this share of its image is no digit: the boldest digit the canvas's
+# widest pen draws across the whole canvas inks < 40% of it (an 8 at pen 80: 75%)
+MOSTLY_INK = 0.6
 SPECK_SHARE = 0.02  # components holding less than this share of all ink are dropped as specks
 TARGET_STROKE = 2.6  # MNIST's median stroke width in the 28x28 field (measured: p10 2.1, p90 3.7)
 WORK_SIDE = 80  # large crops are shrunk to this (4x the box) before the stroke is fixed: cheap morphology
@@ -46,6 +49,9 @@ class PrepOptions:
     fix_stroke: bool = True  # bring the stroke width into MNIST's range before scaling
     centre_of_mass: bool = True  # centre by mass (off: centre the bounding box)
     drop_specks: bool = True  # drop small components far smaller than the digit
+    # "dark" or "light" where the input's paper is known (the Draw canvas: white ink on black, even when
+    # a scribble covers most of it); "auto" finds it from the image
+    paper: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -65,18 +71,23 @@ class PrepSteps:
 # Step 1: any image -> ink intensity in [0, 1]
 
 
-def to_ink(image: np.ndarray) -> np.ndarray:
+PAPERS = ("auto", "dark", "light")
+
+
+def to_ink(image: np.ndarray, paper: str = "auto") -> np.ndarray:
     """Any supported image -> (H, W) float32 ink in [0, 1], background 0.
 
     Accepts (H, W) grayscale, (H, W, 1), RGB (H, W, 3) or RGBA (H, W, 4) of any numbers: values in
     [0, 1] are taken as they are; others are scaled by the image's own range (up to its brightest
     pixel for 0-255, 16-bit or 0-16 counts; from its lowest for a signed image such as [-1, 1]).
     Ink may be light on dark, dark on light, or held only in the alpha channel of a transparent
-    image: the background is taken from the image's border.
+    image: the background is taken from the image's border, unless `paper` says it ("dark", "light").
 
     Raises:
         ValueError: the array is not an image we can read (wrong shape, empty, NaN, too large).
     """
+    if paper not in PAPERS:
+        raise InputError(f"paper must be one of {', '.join(PAPERS)}, not {paper!r}")
     arr = np.asarray(image)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise InputError(f"expected a numeric image array, got dtype {arr.dtype}")
@@ -106,10 +117,10 @@ def to_ink(image: np.ndarray) -> np.ndarray:
             if alpha.min() < 0.98:  # transparent background: the ink is what is opaque
                 return _against_background(alpha)
         arr = gray
-    return _against_background(arr)
+    return _against_background(arr, paper)
 
 
-def _against_background(gray: np.ndarray) -> np.ndarray:
+def _against_background(gray: np.ndarray, paper: str = "auto") -> np.ndarray:
     """Make the background 0 and the ink 1, whichever of dark/light the ink is.
 
     The paper's level and its noise (scans, photos) are read from the image border; anything
@@ -117,8 +128,17 @@ def _against_background(gray: np.ndarray) -> np.ndarray:
     covers much of the border (a digit cropped tight, or a scan stretched to fill its box, as
     Semeion's are), the whole image and its shapes have their say too (see _light_paper), and the
     paper's noise is read from the border's paper only. Lines along the edges (a box, ruled paper)
-    are first made paper (see _erase_edge_lines).
+    are first made paper (see _erase_edge_lines). A `paper` that is known ("dark", "light") is taken
+    as it is, its level read from the border's pixels on that side.
     """
+    if paper != "auto":
+        light = paper == "light"
+        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+        border = border[border > 0.5] if light else border[border <= 0.5]
+        bg = float(np.median(border)) if border.size else float(light)
+        if not border.size:
+            border = np.array([bg], np.float32)
+        return _ink_above(gray, border, bg)
     gray = _erase_edge_lines(gray)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     bg = float(np.median(border))
@@ -127,6 +147,12 @@ def _against_background(gray: np.ndarray) -> np.ndarray:
         light = _light_paper(border > mid, gray > mid)
         border = border[border > mid] if light else border[border <= mid]
         bg = float(np.median(border))
+    return _ink_above(gray, border, bg)
+
+
+def _ink_above(gray: np.ndarray, border: np.ndarray, bg: float) -> np.ndarray:
+    """Ink in [0, 1] above the paper's level `bg` and its noise, read from `border` (the paper's pixels
+    of the image's border); dark ink on light paper is turned round."""
     if bg > 0.5:  # dark ink on light paper
         gray, border, bg = 1.0 - gray, 1.0 - border, 1.0 - bg
     noise = min(0.3, float(np.percentile(np.abs(border - bg), 90)) * 1.5)
@@ -245,6 +271,11 @@ def drop_specks(ink: np.ndarray) -> np.ndarray:
     return np.where(grown, ink, 0.0).astype(np.float32)
 
 
+def mostly_ink(ink: np.ndarray) -> bool:
+    """Whether ink (to_ink's) covers more than MOSTLY_INK of the image: a canvas painted over, not a digit."""
+    return bool(np.mean(ink > INK_THRESHOLD) > MOSTLY_INK)
+
+
 def bounding_box(ink: np.ndarray) -> tuple[slice, slice] | None:
     """Rows and columns holding ink, or None when there is none."""
     mask = ink > INK_THRESHOLD
@@ -350,7 +381,7 @@ def centre(boxed: np.ndarray, by_mass: bool = True) -> np.ndarray:
 
 def prepare_steps(image: np.ndarray, options: PrepOptions = PrepOptions()) -> PrepSteps | None:
     """Run every normalisation step and keep each intermediate image; None when there is no ink."""
-    ink = to_ink(image)
+    ink = to_ink(image, options.paper)
     clean = drop_specks(ink) if options.drop_specks else ink
     box = bounding_box(clean)
     if box is None:

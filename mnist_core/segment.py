@@ -85,15 +85,15 @@ def _cut_wide(ink: np.ndarray) -> list[np.ndarray]:
     return [*_cut_wide(left), *_cut_wide(right)]
 
 
-def segment(image: np.ndarray) -> list[Segment]:
-    """The digits of a drawing, left to right; [] when there is no ink.
+def segment(image: np.ndarray, paper: str = "auto") -> list[Segment]:
+    """The digits of a drawing, left to right; [] when there is no ink. `paper`: see preprocess.to_ink.
 
     Raises:
         ValueError: the image cannot be read (see preprocess.to_ink).
     """
     from scipy import ndimage
 
-    ink = drop_specks(to_ink(image))
+    ink = drop_specks(to_ink(image, paper))
     labels, n = ndimage.label(ink > INK_THRESHOLD, structure=np.ones((3, 3)))
     if n == 0:
         return []

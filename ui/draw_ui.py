@@ -164,12 +164,25 @@ def a_or_an(digit: int) -> str:
     return "an" if digit == 8 else "a"
 
 
+def painted_over(prediction: Prediction) -> bool:
+    """Whether the drawing inks most of the canvas (a scribble over all of it): not a digit, whatever the
+    model answers for the solid block it becomes."""
+    from mnist_core.preprocess import mostly_ink
+
+    return prediction.steps is not None and mostly_ink(prediction.steps.ink)
+
+
+def answer_verdict(prediction: Prediction, calibration: Calibration) -> str:
+    """SURE, UNSURE or NOT_A_DIGIT for this drawing: the calibrated thresholds, and a painted-over canvas."""
+    return NOT_A_DIGIT if painted_over(prediction) else calibration.verdict(prediction.probabilities)
+
+
 def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
     """The prediction in words: sure, torn between two digits people often confuse, not sure (with the
     runner-up), or not a digit."""
     p = prediction.probabilities
     first, second = np.argsort(-p)[:2]
-    verdict = calibration.verdict(p)
+    verdict = answer_verdict(prediction, calibration)
     torn = ambiguity(p) if verdict != NOT_A_DIGIT else None
     with st.container(horizontal=True):
         # not a digit: no digit in large type to contradict the words below it
@@ -179,6 +192,9 @@ def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
         st.warning(f"{torn} ({first}: {p[first]:.0%}, {second}: {p[second]:.0%})")
     elif verdict == SURE:
         st.success(f"That's {a_or_an(first)} **{first}**.")
+    elif verdict == NOT_A_DIGIT and painted_over(prediction):
+        st.warning("That doesn't look like a digit to me: the ink covers most of the canvas. Press **Clear** "
+                   "and draw one digit.")
     elif verdict == NOT_A_DIGIT:
         st.warning(f"That doesn't look like a digit to me. My best guess is **{first}**, but only {p[first]:.0%}.")
     else:
@@ -199,7 +215,7 @@ def probability_ui(probabilities: np.ndarray) -> None:
 def phone_answer_ui(prediction: Prediction, calibration: Calibration) -> None:
     """The answer in one line, for a phone, where it shows above the canvas (PHONE_CSS)."""
     p = prediction.probabilities
-    verdict = calibration.verdict(p)
+    verdict = answer_verdict(prediction, calibration)
     if verdict == NOT_A_DIGIT:
         st.markdown(f"**Prediction: ?** That doesn't look like a digit (best guess {prediction.digit}, "
                     f"{p[prediction.digit]:.0%})")
@@ -350,7 +366,8 @@ def current_options() -> PrepOptions:
     """The steps switched on (they stay set while their switches are not shown)."""
     from mnist_core.preprocess import PrepOptions
 
-    return PrepOptions(**{field: bool(DRAW.get(setting)) for field, (setting, _, _) in STEP_TOGGLES.items()})
+    return PrepOptions(**{field: bool(DRAW.get(setting)) for field, (setting, _, _) in STEP_TOGGLES.items()},
+                       paper="dark")  # the canvas's: white ink on black (PAPER), however much of it is inked
 
 
 def why_ui(stored: StoredModel, prediction: Prediction) -> None:

@@ -365,6 +365,43 @@ def test_images_too_small_to_tell_a_line_from_a_stroke_are_left_alone():
     assert not np.array_equal(erase_edge_lines(big), big)
 
 
+def _zigzag_over_everything(pen=20, margin=3, turns=30):
+    """A scribble over the whole canvas, edge to edge: nearly all of it is ink."""
+    pts = []
+    for i in range(turns):
+        pts += [(margin, margin + i * (280 - 2 * margin) / (turns - 1)),
+                (280 - margin, margin + (i + 0.5) * (280 - 2 * margin) / (turns - 1))]
+    return render([pts], (280, 280), pen)
+
+
+def test_a_known_paper_is_taken_as_it_is():
+    """Where the paper is known (the Draw canvas: black), a scribble that inks most of the canvas stays
+    ink; found from the image alone, the ink is taken for the paper (the image is mostly ink)."""
+    img = _zigzag_over_everything(pen=12, turns=20)
+    assert (img[..., 0] > 128).mean() > 0.9  # the case: mostly ink
+    known = to_ink(img, paper="dark")
+    assert known.mean() > 0.85
+    assert to_ink(img).mean() < 0.15  # found from the image: the ink is the paper
+    light = 255 - img[..., 0]  # the same, dark ink on white paper
+    np.testing.assert_allclose(to_ink(light, paper="light"), known, atol=1e-5)
+    digit = digit_image(3)  # and an ordinary drawing reads the same either way
+    np.testing.assert_array_equal(prepare(digit, PrepOptions(paper="dark")), prepare(digit))
+
+
+def test_mostly_ink_is_a_canvas_painted_over_not_the_boldest_digit():
+    from mnist_core.preprocess import mostly_ink
+
+    boldest = max((digit_image(d, pen=40, box=(10, 10, 260, 260)) for d in range(10)),
+                  key=lambda img: (img[..., 0] > 128).mean())  # the widest pen, across the whole canvas
+    assert not mostly_ink(to_ink(boldest, paper="dark"))
+    assert mostly_ink(to_ink(_zigzag_over_everything(pen=12, turns=20), paper="dark"))
+
+
+def test_an_unknown_paper_is_refused():
+    with pytest.raises(ValueError, match="paper must be one of"):
+        to_ink(np.zeros((28, 28)), paper="grey")
+
+
 def test_stray_specks_are_dropped():
     clean = digit_image(6)
     specked = clean.copy()

@@ -47,6 +47,24 @@ def test_a_dot_shows_no_digit_and_is_not_saved_under_the_models_guess():
     assert [sample.label for sample in HandwritingStore().list()] == [0]  # a teacher may still file it
 
 
+def _painted_over():
+    """A canvas scribbled over edge to edge, black slivers left at its sides (as a QA pass drew it): read
+    as anything, the slivers look like a 1, and the solid block like one too."""
+    img = np.full((280, 280, 4), 255, np.uint8)
+    img[10:270, :10, :3] = 0
+    img[:265, 268:, :3] = 0
+    return img
+
+
+def test_a_canvas_painted_over_is_not_a_digit():
+    """It got 'That's a 1.' at 100%."""
+    at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: _painted_over()})
+    assert not at.exception and not at.success
+    assert metric(at, "Prediction") == "?"
+    assert any("the ink covers most of the canvas" in w.value for w in at.warning)
+    assert at.selectbox[0].value is None  # not saved under a guess either
+
+
 def test_switching_a_step_off_changes_what_the_model_sees():
     at = app("app_pages/draw.py", **{DRAWING_OVERRIDE: digit_image(1, pen=4)})
     before = at.session_state[keys.LAST_DRAWING].copy()

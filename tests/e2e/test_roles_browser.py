@@ -61,6 +61,15 @@ def test_a_student_is_locked_out_and_the_teacher_unlocks_with_the_code(browser, 
         page.get_by_text(f"Drawing #{ids[1]} was deleted.").wait_for(timeout=30_000)
         assert [s.id for s in HandwritingStore(home / "handwriting.sqlite").list()] == [ids[0]]
 
+        # the app's own links keep the tab unlocked; a reload locks it again (as the README says)
+        page.locator('[data-testid=stSidebarNav] a', has_text="Models").click()
+        page.get_by_role("heading", name="Models").first.wait_for(timeout=60_000)
+        page.locator('[data-testid=stSidebarNav] a', has_text="Our handwriting").click()
+        page.get_by_role("button", name="Delete").first.wait_for(timeout=60_000)
+        assert page.get_by_text(LOCKED).count() == 0
+        page.reload()
+        page.get_by_text(LOCKED).wait_for(timeout=60_000)
+
         other = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()  # another student
         open_handwriting(other, url)
         other.get_by_text(LOCKED).wait_for(timeout=10_000)

@@ -8,6 +8,7 @@ from ui.train_ui import (
     finetune_options_ui,
     live_progress_ui,
     result_ui,
+    server_jobs_ui,
     start,
     training_options_ui,
     training_spec,
@@ -30,6 +31,8 @@ with friendly_errors("Training"):
             live_progress_ui(job)
         else:
             result_ui(job)
+
+    server_jobs_ui(job)  # the other runs on the server; the teacher may stop them
 
     # A new run: from scratch, or fine-tuning a stored model
     if job is not None:

@@ -52,6 +52,7 @@ class Action(enum.Enum):
     MANAGE_HANDWRITING = "relabel, delete or export the class's saved drawings"
     SET_ASIDE = "set a damaged collection aside and start a new one"
     SAVE_DRAWING = "save drawings into the class's collection"
+    STOP_TRAINING = "stop other people's training runs"
 
 
 # ---------------------------------------------------------------------------------------------

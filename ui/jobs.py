@@ -177,3 +177,10 @@ def find(job_id: str | None) -> TrainingJob | None:
     """The job with this id, if this server still knows it."""
     with _registry_lock:
         return _registry.get(job_id or "")
+
+
+def active() -> list[TrainingJob]:
+    """The server's jobs that have not ended: the one training first, then the queue in its order."""
+    with _registry_lock:
+        alive = [job for job in _registry.values() if job.running]
+    return sorted(alive, key=lambda job: (job.queue_position, job.progress.started or 0.0))

@@ -202,6 +202,33 @@ def start(spec: RunSpec) -> None:
     st.session_state[TRAIN_JOB] = job
 
 
+def server_jobs_ui(own: TrainingJob | None) -> None:
+    """Every run on the server that is not this browser's: what holds the training slot and who waits.
+    The teacher may stop any of them (a student's 200-epoch run would hold the slot for hours)."""
+    from ui import auth
+    from ui.auth import Action
+
+    others = [job for job in jobs.active() if job is not own]
+    if not others:
+        return
+    st.subheader("Other runs on this server")
+    teacher = auth.can(Action.STOP_TRAINING)
+    for job in others:
+        snap = job.progress.snapshot()
+        place = job.queue_position
+        where = (f"waiting, place {place} in the queue" if place else
+                 "stopping" if snap.status == Status.STOPPING else
+                 "getting ready" if not snap.epochs else
+                 f"training: epoch {snap.epoch}/{snap.epochs}, {snap.elapsed:.0f} s so far")
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.markdown(f"**{job.name}**: {where}")
+        if teacher and snap.status != Status.STOPPING:
+            row.button("Stop it", key=f"stop-other-{job.id}", on_click=job.stop, icon=":material/stop:",
+                       help="Stops this run for its owner too; a training run keeps its best weights so far.")
+    if not teacher:
+        auth.explain(Action.STOP_TRAINING)
+
+
 def current_job() -> TrainingJob | None:
     """This session's job; after a reload (a new session) the one named in the URL."""
     job = st.session_state.get(TRAIN_JOB) or jobs.find(st.query_params.get("job"))

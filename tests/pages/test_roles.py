@@ -294,7 +294,7 @@ def test_the_api_on_the_teachers_laptop():
 def test_the_api_for_a_student_and_for_the_teacher(classroom, monkeypatch):
     at = probe()
     assert at.session_state["can"] == {"MANAGE_MODELS": False, "MANAGE_HANDWRITING": False, "SET_ASIDE": False,
-                                       "SAVE_DRAWING": True}
+                                       "SAVE_DRAWING": True, "STOP_TRAINING": False}
     assert any("Only the teacher can change the class's models" in i.value for i in at.info)
     assert len([t for t in at.text_input if t.key == "unlock-manage_models-code"]) == 1, "one unlock form"
     at = unlock(at, CODE, form="unlock-manage_models")
@@ -477,3 +477,40 @@ def test_a_student_cannot_save_drawings_when_the_teacher_turned_it_off(classroom
     monkeypatch.setenv("MNIST_LAB_STUDENT_SAVES", "0")
     at.run()
     assert not any(b.label == "Save with label" for b in at.button)
+
+
+# -- the server's training slot ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def someone_elses_run():
+    """A run of another browser holding the training slot (a thread that lives until stopped)."""
+    import threading
+
+    from mnist_core.runs import RunSpec
+    from mnist_core.train_config import PRESETS
+    from ui import jobs
+
+    job = jobs.TrainingJob(RunSpec(PRESETS["best"], name="best-200ep"))
+    job.progress.update(status="running", epoch=3, epochs=200, batches=469, started=1.0)
+    done = threading.Event()  # a real run takes a moment to stop: this one ends when the test is over
+    job.thread = threading.Thread(target=lambda: done.wait(60), daemon=True)
+    job.thread.start()
+    jobs.register(job)
+    yield job
+    done.set()
+    job.thread.join(5)
+
+
+def test_the_teacher_stops_a_students_run_that_holds_the_training_slot(classroom, someone_elses_run):
+    """A student's 200-epoch run would hold the only slot for hours (a hostile-input QA pass): everyone
+    sees it on the Train page; only the teacher may stop it."""
+    at = app("app_pages/train.py")
+    assert not problems(at)
+    assert any("best-200ep" in m.value and "epoch 3/200" in m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key == f"stop-other-{someone_elses_run.id}"]
+    assert any("Only the teacher can stop other people's training runs" in i.value for i in at.info)
+    at = unlock(at, CODE, form="unlock-stop_training")
+    at.button(key=f"stop-other-{someone_elses_run.id}").click().run()
+    assert someone_elses_run.progress.stop_requested
+    assert any("best-200ep" in m.value and "stopping" in m.value for m in at.markdown)

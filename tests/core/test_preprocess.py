@@ -278,24 +278,7 @@ TIGHT_SEVEN = """
 """
 # A 5 cropped tight whose bar, broken off, spans the whole width with paper below it: one line with a gap,
 # but the rest of the digit reaches the other edges, so it is the digit's own bar
-BROKEN_FIVE_FULL_BAR = """
-################
-################
-................
-##..............
-##..............
-##..............
-##...######.....
-###########.....
-...........###..
-.............###
-..............##
-..............##
-##............##
-###..........###
-.###........###.
-...##########...
-"""
+BROKEN_FIVE_FULL_BAR = "\n".join(["#" * 16] * 2 + BROKEN_FIVE.split()[2:])
 
 
 # A bold 2 as a binary scan with a margin (MNIST test digit 9111 through styles.scan_like, as bench_world

@@ -56,7 +56,7 @@ def drawing_and_answer(number_mode: bool) -> None:
 
     options = current_options()
     stored = session_model.stored()
-    prediction = None
+    prediction, verdict = None, None
 
     with right, friendly_errors("The prediction"):
         model_caption(stored)
@@ -79,14 +79,14 @@ def drawing_and_answer(number_mode: bool) -> None:
                             "here." + (" The first one may take a moment: the model is still loading." if cold else ""))
                 else:
                     remember_drawing(prediction)
-                    calibration = Calibration.from_card(stored.card.to_dict())
+                    verdict = answer_verdict(prediction, Calibration.from_card(stored.card.to_dict()))
                     with phone_answer:
-                        phone_answer_ui(prediction, calibration)
-                    verdict_ui(prediction, calibration)
+                        phone_answer_ui(prediction, verdict)
+                    verdict_ui(prediction, verdict)
                     probability_ui(prediction.probabilities)
         # after the turn: saving writes to the class's database, which another session may hold a moment
         if prediction is not None and not presenting() and auth.can(Action.SAVE_DRAWING):
-            save_ui(image, prediction, guess=answer_verdict(prediction, calibration) != NOT_A_DIGIT)
+            save_ui(image, prediction, guess=verdict != NOT_A_DIGIT)
 
     # Look inside
     if prediction is not None:

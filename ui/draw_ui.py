@@ -177,12 +177,11 @@ def answer_verdict(prediction: Prediction, calibration: Calibration) -> str:
     return NOT_A_DIGIT if painted_over(prediction) else calibration.verdict(prediction.probabilities)
 
 
-def verdict_ui(prediction: Prediction, calibration: Calibration) -> None:
-    """The prediction in words: sure, torn between two digits people often confuse, not sure (with the
-    runner-up), or not a digit."""
+def verdict_ui(prediction: Prediction, verdict: str) -> None:
+    """The prediction in words (`verdict`: answer_verdict's): sure, torn between two digits people often
+    confuse, not sure (with the runner-up), or not a digit."""
     p = prediction.probabilities
     first, second = np.argsort(-p)[:2]
-    verdict = answer_verdict(prediction, calibration)
     torn = ambiguity(p) if verdict != NOT_A_DIGIT else None
     with st.container(horizontal=True):
         # not a digit: no digit in large type to contradict the words below it
@@ -212,10 +211,9 @@ def probability_ui(probabilities: np.ndarray) -> None:
     st.image(probability_svg(probabilities, tall=100 if presenting() else 180), width="stretch")
 
 
-def phone_answer_ui(prediction: Prediction, calibration: Calibration) -> None:
+def phone_answer_ui(prediction: Prediction, verdict: str) -> None:
     """The answer in one line, for a phone, where it shows above the canvas (PHONE_CSS)."""
     p = prediction.probabilities
-    verdict = answer_verdict(prediction, calibration)
     if verdict == NOT_A_DIGIT:
         st.markdown(f"**Prediction: ?** That doesn't look like a digit (best guess {prediction.digit}, "
                     f"{p[prediction.digit]:.0%})")

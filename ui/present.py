@@ -47,6 +47,12 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 :has(> .st-key-present-bar) { display: contents; }
 .st-key-present-bar button { min-height: 0; padding: 0.1rem 0.6rem; font-size: 0.8rem; }
 .st-key-present-bar p { font-size: 0.8rem; }
+/* On a phone the bar would run under Streamlit's menu button at the top right: smaller type there */
+@media (max-width: 480px) {
+  .st-key-present-bar { left: 0.6rem; gap: 0.3rem; }
+  .st-key-present-bar button { padding: 0.1rem 0.4rem; }
+  .st-key-present-bar p { font-size: 0.68rem; }
+}
 </style>
 """
 ON = ("1", "true", "yes", "on")

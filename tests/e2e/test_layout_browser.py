@@ -178,6 +178,16 @@ WRAPPED_SWITCHES = """() => [...document.querySelectorAll('[data-testid=stMain] 
     }).map(group => `switch on two lines: ${group.innerText.replace(/\\n+/g, ' | ').slice(0, 60)}`)"""
 
 
+# Presenter mode's bar of buttons at the top left running into Streamlit's menu button at the top right
+# (on a phone "Leave presenter mode" lay 13 px under it)
+BAR_UNDER_MENU = """() => {
+    const bar = document.querySelector('.st-key-present-bar'), menu = document.querySelector('[data-testid=stMainMenu]');
+    if (!bar || !menu) return [];
+    const a = bar.getBoundingClientRect(), b = menu.getBoundingClientRect();
+    const apart = Math.round(b.left - a.right);
+    return apart < 8 && a.bottom > b.top && b.bottom > a.top ? [`presenter bar ${apart} px from the menu button`] : [];
+}"""
+
 @pytest.mark.parametrize("size, present", [
     pytest.param((1024, 768), True, id="tablet"),
     pytest.param((390, 844), True, id="phone"),
@@ -204,7 +214,7 @@ def test_every_page_fits_a_tablet_and_a_phone(browser, app_url, size, present):
             if "Gallery" in path:
                 page.locator(".st-key-gallery-grid .annotation-text").first.wait_for(timeout=60_000)
             cut[path or "home"] = (page.evaluate(CUT_TEXT) + page.evaluate(OVERLAPS)
-                                   + page.evaluate(CAPTIONS_RUN_TOGETHER)
+                                   + page.evaluate(CAPTIONS_RUN_TOGETHER) + page.evaluate(BAR_UNDER_MENU)
                                    + ([] if phone else page.evaluate(TABLE_SCROLLS) + page.evaluate(WRAPPED_SWITCHES)))
         assert {path: found for path, found in cut.items() if found} == {}
     finally:

@@ -22,6 +22,7 @@ from ui.cache import mnist, parameter_counts
 from ui.jobs import TrainingJob
 
 TRAIN_JOB = "train_job"  # ui.jobs.TrainingJob of this session
+OTHERS_EVERY = 3.0  # seconds between redraws of the list of other runs on the server
 
 
 def _digits_text(digits: tuple[int, ...]) -> str:
@@ -208,7 +209,23 @@ def server_jobs_ui(own: TrainingJob | None) -> None:
     from ui import auth
     from ui.auth import Action
 
-    others = [job for job in jobs.active() if job is not own]
+    other_runs_ui(own)
+    if _others(own) and not auth.can(Action.STOP_TRAINING):
+        auth.explain(Action.STOP_TRAINING)  # outside the list: it is not redrawn while the teacher types
+
+
+def _others(own: TrainingJob | None) -> list[TrainingJob]:
+    return [job for job in jobs.active() if job is not own]
+
+
+@st.fragment(run_every=OTHERS_EVERY)
+def other_runs_ui(own: TrainingJob | None) -> None:
+    """The list itself, redrawn every few seconds: runs start, move up the queue, go through their epochs
+    and end while the page stays open."""
+    from ui import auth
+    from ui.auth import Action
+
+    others = _others(own)
     if not others:
         return
     st.subheader("Other runs on this server")
@@ -225,8 +242,6 @@ def server_jobs_ui(own: TrainingJob | None) -> None:
         if teacher and snap.status != Status.STOPPING:
             row.button("Stop it", key=f"stop-other-{job.id}", on_click=job.stop, icon=":material/stop:",
                        help="Stops this run for its owner too; a training run keeps its best weights so far.")
-    if not teacher:
-        auth.explain(Action.STOP_TRAINING)
 
 
 def current_job() -> TrainingJob | None:

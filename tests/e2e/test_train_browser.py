@@ -50,6 +50,12 @@ def test_start_watch_leave_return_and_stop_a_training_job(page, app_url):
     set_number(page, "Batch size", 32)
     page.get_by_text("More settings", exact=False).first.click()  # the rest of the settings, folded away
     set_number(page, "Training images", 5000)
+    # Another student has the Train page open (another browser: another session)
+    other = page.context.browser.new_context(viewport=page.viewport_size)
+    watcher = other.new_page()
+    watcher.goto(f"{app_url}/train")
+    watcher.get_by_role("button", name="Start training").wait_for(timeout=120_000)
+    assert not watcher.get_by_text("Other runs on this server").count()
     clicked = time.perf_counter()
     page.get_by_role("button", name="Start training").click()
 
@@ -69,6 +75,17 @@ def test_start_watch_leave_return_and_stop_a_training_job(page, app_url):
             return bar && bar.innerText.trim() !== text && {LAST_X} > end;
         }}""",
         arg=[first_text, first_end], timeout=120_000)
+
+    # The other student's page lists the run and follows its epochs without a reload
+    watcher.get_by_text("Other runs on this server").wait_for(timeout=30_000)
+    listed = watcher.locator('[data-testid="stMarkdownContainer"]', has_text=re.compile(r"training: epoch \d+/200"))
+    listed.first.wait_for(timeout=60_000)
+    seen = listed.first.inner_text()
+    watcher.wait_for_function(
+        """seen => [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
+                   .some(m => /training: epoch \\d+\\/200/.test(m.innerText) && m.innerText !== seen)""",
+        arg=seen, timeout=60_000)
+    other.close()
 
     # The per-batch curve flows on across epoch boundaries (no drop: each batch's own loss, not the running
     # mean of its epoch, which starts afresh at every epoch)

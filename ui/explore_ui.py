@@ -18,7 +18,7 @@ from mnist_core.stats import FEATURES, feature_words
 from mnist_core.stats_plots import digit_heatmap
 from ui.present import presenting
 from ui.show import clicked_customdata
-from ui.url_settings import Setting, choice, number, pair, pair_text, read_url, write_url
+from ui.url_settings import Setting, choice, fitted, number, pair, pair_text, read_url, write_url
 
 EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter)
 EXPLORE_HARD = "explore_hard"  # bool: the hard-examples view was asked for (it loads the model)
@@ -143,7 +143,7 @@ def page_ui(found: np.ndarray, about: str) -> np.ndarray:
     returns that page's indices."""
     pages = max(1, -(-len(found) // PER_PAGE))
     if not 1 <= int(st.session_state.get(key("pg")) or 1) <= pages:
-        st.session_state[key("pg")] = 1
+        st.session_state[key("pg")] = fitted(int(st.session_state[key("pg")]), 1, "page", f" (only {pages:,})")
     words, number = st.columns([2.2, 1], vertical_alignment="bottom")
     words.caption(about)
     page = 1

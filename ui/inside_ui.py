@@ -21,7 +21,7 @@ from mnist_core.errors import DatasetError
 from mnist_core.plots import enlarge, heat_overlay, probability_bars
 from ui import keys
 from ui.show import clicked_customdata
-from ui.url_settings import UrlSettings, choice, number, safe
+from ui.url_settings import UrlSettings, choice, fitted, number, safe
 
 VIEWS = {"layers": "Every layer", "unit": "One unit", "why": "Why?", "break": "Break it"}
 SOURCES = {"drawing": "My drawing", "test": "Test digit"}
@@ -174,7 +174,7 @@ def layer_ui(stages: list[inside.Stage]) -> tuple[inside.Stage, Any]:
     Returns:
         (the stage, an empty column beside the layer picker for the view's own pickers).
     """
-    put("layer", min(max(get("layer"), 1), len(stages)))
+    put("layer", fitted(get("layer"), min(max(get("layer"), 1), len(stages)), "layer", f" ({len(stages)} layers)"))
     picker, beside = st.columns([1, 1], vertical_alignment="center")
     widget("layer", picker.selectbox, "Layer", [s.number for s in stages], format_func=lambda n: stages[n - 1].label,
            label_visibility="collapsed")
@@ -190,8 +190,9 @@ def _unit(stage: inside.Stage, acts: dict) -> tuple[int, int, int]:
     out = acts[stage.output]
     shape = stage.output_shape
     channel = get("map")
-    if not 0 <= channel < shape[-1]:
-        channel = int(np.argmax(np.abs(out).reshape(-1, shape[-1]).max(axis=0)))
+    if not 0 <= channel < shape[-1]:  # -1: none chosen yet
+        strongest = int(np.argmax(np.abs(out).reshape(-1, shape[-1]).max(axis=0)))
+        channel = strongest if channel == -1 else fitted(channel, strongest, "map", f" ({shape[-1]} in this layer)")
     put("map", channel)
     row, col = get("row"), get("col")
     if stage.is_map:
@@ -596,7 +597,7 @@ def _reset() -> None:
 def break_ui(stages: list[inside.Stage], breakable: list[str]) -> breakit.Damage | None:
     """The damage to do: which layer, how, how much."""
     numbers = [s.number for s in stages if s.main in breakable]
-    put("blayer", get("blayer") if get("blayer") in numbers else numbers[-1])
+    put("blayer", fitted(get("blayer"), get("blayer") if get("blayer") in numbers else numbers[-1], "layer to break"))
     if not hidden("break"):
         c1, c2, c3 = st.columns([2, 2.4, 0.9], vertical_alignment="bottom")
         widget("blayer", c1.selectbox, "Layer to break", numbers, format_func=lambda n: stages[n - 1].label)
@@ -606,7 +607,7 @@ def break_ui(stages: list[inside.Stage], breakable: list[str]) -> breakit.Damage
             high = 3.0 if get("break") == "noise" else 1.0
             label = "Noise, in units of the weights' own spread" if get("break") == "noise" else \
                 "Share of the filters (units) switched off"
-            put("amount", min(get("amount"), high))
+            put("amount", fitted(get("amount"), min(get("amount"), high), "amount", f" (at most {high:g})"))
             c1, c2 = st.columns([4.4, 0.9], vertical_alignment="bottom")
             widget("amount", c1.slider, label, 0.0, high, step=0.05)
             c2.button("New draw", icon=":material/casino:", on_click=put, args=("seed", get("seed") + 1),

@@ -2,7 +2,9 @@
 
 A page names its settings once (URL name -> the session-state key holding it, its default, how to read
 it from the URL). On the first run of a visit the URL wins (a value that does not fit is ignored, with
-a toast); at the end of every run the current values go back into the URL, defaults left out.
+a toast; one beyond what the page has, such as layer 99 of an 8-layer model, becomes the nearest that
+is there, with a toast: `fitted`); at the end of every run the current values go back into the URL,
+defaults left out.
 
 Two ways to hold a setting:
 - in its widget's own state (`Setting.key` is the widget's key): for controls that are always drawn
@@ -94,6 +96,13 @@ def read_url(settings: dict[str, Setting]) -> None:
         except (ValueError, TypeError):
             st.toast(f"Ignored ?{name}={raw[:20]} from the link: it does not fit.", icon=":material/warning:")
 
+
+def fitted(value: float, fit: float, what: str, why: str = "") -> float:
+    """`fit` in place of `value`, a setting (from a link, or chosen before) that does not fit what is shown
+    now, with a toast that says so: a link asking for layer 99 of an 8-layer model gets the last layer."""
+    if fit != value:
+        st.toast(f"There is no {what} {value:g} here{why}: showing {what} {fit:g}.", icon=":material/info:")
+    return fit
 
 def write_url(settings: dict[str, Setting], defaults: dict[str, Any] | None = None,
               only: Iterable[str] | None = None) -> None:

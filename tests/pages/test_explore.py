@@ -160,6 +160,13 @@ def test_a_shared_link_opens_the_same_gallery(mnist):
     assert any("Label error" in w.value for w in at.warning)  # 2130 is one of the 15
 
 
+def test_a_link_to_a_page_past_the_last_opens_the_first_and_says_so(mnist):
+    at = open_link({"tab": "Gallery", "split": "test", "digit": "4", "pg": "400"})
+    assert not at.exception and not errors(at)
+    pages = int(at.number_input(key="gallery_page").label.rsplit(" ", 1)[-1].replace(",", ""))
+    assert pages < 400 and at.number_input(key="gallery_page").value == 1
+    assert any(f"There is no page 400 here (only {pages}): showing page 1" in t.value for t in at.toast)
+
 def test_map_tab_draws_the_pca_map_of_the_chosen_split(mnist):
     at = explore("Map", explore_split="test")
     charts = at.get("plotly_chart")

@@ -125,6 +125,22 @@ def test_url_settings_are_applied_and_bad_ones_ignored():
     assert at.query_params["patch"] == "8" and "layer" not in at.query_params
 
 
+def test_a_link_asking_for_more_than_there_is_gets_the_nearest_and_a_note():
+    at = inside({"view": "layers", "layer": "99", "map": "500"}, **drawn(7))
+    assert not at.exception and not errors(at)
+    assert "**Layer 8 of 8**" in markdown(at) and at.query_params["layer"] == "8"
+    notes = [t.value for t in at.toast]
+    assert any("no layer 99 here (8 layers): showing layer 8" in n for n in notes), notes
+    at = inside({"view": "layers", "layer": "2", "map": "500"}, **drawn(7))
+    assert any("no map 500 here (32 in this layer)" in t.value for t in at.toast)
+    at = inside({"view": "break", "break": "drop", "blayer": "99", "amount": "10"}, **drawn(7))
+    notes = [t.value for t in at.toast]
+    assert any("no layer to break 99 here" in n for n in notes) and any("no amount 10 here (at most 1)" in n
+                                                                        for n in notes), notes
+    assert at.slider[0].value == 1.0
+    quiet = inside({"view": "layers", "layer": "3"}, **drawn(7))
+    assert not quiet.toast  # a link that fits says nothing
+
 def test_presenter_mode_hides_the_controls_named_in_the_link():
     query = {"present": "1", "view": "unit", "layer": "2", "map": "3", "hide": "layer,unit,src,view"}
     at = inside(query, **drawn(7))

@@ -115,9 +115,42 @@ def feature_boxes(quantiles: np.ndarray, name: str, unit: str = "") -> go.Figure
     return _layout(fig, 380, f"{name.capitalize()} by digit")
 
 
+LABEL_BOX = (0.09, 0.08)  # a digit's label on a map, as a share of the map's width and height (a phone's too)
+
+
+def spread_labels(centres: np.ndarray, coords: np.ndarray, box: tuple[float, float] = LABEL_BOX,
+                  rounds: int = 500) -> list[tuple[float, float]]:
+    """Where to write labels meant for `centres` (K, 2) so that none covers another: close ones are pushed
+    apart, each along the axis that needs the smaller move, until every pair is a `box` apart
+    (shares of the span of `coords`, the map's points). Labels already apart stay on their centres."""
+    centres = np.asarray(centres, float).reshape(-1, 2)
+    coords = np.asarray(coords, float)
+    low, span = coords.min(axis=0), np.ptp(coords, axis=0)
+    span = np.where(span > 0, span, 1.0)
+    p = (centres - low) / span
+    gap = np.asarray(box, float)
+    for _ in range(rounds):
+        clear = True
+        for i in range(len(p)):
+            for j in range(i + 1, len(p)):
+                d = p[j] - p[i]
+                need = gap - np.abs(d)
+                if (need <= 1e-9).any():
+                    continue
+                clear = False
+                axis = int(np.argmin(need))
+                sign = 1.0 if d[axis] > 0 or (d[axis] == 0 and j > i) else -1.0
+                p[i, axis] -= sign * need[axis] / 2 + 1e-6
+                p[j, axis] += sign * need[axis] / 2 + 1e-6
+        if clear:
+            break
+    out = p * span + low
+    return [tuple(c) if np.allclose(o, c) else (float(o[0]), float(o[1])) for o, c in zip(out, centres, strict=True)]
+
 def embedding_map(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, title: str = "",
                   marker_size: float = 3, height: int = 600) -> go.Figure:
-    """A 2-D map of images, coloured by label, each digit's name at the middle of its points.
+    """A 2-D map of images, coloured by label, each digit's name at the middle of its points (moved aside
+    with a line back to it where the middles of several digits crowd together, see spread_labels).
 
     The point's `customdata` is its image index, so a selection event says which image was clicked.
 
@@ -140,8 +173,12 @@ def embedding_map(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, t
             marker=dict(size=marker_size, color=DIGIT_COLORS[d], opacity=0.7),
             hovertemplate=f"digit {d}, image #%{{customdata}}<extra></extra>",
         ))
-        cx, cy = np.median(coords[at], axis=0)
-        fig.add_annotation(x=cx, y=cy, text=f"<b>{d}</b>", showarrow=False,
+    digits = [d for d in range(10) if (labels == d).any()]
+    centres = np.array([np.median(coords[labels == d], axis=0) for d in digits]).reshape(-1, 2)
+    for d, (cx, cy), (lx, ly) in zip(digits, centres, spread_labels(centres, coords), strict=True):
+        moved = (lx, ly) != (cx, cy)  # a label pushed off its centre points back at it
+        fig.add_annotation(x=cx, y=cy, ax=lx, ay=ly, axref="x", ayref="y", text=f"<b>{d}</b>", showarrow=moved,
+                           arrowcolor=DIGIT_COLORS[d], arrowwidth=2, arrowhead=0,
                            font=dict(size=26, color="white"), bgcolor=DIGIT_COLORS[d], opacity=0.9)
     fig.update_xaxes(showticklabels=False, zeroline=False, title=None)
     fig.update_yaxes(showticklabels=False, zeroline=False, title=None)

@@ -56,6 +56,37 @@ def test_embedding_map_carries_image_indices_for_clicks():
     assert fonts_ok(fig)
 
 
+def test_map_labels_of_close_digits_are_spread_apart_and_point_at_their_centres(mnist):
+    """MNIST's PCA map puts the middles of 3, 5, 8 and 2 (and of 4, 7, 9) within a label of each other."""
+    from mnist_core.embed import pca_map
+
+    emb = pca_map(mnist.x_train[:5000], fit_sample=5000)
+    labels = mnist.y_train[:5000]
+    fig = stats_plots.embedding_map(emb.coords, labels, emb.indices)
+    span = np.ptp(emb.coords.astype(float), axis=0)
+    notes = fig.layout.annotations
+    written = np.array([(a.ax, a.ay) for a in notes]) / span  # where each label is written, in map shares
+    for i in range(10):
+        for j in range(i + 1, 10):
+            gap = np.abs(written[i] - written[j])
+            assert (gap >= np.array(stats_plots.LABEL_BOX) - 1e-5).any(), (i, j, gap)  # no two labels overlap
+    centres = np.array([np.median(emb.coords[labels == d], axis=0) for d in range(10)])
+    np.testing.assert_allclose([(a.x, a.y) for a in notes], centres, rtol=1e-5)  # the arrow ends on the middle
+    moved = [a.showarrow for a in notes]
+    assert 0 < sum(moved) < 10  # those in a crowd moved (and say where they belong); the lone ones did not
+    close = np.abs(centres[:, None] - centres[None]) / span < np.array(stats_plots.LABEL_BOX)
+    for d in range(10):
+        if close[d].all(axis=1).sum() > 1:  # its middle lies within a label of another's
+            assert moved[d], d
+
+
+def test_spread_labels_leaves_labels_that_are_apart_where_they_are():
+    centres = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.2]])
+    coords = np.array([[0.0, 0.0], [1.0, 1.0]])
+    assert stats_plots.spread_labels(centres, coords) == [tuple(c) for c in centres]
+    crowded = stats_plots.spread_labels(np.array([[0.5, 0.5], [0.5, 0.5], [0.51, 0.5]]), coords)
+    assert len(set(crowded)) == 3
+
 def test_colour_scales_are_safe_from_streamlits_placeholder_colours():
     """Streamlit repaints #000001-#000020 in charts: magma's #000004 came out pink at 0."""
     from mnist_core.stats_plots import colour_scale, heatmap_grid

@@ -181,7 +181,8 @@ WRAPPED_SWITCHES = """() => [...document.querySelectorAll('[data-testid=stMain] 
 # Presenter mode's bar of buttons at the top left running into Streamlit's menu button at the top right
 # (on a phone "Leave presenter mode" lay 13 px under it)
 BAR_UNDER_MENU = """() => {
-    const bar = document.querySelector('.st-key-present-bar'), menu = document.querySelector('[data-testid=stMainMenu]');
+    const bar = document.querySelector('.st-key-present-bar');
+    const menu = document.querySelector('[data-testid=stMainMenu]');
     if (!bar || !menu) return [];
     const a = bar.getBoundingClientRect(), b = menu.getBoundingClientRect();
     const apart = Math.round(b.left - a.right);

@@ -219,6 +219,20 @@ def four_curved(rng):
     return [arm, stem]
 
 
+def four_low_bar(rng):
+    """A 4 whose arm is a long stroke slanting down to the left, a bar low across it, and a short stem
+    that crosses the bar (a shape many Italian writers make, read as a 6 by an MNIST model)."""
+    bar = _u(rng, 0.66, 0.84)
+    corner = (_u(rng, -0.02, 0.1), bar)
+    arm_top = (_u(rng, 0.25, 0.6), 0.0)
+    bow = _u(rng, -0.06, 0.06)  # the arm straight or a little bowed
+    end = (_u(rng, 0.85, 1.05), bar + _u(rng, -0.06, 0.04))
+    arm = _spline([arm_top, ((arm_top[0] + corner[0]) / 2 + bow, bar / 2), corner, end], 6)
+    stem_x = _u(rng, 0.55, 0.8)
+    stem = [(stem_x + _u(rng, -0.02, 0.05), bar - _u(rng, 0.05, 0.35)), (stem_x + _u(rng, -0.08, 0.02), 1.0)]
+    return [arm, stem]
+
+
 def five_two_strokes(rng):
     body = _five_body(rng)
     flag = [(body[0][0] - _u(rng, -0.02, 0.08), _u(rng, -0.03, 0.03)),
@@ -416,6 +430,7 @@ STYLES: dict[str, tuple[int, StyleFn]] = {
     "4 open top": (4, four_open),
     "4 one stroke": (4, four_one_stroke),
     "4 curved arm": (4, four_curved),
+    "4 low bar": (4, four_low_bar),
     "5 two strokes": (5, five_two_strokes),
     "5 one stroke": (5, five_one_stroke),
     "6 plain": (6, six_plain),
@@ -434,6 +449,7 @@ STYLES: dict[str, tuple[int, StyleFn]] = {
     "9 cursive": (9, nine_cursive),
     "9 square head": (9, nine_square),
 }
+
 
 
 # ---------------------------------------------------------------------------------------------

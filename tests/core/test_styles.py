@@ -142,6 +142,17 @@ def test_nine_tails():
         assert tail[-1, 1] < tail[:, 1].max() - 0.2  # the tail loops back up
 
 
+def test_low_bar_four_has_its_bar_low_and_a_short_stem_across_it():
+    for seed in range(30):
+        arm, stem = (np.asarray(s) for s in styles.four_low_bar(_rng(seed)))
+        corner = arm[int(np.argmin(arm[:, 0]))]
+        assert corner[1] > 0.6  # the bar is in the lower third
+        assert arm[0, 0] > corner[0] + 0.15 and arm[0, 1] < 0.05  # the arm slants down to the left from the top
+        bar = arm[arm[:, 1] > 0.5]
+        bar_y = bar[np.argmin(abs(bar[:, 0] - stem[0, 0])), 1]  # the bar's height where the stem crosses it
+        assert 0.3 < stem[0, 1] < bar_y and stem[-1, 1] == 1.0  # the stem starts just above the bar
+
+
 def test_loops_of_two_and_zero_and_the_small_loop_of_six():
     for seed in range(20):
         two = np.asarray(styles.two_loop(_rng(seed))[0])
@@ -258,3 +269,13 @@ def test_world_data_is_balanced_cached_and_labelled():
     names = styles.balanced_names(40, weights={1: 3, 7: 1})
     assert [styles.STYLES[k][0] for k in names[:5]] == [1, 7, 1, 1, 1]  # 1s three times a round, 7s once
     assert names[:5] == ["1 stick", "7 plain", "1 serif", "1 flag", "1 flag and base"]
+
+
+def test_the_readme_counts_the_styles_the_shipped_model_learnt():
+    from mnist_core.store import ModelStore
+    from tests.conftest import REPO
+
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"digits drawn stroke by stroke in {len(STYLES)} styles" in readme
+    card = ModelStore().default().card
+    assert card.train_config["world"]["styles"] > 0  # the shipped model was trained on them

@@ -147,6 +147,7 @@ def spread_labels(centres: np.ndarray, coords: np.ndarray, box: tuple[float, flo
     out = p * span + low
     return [tuple(c) if np.allclose(o, c) else (float(o[0]), float(o[1])) for o, c in zip(out, centres, strict=True)]
 
+
 def embedding_map(coords: np.ndarray, labels: np.ndarray, indices: np.ndarray, title: str = "",
                   marker_size: float = 3, height: int = 600) -> go.Figure:
     """A 2-D map of images, coloured by label, each digit's name at the middle of its points (moved aside

@@ -104,6 +104,7 @@ def fitted(value: float, fit: float, what: str, why: str = "") -> float:
         st.toast(f"There is no {what} {value:g} here{why}: showing {what} {fit:g}.", icon=":material/info:")
     return fit
 
+
 def write_url(settings: dict[str, Setting], defaults: dict[str, Any] | None = None,
               only: Iterable[str] | None = None) -> None:
     """The current values into the URL; a value equal to its default (or `defaults[name]`) is left out.

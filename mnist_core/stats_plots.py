@@ -139,7 +139,7 @@ def spread_labels(centres: np.ndarray, coords: np.ndarray, box: tuple[float, flo
                     continue
                 clear = False
                 axis = int(np.argmin(need))
-                sign = 1.0 if d[axis] > 0 or (d[axis] == 0 and j > i) else -1.0
+                sign = 1.0 if d[axis] >= 0 else -1.0  # the later label goes right (up) where they coincide
                 p[i, axis] -= sign * need[axis] / 2 + 1e-6
                 p[j, axis] += sign * need[axis] / 2 + 1e-6
         if clear:

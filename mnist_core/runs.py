@@ -20,6 +20,7 @@ from .errors import ConfigError
 from .finetune import FinetuneConfig
 from .models import ARCHITECTURES
 from .progress import Status, TrainingProgress
+from .speed import remember_run
 from .store import ModelStore, StoredModel, read_card, save_model_atomic
 from .train_config import CUSTOM, TrainConfig
 
@@ -103,6 +104,8 @@ def run(spec: RunSpec, data: MnistData, save: Saver, progress: TrainingProgress 
         result, fields, trainable = _finetune(spec, parent_model, parent_ref, data, progress, verbose)
     else:
         result, fields, trainable = _train(spec, parent_model, data, progress, verbose)
+        if not result.stopped_early and spec.parent is None:  # the next estimate of this run: its length
+            remember_run(spec.config, result.seconds, len(data.x_train))
     progress.update(detail="scoring the 10,000 MNIST test digits")
     ev = evaluate(result.model, data.x_test, data.y_test)
     say(f"test accuracy {ev.accuracy:.4%} after {result.seconds:.0f} s of training")

@@ -1,5 +1,7 @@
 """How fast this machine trains: measured once (a few steps of each architecture), kept on disk, and
-used to say "about N minutes on this server" before anyone presses Start.
+used to say "about N minutes on this server" before anyone presses Start. Each real run that trains all
+its epochs then corrects the estimates of its model: a measurement taken while the server was busy
+(or idle) says too much (or too little), and the next estimate of the same run is the last one's length.
 
 A step of a model costs about `fixed + per_image * batch` milliseconds; augmentation adds its own cost
 per image (it runs on the same cores); scoring MNIST test and calibrating add a few seconds at the end.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import os
 import platform
@@ -18,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 
 from .paths import cache_dir
 from .train_config import TrainConfig
+
+log = logging.getLogger(__name__)
 
 PROFILE_VERSION = 2
 CALIBRATION_SECONDS = 10.0  # fitting the "not sure" thresholds (calibrate.py)
@@ -38,18 +43,20 @@ class SpeedProfile:
     machine: str
     steps: dict[str, StepCost] = field(default_factory=dict)  # "default_cnn/float32" -> cost
     augment_ms_per_image: float | None = None
+    learned: dict[str, float] = field(default_factory=dict)  # key -> the last real run's length / the measured
 
     def key(self, architecture: str, precision: str) -> str:
         return f"{architecture}/{precision}"
 
     def to_dict(self) -> dict:
         return {"version": PROFILE_VERSION, "machine": self.machine, "augment_ms_per_image": self.augment_ms_per_image,
-                "steps": {k: asdict(v) for k, v in self.steps.items()}}
+                "steps": {k: asdict(v) for k, v in self.steps.items()}, "learned": dict(self.learned)}
 
     @classmethod
     def from_dict(cls, data: dict) -> SpeedProfile:
         return cls(str(data["machine"]), {k: StepCost(**v) for k, v in data.get("steps", {}).items()},
-                   data.get("augment_ms_per_image"))
+                   data.get("augment_ms_per_image"),
+                   {str(k): float(v) for k, v in data.get("learned", {}).items()})
 
 
 @functools.cache  # the CPU and the installed TensorFlow do not change while the process runs
@@ -93,13 +100,17 @@ def save_profile(profile: SpeedProfile) -> None:
 
 
 def estimate_seconds(config: TrainConfig, profile: SpeedProfile, n_images: int = 60000,
-                     n_test: int = 10000, calibrate: bool = True) -> float | None:
-    """Wall seconds a run of `config` should take on the profiled machine (None if its model is unmeasured)."""
+                     n_test: int = 10000, calibrate: bool = True, learned: bool = True) -> float | None:
+    """Wall seconds a run of `config` should take on the profiled machine (None if its model is unmeasured).
+    With `learned`, the training part is corrected by what the last real run of the model took here."""
     from .precision import resolve_precision
 
-    cost = profile.steps.get(profile.key(config.architecture, resolve_precision(config, fresh_model=True)))
+    key = profile.key(config.architecture, resolve_precision(config, fresh_model=True))
+    cost = profile.steps.get(key)
     if cost is None:
         return None
+    if config.digits:  # MNIST has about as many of each digit
+        n_images = round(n_images * len(config.digits) / 10)
     n = min(config.train_subset or n_images, n_images)
     n_val = int(round(n * config.validation_split))
     world = config.world
@@ -110,7 +121,37 @@ def estimate_seconds(config: TrainConfig, profile: SpeedProfile, n_images: int =
     if not config.augment.is_identity and profile.augment_ms_per_image is not None:
         per_epoch += n_train * profile.augment_ms_per_image
     end = n_test * cost.predict_ms + (CALIBRATION_SECONDS * 1000 if calibrate else 0.0)
-    return (cost.setup_ms + config.epochs * per_epoch + end) / 1000
+    scale = profile.learned.get(key, 1.0) if learned else 1.0
+    return (scale * (cost.setup_ms + config.epochs * per_epoch) + end) / 1000
+
+
+LEARN_FROM_SECONDS = 20.0  # shorter runs are mostly start-up: they say little about the speed of an epoch
+LEARN_RANGE = (0.2, 5.0)  # a run 5x slower than measured is a machine that was very busy, not a new speed
+
+
+def learn_from_run(profile: SpeedProfile, config: TrainConfig, seconds: float, n_images: int = 60000) -> bool:
+    """Correct `profile` by a real run of `config` that trained all its epochs in `seconds` (model.fit's
+    time: building the model, epochs and validation; not scoring nor calibrating). Afterwards the estimate
+    of the same run's training is `seconds` (within LEARN_RANGE of the measured). Returns whether it
+    learned: not from runs under LEARN_FROM_SECONDS, nor for an architecture that was never measured."""
+    measured = estimate_seconds(config, profile, n_images, n_test=0, calibrate=False, learned=False)
+    if measured is None or measured <= 0 or not seconds >= LEARN_FROM_SECONDS:
+        return False
+    from .precision import resolve_precision
+
+    key = profile.key(config.architecture, resolve_precision(config, fresh_model=True))
+    profile.learned[key] = min(max(seconds / measured, LEARN_RANGE[0]), LEARN_RANGE[1])
+    return True
+
+
+def remember_run(config: TrainConfig, seconds: float, n_images: int) -> None:
+    """learn_from_run on this machine's saved profile, saved again (nothing when it was never measured)."""
+    try:
+        profile = load_profile()
+        if profile is not None and learn_from_run(profile, config, seconds, n_images):
+            save_profile(profile)
+    except Exception:  # noqa: BLE001 - estimates are a nicety: never let them break a run
+        log.exception("remembering a run's length failed")
 
 
 def describe(seconds: float) -> str:

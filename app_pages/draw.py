@@ -48,7 +48,8 @@ def drawing_and_answer(number_mode: bool) -> None:
     # The bounded work of a stroke runs in turns with other sessions' (one_at_a_time: a class lifting
     # their pens at once gets its answers sooner, one by one); loading a model and the heavier views do not.
     with left, one_at_a_time():
-        phone_answer = st.container(key="phone-answer")  # filled below, once there is an answer
+        # a phone's answer line, above the canvas (filled below: before the first stroke, where it will be)
+        phone_answer = None if number_mode else st.container(key="phone-answer")
         image = canvas_ui(CANVAS * 2 if number_mode else CANVAS, CANVAS)
     # imported once the canvas is on its way to the browser (light: SciPy, which the preprocessing needs,
     # is imported by the model's background load or by the first drawing, not by the first page view)
@@ -75,6 +76,8 @@ def drawing_and_answer(number_mode: bool) -> None:
             else:
                 prediction = None if image is None else classify(image, model, options)
                 if prediction is None:
+                    with phone_answer:
+                        phone_answer_ui(None, None)
                     st.info("Draw a digit (0-9) on the black square with your mouse or finger. The prediction appears "
                             "here." + (" The first one may take a moment: the model is still loading." if cold else ""))
                 else:

@@ -73,11 +73,17 @@ HIDE_TOOLBAR = """<script>
 
 
 # On a phone (Streamlit stacks the columns below 640 px) the answer would be out of sight below the
-# canvas: a one-line answer above the canvas shows there instead. (The drawing controls are rows that
-# wrap by themselves: the pen width goes under the tools where the canvas's column is narrow.)
+# canvas: a one-line answer above the canvas shows there instead. It is there before the first stroke
+# and two lines high whatever it says, so the canvas never moves under a finger that is drawing; on
+# wider screens its wrapper is hidden too (an empty wrapper still takes the column's 1rem gap).
+# (The drawing controls are rows that wrap by themselves: the pen width goes under the tools where
+# the canvas's column is narrow.)
 PHONE_CSS = """
-.st-key-phone-answer { display: none; }
-@media (max-width: 640px) { .st-key-phone-answer { display: block; } }
+[data-testid="stLayoutWrapper"]:has(> .st-key-phone-answer) { display: none; }
+@media (max-width: 640px) {
+  [data-testid="stLayoutWrapper"]:has(> .st-key-phone-answer) { display: flex; }
+  [data-testid="stLayoutWrapper"] > .st-key-phone-answer { min-height: 3.3rem; max-height: 3.3rem; overflow: hidden; }
+}
 """
 
 
@@ -211,8 +217,12 @@ def probability_ui(probabilities: np.ndarray) -> None:
     st.image(probability_svg(probabilities, tall=100 if presenting() else 180), width="stretch")
 
 
-def phone_answer_ui(prediction: Prediction, verdict: str) -> None:
-    """The answer in one line, for a phone, where it shows above the canvas (PHONE_CSS)."""
+def phone_answer_ui(prediction: Prediction | None, verdict: str | None) -> None:
+    """The answer in one line, for a phone, where it shows above the canvas (PHONE_CSS); before there
+    is one, where it will be."""
+    if prediction is None:
+        st.markdown("**Prediction:** draw a digit below")
+        return
     p = prediction.probabilities
     if verdict == NOT_A_DIGIT:
         st.markdown(f"**Prediction: ?** That doesn't look like a digit (best guess {prediction.digit}, "

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.helpers import clear_canvas, draw_and_read, draw_digit, open_draw, wait_for_metric, wait_idle
+from tests.e2e.helpers import canvas_box, clear_canvas, draw_and_read, draw_digit, open_draw, wait_for_metric, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -106,5 +106,36 @@ def test_the_canvas_fits_its_column_on_a_tablet_and_a_phone(browser, app_url, si
             canvas_top = page.evaluate("""() => document.querySelector('[data-testid=stBidiComponentIsolated]')
                                                 .getBoundingClientRect().top""")
             assert answer is not None and answer["y"] < canvas_top
+    finally:
+        context.close()
+
+
+CANVAS_TOP = "() => document.querySelector('[data-testid=stBidiComponentIsolated]').getBoundingClientRect().top"
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (390, 844)])
+def test_the_canvas_stays_put_when_the_answer_comes(browser, app_url, size):
+    """An answer must not push the canvas down between two strokes: the second stroke of a 4 landed
+    45 px too high on a phone (the answer line appeared above the canvas) and was read as a 6, and
+    16 px on a desktop (an empty wrapper took the column's gap). The longest answer (not a digit: two
+    lines on a phone) and a Clear do not move it either."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, has_touch=size[0] < 500)
+    page = context.new_page()
+    try:
+        open_draw(page, app_url)
+        before = page.evaluate(CANVAS_TOP)
+        bb = canvas_box(page)
+        page.mouse.move(bb["x"] + 0.2 * bb["width"], bb["y"] + 0.2 * bb["height"])
+        page.mouse.down()
+        page.mouse.move(bb["x"] + 0.8 * bb["width"], bb["y"] + 0.2 * bb["height"], steps=12)
+        page.mouse.up()
+        page.locator("text=/doesn.t look like a digit/ >> visible=true").first.wait_for(timeout=30_000)
+        wait_idle(page)
+        assert page.evaluate(CANVAS_TOP) == before
+        clear_canvas(page)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        assert draw_and_read(page, 3) == "3"
+        wait_idle(page)
+        assert page.evaluate(CANVAS_TOP) == before
     finally:
         context.close()

@@ -23,7 +23,7 @@ def run() -> None:
     nav = st.navigation(pages, position="hidden" if read_present_flag() else "sidebar")
     apply_url_settings({p.url_path or "home": p for p in pages})
     style()
-    bar_ui(pages)  # presenter mode: the pages and the way out, small, at the top left
+    bar_ui(pages, nav.url_path)  # presenter mode: the pages and the way out, small, at the top left
     if not read_present_flag():
         with st.sidebar:
             auth.status_ui()

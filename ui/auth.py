@@ -326,19 +326,24 @@ def unlock_ui(key: str = "unlock") -> None:
                         st.rerun()
 
 
-def status_ui() -> None:
-    """For the sidebar: in a session that acts as the teacher (on a locked server), say so and offer the way
-    back to a student's view. Nothing otherwise: pages offer the unlock form where something is locked."""
+def status_ui(compact: bool = False) -> None:
+    """For the sidebar (or, `compact`, presenter mode's menu: the button alone): in a session that acts as
+    the teacher (on a locked server), say so and offer the way back to a student's view. Nothing
+    otherwise: pages offer the unlock form where something is locked."""
     rules = policy()
     if rules.open or not is_teacher(rules):
         return
     email = _teacher_email(rules)
     if email:
-        st.caption(f"Teacher: signed in as {email}")
-        if st.button("Sign out", icon=":material/logout:", key="teacher-logout"):
+        if not compact:
+            st.caption(f"Teacher: signed in as {email}")
+        if st.button("Sign out", icon=":material/logout:", key="teacher-logout",
+                     help=f"Teacher: signed in as {email}"):
             st.logout()
     else:
-        st.caption("Teacher mode is on in this browser.")
-        if st.button("Lock", icon=":material/lock:", key="teacher-lock", help="Back to a student's view"):
+        if not compact:
+            st.caption("Teacher mode is on in this browser.")
+        if st.button("Lock teacher mode" if compact else "Lock", icon=":material/lock:", key="teacher-lock",
+                     help="Teacher mode is on in this browser: back to a student's view"):
             lock()
             st.rerun()

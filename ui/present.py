@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import keys, session_model
+from ui import auth, keys, session_model
 
 URL_APPLIED = "url_applied"  # bool: the ?page=...&model=... settings were applied once
 BAR = "present-bar"  # key of the presenter bar's container (CSS class st-key-present-bar)
@@ -80,15 +80,20 @@ def leave() -> None:
         del st.query_params["present"]
 
 
-def bar_ui(pages: list[st.Page]) -> None:
+def bar_ui(pages: list[st.Page], current: str) -> None:
     """In presenter mode: a small fixed bar at the top left (the top right shows Streamlit's running status),
-    with the pages and the way out."""
+    with the pages and the way out. `current`: the page shown (its url_path)."""
     if not presenting():
         return
     with st.container(key=BAR, horizontal=True):
-        with st.popover("Pages", icon=":material/menu:"):
+        # a new menu on each page (the key names it): the one a page was chosen in closes, instead of
+        # staying open over the next page's canvas
+        with st.popover("Pages", icon=":material/menu:", key=f"present-pages-{current or 'home'}"):
             for page in pages:
                 st.page_link(page)
+            # a teacher who unlocked at the projector locks again here (presenter mode has no sidebar; the
+            # bar has no room for a third button on a phone)
+            auth.status_ui(compact=True)
         st.button("Leave presenter mode", icon=":material/close_fullscreen:", on_click=leave, key="leave-present",
                   help="Back to the normal layout, with the sidebar")
 

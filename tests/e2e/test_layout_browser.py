@@ -235,6 +235,8 @@ def test_presenter_mode_survives_reloads_and_page_changes_and_can_be_left(browse
         page.locator('[data-testid=stPageLink] a', has_text="Augment").click()
         page.get_by_role("heading", name="Augmentation preview").wait_for(timeout=60_000)
         wait_idle(page)
+        # the menu closes once a page is chosen (it stayed open over the next page: over Draw's canvas)
+        assert not page.locator('[data-testid=stPopoverBody]').is_visible()
         page.wait_for_function("() => location.search.includes('present=1')", timeout=30_000)
         page.reload()
         page.get_by_role("heading", name="Augmentation preview").wait_for(timeout=60_000)

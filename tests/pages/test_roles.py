@@ -401,6 +401,16 @@ def test_the_sidebar_status_shows_the_teacher_the_way_back(classroom):
     assert not at.session_state["teacher"]
 
 
+def test_in_presenter_mode_the_teacher_locks_from_the_bar(classroom, lab_home):
+    """Presenter mode hides the sidebar, and its Lock with it: the bar's Pages menu offers it once unlocked."""
+    at = app(present="1")
+    assert not [b for b in at.button if b.key == "teacher-lock"], "nothing for a student"
+    at = unlock(at, CODE)
+    assert at.button(key="teacher-lock") and not at.sidebar.button
+    at.button(key="teacher-lock").click().run()
+    assert not [b for b in at.button if b.key == "teacher-lock"] and locked_message(at)
+
+
 # -- stores that fail safe, as the pages show them -----------------------------------------------------------
 
 

@@ -246,7 +246,10 @@ class ModelStore:
 
     @staticmethod
     def _base(base: str) -> str:
-        return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(base)).strip("-.")[:56] or "model"
+        """A valid name (safe_name) made from any text: a file's stem, a run's name."""
+        name = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9_.-]+", "-", str(base)))
+        name = re.sub(r"^[^A-Za-z0-9]+", "", name)[:56]  # it starts with a letter or a digit
+        return name.rstrip("-.") or "model"
 
     @staticmethod
     def _allowed(name: str) -> str:

@@ -10,7 +10,7 @@ from mnist_core.models import MAX_MODEL_BYTES
 from mnist_core.store import DEFAULT_NAME, ModelStore, StoredModel
 from ui import flash
 from ui.export_ui import onnx_download_ui
-from ui.guard import friendly_errors
+from ui.guard import friendly_errors, literal
 
 NOT_MEASURED = "–"  # a figure an uploaded model's card does not have (never "None")
 CHOSEN, CHOSEN_NEXT = "models-chosen", "models-chosen-next"  # the model picked; one to pick on the next run
@@ -60,7 +60,7 @@ def actions_ui(store: ModelStore, chosen: StoredModel, active: str, teacher: boo
     with st.container(horizontal=True, key="model-actions"):
         if teacher and st.button("Make active", icon=":material/check_circle:", disabled=name == active,
                                  help="The Draw page of everyone in the class will use this model"):
-            with friendly_errors(f"Making {name} active"):  # e.g. a read-only home: say so, keep the page
+            with friendly_errors(f"Making {literal(name)} active"):  # e.g. a read-only home: say so, keep the page
                 store.activate(name)
                 st.rerun()
         st.download_button("Download .keras", data=chosen.path.read_bytes, file_name=f"{name}.keras",
@@ -69,9 +69,9 @@ def actions_ui(store: ModelStore, chosen: StoredModel, active: str, teacher: boo
         if teacher and name != DEFAULT_NAME:
             rename_ui(store, name)
             with st.popover("Delete", icon=":material/delete:"):
-                st.write(f"Delete **{name}** and its card for good?")
-                if st.button(f"Yes, delete {name}", type="primary", key="confirm-delete"):
-                    with friendly_errors(f"Deleting {name}"):
+                st.write(f"Delete **{literal(name)}** and its card for good?")
+                if st.button(f"Yes, delete {literal(name)}", type="primary", key="confirm-delete"):
+                    with friendly_errors(f"Deleting {literal(name)}"):
                         store.delete(name)
                         st.rerun()
 
@@ -81,10 +81,10 @@ def rename_ui(store: ModelStore, name: str) -> None:
         new = st.text_input("New name", name, max_chars=64, key=f"rename-{name}",
                             help="Letters, digits, '-', '_' and '.', starting with a letter or digit")
         if st.button("Rename", type="primary", key="confirm-rename", disabled=new.strip() == name):
-            with friendly_errors(f"Renaming {name}"):  # a taken or unsafe name: said in place
+            with friendly_errors(f"Renaming {literal(name)}"):  # a taken or unsafe name: said in place
                 renamed = store.rename(name, new)
                 st.session_state[CHOSEN_NEXT] = renamed.name
-                flash.later(f"**{name}** is now called **{renamed.name}**.")
+                flash.later(f"**{literal(name)}** is now called **{literal(renamed.name)}**.")
                 st.rerun()
 
 
@@ -101,9 +101,9 @@ def upload_ui(store: ModelStore) -> None:
                                   "maps 28x28x1 images to 10 probabilities", type=["keras"])
         if st.form_submit_button("Add to the store") and upload is not None:
             if upload.size > MAX_MODEL_BYTES:
-                st.error(f"{upload.name}: {upload.size / 2**20:.0f} MB is over the "
+                st.error(f"{literal(upload.name)}: {upload.size / 2**20:.0f} MB is over the "
                          f"{MAX_MODEL_BYTES // 2**20} MB limit.")
                 return
             stored = store.import_upload(upload.getvalue(), upload.name)
-            flash.later(f"Added **{stored.name}** ({stored.card.parameters:,} parameters).")
+            flash.later(f"Added **{literal(stored.name)}** ({stored.card.parameters:,} parameters).")
             st.rerun()

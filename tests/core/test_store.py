@@ -64,6 +64,17 @@ def test_two_models_added_under_one_name_at_once_both_survive(store, small_model
     assert sorted(store.get(n).card.description for n in names) == ["#0", "#1", "#2", "#3"]
 
 
+@pytest.mark.parametrize("base", ["模型 ü", "__-_", "_x", "-.-a..b..", "a" * 80 + "_", "...", "<b>bold</b> **md** $x$"])
+def test_any_upload_or_run_name_becomes_a_name_the_store_can_find_and_delete(store, small_model, base):
+    """An upload named '模型 ü.keras' was stored as '__-_', which get() and delete() refuse: a model no
+    one could use or delete."""
+    saved = store.add(small_model, base, ModelCard("x", architecture="mlp"))
+    assert safe_name(saved.name) == saved.name and store.get(saved.name).path == saved.path
+    store.activate(saved.name)
+    store.delete(saved.name)
+    assert [m.name for m in store.list()] == ["default"] and not list(store.folder.glob(f"{saved.name}.*"))
+
+
 @pytest.mark.parametrize("name", ["../evil", "a/b", "", "..", ".hidden", "x" * 70, "name with space"])
 def test_names_cannot_escape_the_folder(name):
     with pytest.raises(StoreError):

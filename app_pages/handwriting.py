@@ -51,8 +51,9 @@ def digit_filter_ui(counts: np.ndarray) -> int | None:
 
 
 st.title("Our handwriting")
-st.caption("Drawings saved with **Save with label** on the Draw page. "
-           "They stay on this computer, and the Train page can fine-tune a model on them.")
+st.caption("Drawings saved with **Save with label** on the Draw page"
+           + (" (on students' own screens: not in presenter mode)" if presenting() else "")
+           + ". They stay on this computer, and the Train page can fine-tune a model on them.")
 
 with friendly_errors("The handwriting collection"):
     store = open_store()
@@ -64,7 +65,9 @@ with friendly_errors("The handwriting collection"):
 
     if store is not None and len(store) == 0:
         st.info("No drawings saved yet. On the Draw page, draw a digit, choose what it is, and press "
-                "**Save with label**: it appears here.")
+                "**Save with label**: it appears here."
+                + (" (Students save from their own screens: presenter mode's Draw page has no saving.)"
+                   if presenting() else ""))
         st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")
 
     elif store is not None:

@@ -75,9 +75,12 @@ def image_heatmap(image: np.ndarray, title: str = "", height: int = 320, colorsc
             hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False)
-    return _layout(fig, height=height, title=title or None)
+    fig = _layout(fig, height=height, title=title or None)
+    # no axes: tick marks without numbers looked broken, and the rows and columns are in the hover
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False, ticks="",
+                     zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, ticks="", zeroline=False)
+    return fig
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

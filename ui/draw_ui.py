@@ -289,9 +289,10 @@ def steps_ui(prediction: Prediction, options: PrepOptions) -> None:
     one HTML element (as six, in six columns, they cost a sixth of the server's time per stroke)."""
     steps = prediction.steps
     pictures = [steps.ink, steps.clean, steps.cropped, steps.fixed, steps.boxed, steps.model_input]
+    switches = not DRAW.hidden("steps")  # a teacher's link may leave them out
     pictures_ui(list(zip(pictures, step_captions(steps, options), strict=True)), height=120, grid=len(pictures),
-                intro="How your drawing becomes the model's 28x28 input. Switch a step off and watch the prediction "
-                      "change.")
+                intro="How your drawing becomes the model's 28x28 input."
+                      + (" Switch a step off and watch the prediction change." if switches else ""))
     # the switches in the pictures' order, in a row that wraps: in six columns their labels were cut
     with st.container(horizontal=True, gap="medium", key="step-switches"):
         for setting, label, help_text in STEP_TOGGLES.values():
@@ -435,8 +436,11 @@ def pixels_ui(prediction: Prediction) -> None:
     """The model's input as a heatmap of its 784 numbers."""
     from mnist_core.plots import image_heatmap  # Plotly: only when this view is open
 
-    st.plotly_chart(image_heatmap(prediction.model_input, "The 784 numbers the model reads", height=420),
-                    width="content")
+    st.plotly_chart(image_heatmap(prediction.model_input, "The 784 numbers the model reads", height=420,
+                                  show_scale=True, zmax=1.0), width="content",
+                    config={"displayModeBar": False})  # its toolbar covered the title on a phone
+    st.caption("One number per square, 28 rows of 28: 0 is black, 1 is white (the bar beside the picture). "
+               "Point at a square, or tap it, to see its number.")
 
 
 def number_ui(image: np.ndarray, model, options: PrepOptions) -> None:

@@ -65,25 +65,30 @@ def training_options_ui(running: bool, preset_at=None, note_at=None) -> TrainCon
                         format_func=lambda a: f"{a} ({params[a]:,} parameters)",
                         help="\n".join(f"- **{a}** ({params[a]:,} parameters): {ARCHITECTURES[a].description}"
                                        for a in names))
-    epochs = c2.number_input("Epochs (1-200)", value=p.epochs, step=1, key=f"{k}-epochs",
+    # each number's range in its widget too: the browser marks a typed value outside it at once (red),
+    # instead of keeping the last good one while it shows the typed one
+    epochs = c2.number_input("Epochs (1-200)", value=p.epochs, step=1, min_value=1, max_value=200, key=f"{k}-epochs",
                              help="How many times training goes through all the training images")
-    batch = c3.number_input("Batch size", value=p.batch_size, step=32, key=f"{k}-batch",
+    batch = c3.number_input("Batch size", value=p.batch_size, step=32, min_value=1, max_value=4096, key=f"{k}-batch",
                             help="Images per step: the weights change once per batch")
-    lr = c4.number_input("Learning rate", value=p.learning_rate, step=1e-4, format="%.4f", key=f"{k}-lr",
+    lr = c4.number_input("Learning rate", value=p.learning_rate, step=1e-4, format="%.4f", min_value=1e-6,
+                         max_value=1.0, key=f"{k}-lr",
                          help="How big each step is")
     with st.expander("More settings: optimizer, schedule, images, digits, seed"):
         c1, c2, c3 = st.columns(3)
         optimizer = c1.selectbox("Optimizer", OPTIMIZERS, OPTIMIZERS.index(p.optimizer), key=f"{k}-opt")
         schedule = c2.selectbox("LR schedule", SCHEDULES, SCHEDULES.index(p.schedule), key=f"{k}-sched",
                                 help="How the learning rate changes during training")
-        val = c3.number_input("Validation share", value=p.validation_split, step=0.05, format="%.2f", key=f"{k}-val",
+        val = c3.number_input("Validation share", value=p.validation_split, step=0.05, format="%.2f", min_value=0.0,
+                              max_value=0.5, key=f"{k}-val",
                               help="Training images held back to watch for overfitting")
         c1, c2, c3 = st.columns(3)
-        subset = c1.number_input("Training images", value=p.train_subset, step=1000, key=f"{k}-subset",
+        subset = c1.number_input("Training images", value=p.train_subset, step=1000, min_value=0, max_value=60000,
+                                 key=f"{k}-subset",
                                  help="The first N training images; 0 = all 60,000")
         digits = c2.text_input("Digits to learn", _digits_text(p.digits), key=f"{k}-digits",
                                help="e.g. 0-4 for the transfer demo; all = every digit")
-        seed = c3.number_input("Seed", value=p.seed, step=1, key=f"{k}-seed",
+        seed = c3.number_input("Seed", value=p.seed, step=1, min_value=0, max_value=2**31 - 1, key=f"{k}-seed",
                                help="The same seed gives the same run")
     with st.expander("Augmentation: random changes to each training image"):
         augment = augmentation_ui(p, k)
@@ -159,11 +164,12 @@ def finetune_options_ui(running: bool) -> RunSpec | None:
                       format_func=lambda s: hw_label if s == "handwriting" else SOURCES[s])
     c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
     digits = c1.text_input("MNIST digits (e.g. 5-9)", "all", key="ft-digits")
-    subset = c2.number_input("MNIST images", value=6000, step=1000, key="ft-subset")
-    replay = c3.number_input("MNIST replay", value=3000, step=500, key="ft-replay",
+    subset = c2.number_input("MNIST images", value=6000, step=1000, min_value=0, max_value=60000, key="ft-subset")
+    replay = c3.number_input("MNIST replay", value=3000, step=500, min_value=0, max_value=60000, key="ft-replay",
                              help="With handwriting: MNIST images mixed in so the model does not forget MNIST")
-    epochs = c4.number_input("Epochs", value=3, step=1, key="ft-epochs")
-    lr = c5.number_input("Learning rate (0 = auto)", value=0.0, step=1e-4, format="%.4f", key="ft-lr",
+    epochs = c4.number_input("Epochs", value=3, step=1, min_value=1, max_value=200, key="ft-epochs")
+    lr = c5.number_input("Learning rate (0 = auto)", value=0.0, step=1e-4, format="%.4f", min_value=0.0,
+                         max_value=1.0, key="ft-lr",
                          help="Auto: 0.01 for a new head, 0.0001 when all layers are unfrozen")
     if not st.button("Start fine-tuning", type="primary", disabled=running, key="start-finetuning"):
         return None
@@ -264,12 +270,20 @@ def _status_line(snap: ProgressSnapshot, job: TrainingJob) -> str:
 
 
 def _epoch_table(history: list[dict]) -> None:
+    """One row per epoch; its time is the epoch's own (the history keeps the time since the start)."""
     cols = [c for c in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
             if any(c in r for r in history)]
+    rows, before = [], 0.0
+    for r in history:
+        row = {c: r.get(c) for c in cols}
+        if r.get("seconds") is not None:
+            row["seconds"], before = round(r["seconds"] - before, 1), r["seconds"]
+        rows.append(row)
     st.dataframe(
-        [{c: r.get(c) for c in cols} for r in history],
+        rows,
         hide_index=True,
         column_config={
+            "seconds": st.column_config.NumberColumn("seconds", help="How long this epoch took", format="%.1f"),
             "accuracy": st.column_config.NumberColumn("accuracy", format="percent"),
             "val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent"),
             "loss": st.column_config.NumberColumn("loss", format="%.4f"),

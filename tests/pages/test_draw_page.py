@@ -85,6 +85,13 @@ def test_every_view_renders(view, mnist):
         shown = captions(at)
         assert any("Grad-CAM" in c for c in shown) and sum("feature maps" in c for c in shown) == 2
         assert sum(c.startswith("8 (") for c in shown) >= 6  # most nearest training digits are 8s
+    if view == "pixels":  # the numbers' scale is on the page, and how to read one (no axes, no toolbar)
+        import json
+
+        figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+        assert figure["data"][0]["showscale"] and figure["data"][0]["zmax"] == 1.0
+        assert json.loads(at.get("plotly_chart")[0].proto.config) == {"displayModeBar": False}
+        assert any("0 is black, 1 is white" in c.value for c in at.caption)
 
 
 def captions(at) -> list[str]:
@@ -281,6 +288,21 @@ def test_presenter_mode_hides_the_controls_named_in_the_link_and_keeps_their_val
         shown.query_params[name] = value
     shown.run()
     assert shown.segmented_control(key="w_draw_view") and shown.toggle(key="w_draw_crop")  # nothing hidden unasked
+    assert "Switch a step off" in html_text(shown)
+    # the steps' pictures shown, their switches hidden: no line asking to use them
+    no_switches = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    no_switches.session_state[DRAWING_OVERRIDE] = digit_image(4)
+    for name, value in {"present": "1", "page": "draw", "view": "sees", "hide": "steps"}.items():
+        no_switches.query_params[name] = value
+    no_switches.run()
+    assert not [t for t in no_switches.toggle if t.key.startswith("w_draw_") and t.key != "w_draw_number"]
+    assert "How your drawing becomes" in html_text(no_switches)
+    assert "Switch a step off" not in html_text(no_switches)
+
+
+def html_text(at) -> str:
+    """The text of the page's st.html elements."""
+    return " ".join(e.proto.body for e in at.get("html"))
 
 
 def test_the_share_box_links_to_this_view_plain_and_for_a_projector():

@@ -524,3 +524,13 @@ def test_the_teacher_stops_a_students_run_that_holds_the_training_slot(classroom
     at.button(key=f"stop-other-{someone_elses_run.id}").click().run()
     assert someone_elses_run.progress.stop_requested
     assert any("best-200ep" in m.value and "stopping" in m.value for m in at.markdown)
+
+
+def test_in_presenter_mode_the_empty_collection_says_where_saving_is(lab_home):
+    """Presenter mode's Draw page has no Save with label: the projector must not send the class to look
+    for it there."""
+    at = app(present="1")
+    assert any("presenter mode's Draw page has no saving" in i.value for i in at.info)
+    at = app()
+    assert any("press **Save with label**" in i.value for i in at.info)
+    assert not any("presenter mode" in i.value for i in at.info)

@@ -76,7 +76,7 @@ def file_saver(path: Path) -> Saver:
 
 
 def run(spec: RunSpec, data: MnistData, save: Saver, progress: TrainingProgress | None = None,
-        verbose: int = 0, say: Callable[[str], None] = lambda _: None) -> RunResult:
+        verbose: int = 0, say: Callable[[str], None] = lambda _: None) -> RunResult | None:
     """Carry out `spec` on MNIST `data` and save the model with its card.
 
     Args:
@@ -87,7 +87,8 @@ def run(spec: RunSpec, data: MnistData, save: Saver, progress: TrainingProgress 
         verbose: Keras's own progress output (1 for a terminal bar, 2 for a line per epoch).
         say: receives a line for each step (the CLI prints them).
     Returns:
-        RunResult with the stored model and its card.
+        RunResult with the stored model and its card; None (nothing saved) when `progress` asked to stop
+        before the first epoch ended.
     Raises:
         MnistLabError: bad settings, a missing or broken parent, an unwritable store.
     """
@@ -106,6 +107,12 @@ def run(spec: RunSpec, data: MnistData, save: Saver, progress: TrainingProgress 
         result, fields, trainable = _train(spec, parent_model, data, progress, verbose)
         if not result.stopped_early and spec.parent is None:  # the next estimate of this run: its length
             remember_run(spec.config, result.seconds, len(data.x_train))
+    if result.stopped_early and all("fraction" in row for row in result.history):
+        # stopped in its first epoch: a model that has not seen the training images once is not kept (a
+        # class's store filled with 'simple_cnn-0.0ep' models that only the teacher could delete)
+        progress.update(detail="")
+        say("stopped before the first epoch ended: nothing saved")
+        return None
     progress.update(detail="scoring the 10,000 MNIST test digits")
     ev = evaluate(result.model, data.x_test, data.y_test)
     say(f"test accuracy {ev.accuracy:.4%} after {result.seconds:.0f} s of training")

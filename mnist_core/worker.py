@@ -88,7 +88,7 @@ class EpochDone:
 
 @dataclass(frozen=True)
 class Finished:
-    result: RunResult
+    result: RunResult | None  # None: stopped in its first epoch, nothing saved
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,8 @@ def _serve(conn, blocks) -> None:
             log.exception("training job %s failed", spec.name)
             progress.send(Failed(f"Training failed unexpectedly ({type(err).__name__}: {err})."))
         else:
-            progress.send(Finished(replace(result, worker_niceness=os.nice(0) if hasattr(os, "nice") else None)))
+            niceness = os.nice(0) if hasattr(os, "nice") else None
+            progress.send(Finished(None if result is None else replace(result, worker_niceness=niceness)))
         _forget_models()
         _measure_speed(keep_going=jobs.empty)  # a job that came first cut it short: go on where it stopped
     conn.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import auth, keys, session_model
+from ui import auth, flash, keys, session_model
 
 URL_APPLIED = "url_applied"  # bool: the ?page=...&model=... settings were applied once
 BAR = "present-bar"  # key of the presenter bar's container (CSS class st-key-present-bar)
@@ -105,7 +105,10 @@ def apply_url_settings(pages: dict[str, st.Page]) -> None:
         return
     st.session_state[URL_APPLIED] = True
     if "model" in params:
-        use_model(params["model"])
+        problem = session_model.choose(params["model"])
+        if problem:  # said after the page switch below too (a toast now would be lost with this run)
+            flash.later(f"Model from the URL not used: {problem}", icon=":material/warning:")
+            del params["model"]  # the address no longer names a model it does not use
     target = pages.get(params.get("page", "").lower())
     if target is not None:  # keep the page's own settings (?view=..., ?tab=...) in its address
         st.switch_page(target, query_params={k: v for k, v in params.to_dict().items() if k != "page"})

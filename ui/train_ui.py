@@ -352,6 +352,9 @@ def result_ui(job: TrainingJob) -> None:
     snap = job.progress.snapshot()
     if snap.status == Status.FAILED:
         st.error(f"**{job.name}** failed: {snap.error or job.error}")
+    elif job.result is None and snap.batch_log:
+        st.warning(f"**{job.name}** was stopped in its first epoch: nothing was saved (a model that has not "
+                   "seen the training images once is not kept).")
     elif job.result is None:
         st.warning(f"**{job.name}** was stopped before it started.")
     else:

@@ -62,22 +62,30 @@ def test_a_job_in_a_child_process_mirrors_progress_and_stores_its_model(mnist):
         assert result.worker_niceness == min(os.nice(0) + NICENESS, 19)
 
 
-def test_stop_reaches_the_child_and_keeps_the_best_weights(mnist):
+@pytest.mark.parametrize("after_an_epoch", [True, False])
+def test_stop_reaches_the_child_and_keeps_the_best_weights(mnist, after_an_epoch):
+    """Stopped after an epoch: the best weights so far are saved. Stopped in the first epoch: nothing is
+    (a class's store filled with 'simple_cnn-0.0ep' models only the teacher could delete)."""
     progress = TrainingProgress()
-    spec = RunSpec(TrainConfig(architecture="mlp", epochs=100, batch_size=32, train_subset=3000), "stopped-early")
+    # an epoch of 1,125 steps (seconds long): the stop lands in the first one, or after it
+    spec = RunSpec(TrainConfig(architecture="mlp", epochs=100, batch_size=16, train_subset=20000), "stopped-early")
     import threading
 
     out = {}
     t = threading.Thread(target=lambda: out.update(r=run_in_process(spec, small(mnist, 200), progress)))
     t.start()
     deadline = time.time() + 120
-    while not progress.snapshot().batch_log and time.time() < deadline:
-        time.sleep(0.05)
+    while not (progress.snapshot().history if after_an_epoch else progress.snapshot().batch_log) \
+            and time.time() < deadline:
+        time.sleep(0.01)
     progress.request_stop()
     t.join(60)
-    assert not t.is_alive()
-    assert out["r"].card.stopped_early and progress.snapshot().status == Status.STOPPED
-    assert ModelStore().get(out["r"].card.name)  # the best weights so far were saved
+    assert not t.is_alive() and progress.snapshot().status == Status.STOPPED
+    if after_an_epoch:
+        assert out["r"].card.stopped_early
+        assert ModelStore().get(out["r"].card.name)  # the best weights so far were saved
+    else:
+        assert out["r"] is None and [m.name for m in ModelStore().list()] == ["default"]
 
 
 def test_a_failure_in_the_child_comes_back_worded(mnist):

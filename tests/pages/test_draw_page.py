@@ -338,3 +338,21 @@ def test_a_strokes_work_takes_turns_with_other_sessions_and_a_held_turn_does_not
     assert not errors(at)
     assert [m.value for m in at.metric if m.label == "Prediction"] == ["3"]
     assert caplog.text.count("running anyway") == turns
+
+
+@pytest.mark.parametrize("page", ["draw", None])
+def test_a_link_naming_a_model_that_does_not_exist_says_so_and_drops_it(page):
+    """The README's classroom link (?present=1&page=draw&model=...) with a mistyped model: the warning
+    was lost in the jump to the page, and the address kept naming a model the class did not see."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for name, value in {"present": "1", "model": "nosuch", **({"page": page} if page else {})}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception
+    assert any("Model from the URL not used" in t.value and "nosuch" in t.value for t in at.toast), \
+        [t.value for t in at.toast]
+    assert "model" not in at.query_params and at.query_params.get("present") in ("1", ["1"])

@@ -76,10 +76,20 @@ SAFETY = "it contains code (a Lambda layer or custom function), which is refused
 
 
 def display_name(filename: str) -> str:
-    """The user's file name as messages show it: no folders, no characters that could format a message."""
-    base = PurePosixPath(str(filename).replace("\\", "/")).name
+    """The user's file name as messages show it: no folders, no characters that could format a message,
+    at most 80 characters with its extension kept (a long name lost it, and was refused as not .keras);
+    the extension in lower case."""
+    base = PurePosixPath(str(filename).replace("\\", "/")).name.strip()
+    if base.startswith(".") and base.count(".") == 1:  # '.keras': an extension and no name
+        base = "upload" + base
     base = re.sub(r"[^\w .()+-]", "_", base, flags=re.ASCII).strip().lstrip(".")
-    return base[:80] or "upload.keras"
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem or len(suffix) > 10:  # no extension: all of it is the name
+        stem, suffix = base, ""
+    suffix = f".{suffix.lower()}" if suffix else ""
+    if len(stem) + len(suffix) > 80:
+        stem = stem[: 79 - len(suffix)].rstrip(" .") + "\u2026"  # an ellipsis: the name goes on
+    return (stem + suffix) if stem else f"upload{suffix or '.keras'}"
 
 
 def _unsafe_member_name(name: str) -> bool:

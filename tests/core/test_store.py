@@ -115,6 +115,10 @@ def test_upload_of_a_real_model_is_stored(store, small_model, tmp_path):
     assert stored.name == "mine" and "uploaded" in stored.card.source
     again = store.import_upload((tmp_path / "mine.keras").read_bytes(), "mine.keras")
     assert again.name == "mine-2"
+    # a capital extension, a name too long to show whole: stored, not refused as "not a .keras file"
+    assert store.import_upload((tmp_path / "mine.keras").read_bytes(), "MINE.KERAS").name == "MINE"
+    long = store.import_upload((tmp_path / "mine.keras").read_bytes(), "x" * 200 + ".keras")
+    assert long.name.startswith("xxxx") and safe_name(long.name) == long.name
 
 
 @pytest.mark.parametrize("payload, message", [(b"hello", "not a .keras file"), (b"", "not a .keras file")])

@@ -324,11 +324,13 @@ def test_size_limits_match_everywhere(valid):
 @pytest.mark.parametrize("filename, shown", [
     ("../../etc/passwd.keras", "passwd.keras"),
     ("C:\\Users\\me\\net.keras", "net.keras"),
-    ("[click](http://x.y)/.keras", "keras"),
+    ("[click](http://x.y)/.keras", "upload.keras"),  # an extension and no name
     ("[click](http://x.y).keras", "x.y).keras"),
     ("[click](x.y) <b>.keras", "_click_(x.y) _b_.keras"),
     ("", "upload.keras"),
-    ("a" * 300 + ".keras", "a" * 80),
+    ("a" * 300 + ".keras", "a" * 73 + "\u2026.keras"),  # 80 characters, the extension kept
+    ("MODEL.KERAS", "MODEL.keras"),
+    ("model.keras.exe", "model.keras.exe"),
 ])
 def test_display_names(filename, shown):
     assert display_name(filename) == shown

@@ -15,7 +15,7 @@ from mnist_core.handwriting import DamagedDatabaseError, HandwritingStore, evalu
 from ui import auth, session_model
 from ui.auth import Action
 from ui.guard import friendly_errors
-from ui.handwriting_ui import CARD_WIDTH, PER_PAGE, done, grid, sample_card, show_evaluation
+from ui.handwriting_ui import CARD_WIDTH, PER_PAGE, delete_recent_ui, done, grid, sample_card, show_evaluation
 from ui.present import presenting
 
 
@@ -71,6 +71,8 @@ with friendly_errors("The handwriting collection"):
         st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")
 
     elif store is not None:
+        if teacher and not store.read_only:
+            delete_recent_ui(store)
         # Gallery
         counts = store.counts()
         digit = digit_filter_ui(counts)

@@ -156,6 +156,13 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _since(seconds: float) -> str:
+    """The `created` stamp `seconds` ago (stamps compare as text: one format, UTC)."""
+    if not (isinstance(seconds, (int, float)) and 0 < seconds < 10 * 365 * 86400):
+        raise InputError(f"a time span must be a positive number of seconds, got {seconds!r}")
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds)).isoformat(timespec="seconds")
+
+
 # ---------------------------------------------------------------------------------------------
 # The store
 
@@ -531,6 +538,18 @@ class HandwritingStore:
         with self._write() as con:
             if con.execute("DELETE FROM samples WHERE id = ?", (sample_id,)).rowcount != 1:
                 raise StoreError(f"There is no saved drawing #{sample_id} (it may have been deleted)")
+
+    def count_since(self, seconds: float) -> int:
+        """How many samples were saved in the last `seconds`."""
+        with self._connect() as con:
+            return int(con.execute("SELECT COUNT(*) FROM samples WHERE created >= ?",
+                                   (_since(seconds),)).fetchone()[0])
+
+    def delete_since(self, seconds: float) -> int:
+        """Delete the samples saved in the last `seconds` (a flood of scribbles, a careless minute); returns
+        how many were deleted."""
+        with self._write() as con:
+            return int(con.execute("DELETE FROM samples WHERE created >= ?", (_since(seconds),)).rowcount)
 
     def counts(self) -> np.ndarray:
         """(10,) int64: how many samples of each digit."""

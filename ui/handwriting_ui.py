@@ -51,6 +51,25 @@ def sample_card(store: HandwritingStore, sample: Sample, editable: bool = True) 
                 done(f"Drawing #{sample.id} was deleted.")
 
 
+RECENT = {5 * 60: "5 minutes", 15 * 60: "15 minutes", 60 * 60: "hour", 24 * 60 * 60: "24 hours"}
+
+
+def delete_recent_ui(store: HandwritingStore) -> None:
+    """For the teacher: delete every drawing saved in the last few minutes at once (a student saving a
+    scribble a second, a careless minute), after saying how many that is."""
+    with st.expander("Delete the drawings of the last minutes", icon=":material/auto_delete:"):
+        span = st.selectbox("Saved in the last", list(RECENT), format_func=RECENT.get, key="recent-span")
+        n = store.count_since(span)
+        if not n:
+            st.caption(f"Nothing was saved in the last {RECENT[span]}.")
+            return
+        if st.button(f"Delete {n} drawing{'s' * (n != 1)}", type="primary", key="recent-delete",
+                     help="For good: they are not kept anywhere else"):
+            with friendly_errors("Deleting"):
+                deleted = store.delete_since(span)
+                done(f"{deleted} drawing{'s' * (deleted != 1)} of the last {RECENT[span]} deleted.")
+
+
 def grid(items: list, width: int = CARD_WIDTH):
     """Yield (card, item) pairs: cards `width` px wide in a row that wraps, as many a line as fit (in
     six equal columns, a tablet's page beside the sidebar cut the Delete buttons)."""

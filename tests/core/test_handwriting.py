@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_core.errors import StoreError
+from mnist_core.errors import InputError, StoreError
 from mnist_core.handwriting import (
     MAX_PNG_BYTES,
     PNG_SIGNATURE,
@@ -317,3 +317,18 @@ def test_the_store_does_not_import_tensorflow_or_streamlit():
             "print(sorted(m for m in ('tensorflow', 'keras', 'streamlit') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_drawings_of_the_last_minutes_are_counted_and_deleted_together(filled):
+    store, ids = filled
+    with sqlite3.connect(store.path) as con:  # the first four were saved an hour ago
+        con.executemany("UPDATE samples SET created = ? WHERE id = ?",
+                        [((dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="seconds"), i)
+                         for i in ids[:4]])
+    assert store.count_since(300) == 8 and store.count_since(2 * 3600) == 12
+    assert store.delete_since(300) == 8
+    assert sorted(s.id for s in store.list()) == ids[:4] and store.count_since(300) == 0
+    for bad in (0, -5, float("nan"), "300", 1e12):
+        with pytest.raises(InputError):
+            store.delete_since(bad)
+    assert len(store) == 4

@@ -248,6 +248,10 @@ def other_runs_ui(own: TrainingJob | None) -> None:
         if teacher and snap.status != Status.STOPPING:
             row.button("Stop it", key=f"stop-other-{job.id}", on_click=job.stop, icon=":material/stop:",
                        help="Stops this run for its owner too; a training run keeps its best weights so far.")
+    waiting = [job for job in others if job.queue_position and not job.progress.stop_requested]
+    if teacher and len(waiting) > 1:  # a queue filled from many tabs: emptied in one click, not one by one
+        st.button(f"Stop the {len(waiting)} waiting runs", key="stop-waiting", icon=":material/playlist_remove:",
+                  on_click=lambda: [job.stop() for job in waiting], help="They never start; the running one goes on.")
 
 
 def current_job() -> TrainingJob | None:

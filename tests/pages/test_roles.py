@@ -545,6 +545,39 @@ def test_the_teacher_stops_a_students_run_that_holds_the_training_slot(classroom
     assert any("best-200ep" in m.value and "stopping" in m.value for m in at.markdown)
 
 
+def test_the_teacher_empties_a_queue_filled_from_many_tabs_at_once(classroom, someone_elses_run):
+    """QA queued six runs in a minute from new tabs; the teacher had to stop them one by one."""
+    import threading
+
+    from mnist_core.runs import RunSpec
+    from mnist_core.train_config import PRESETS
+    from ui import jobs
+
+    done, waiting = threading.Event(), []
+    for i in range(3):
+        job = jobs.TrainingJob(RunSpec(PRESETS["quick"], name=f"queued-{i}"))
+        job.thread = threading.Thread(target=lambda: done.wait(60), daemon=True)
+        job.thread.start()
+        jobs.register(job)
+        waiting.append(job)
+    with jobs.QUEUE._cond:  # in the server's queue behind the running one
+        jobs.QUEUE._waiting.extend(waiting)
+    try:
+        at = app("app_pages/train.py")
+        assert not [b for b in at.button if b.key == "stop-waiting"], "not for a student"
+        at = unlock(at, CODE, form="unlock-stop_training")
+        assert at.button(key="stop-waiting").label == "Stop the 3 waiting runs"
+        at.button(key="stop-waiting").click().run()
+        assert all(job.progress.stop_requested for job in waiting)
+        assert not someone_elses_run.progress.stop_requested  # the running one goes on
+        assert not [b for b in at.button if b.key == "stop-waiting"]
+    finally:
+        with jobs.QUEUE._cond:
+            for job in waiting:
+                jobs.QUEUE._waiting.remove(job)
+        done.set()
+
+
 def test_in_presenter_mode_the_empty_collection_says_where_saving_is(lab_home):
     """Presenter mode's Draw page has no Save with label: the projector must not send the class to look
     for it there."""

@@ -95,8 +95,8 @@ with friendly_errors("The evaluation"):
         c1.metric("First model", f"{ev.accuracy:.2%}", help=f"Test accuracy of {stored.name}")
         c2.metric("Second model", f"{ev2.accuracy:.2%}", f"{(ev2.accuracy - ev.accuracy) * 100:+.2f} points",
                   help=f"Test accuracy of {other.name}")
-        c3.metric("Only the first right", f"{agree['only_first']:,}", help=f"Digits only {stored.name} gets right")
-        c4.metric("Only the second right", f"{agree['only_second']:,}", help=f"Digits only {other.name} gets right")
+        c3.metric("Only 1st right", f"{agree['only_first']:,}", help=f"Digits only {stored.name} gets right")
+        c4.metric("Only 2nd right", f"{agree['only_second']:,}", help=f"Digits only {other.name} gets right")
         st.plotly_chart(per_class_figure({stored.name: ev.f1, other.name: ev2.f1}), key="compare-f1",
                         config={"displayModeBar": False})
         st.caption(f"Both right on {agree['both_right']:,} digits, both wrong on {agree['both_wrong']:,}; "

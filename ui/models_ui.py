@@ -17,14 +17,15 @@ CHOSEN, CHOSEN_NEXT = "models-chosen", "models-chosen-next"  # the model picked;
 
 
 def model_row(m: StoredModel, active: str) -> dict:
-    """One row of the table: every cell text, so a missing figure reads "–", not "None"."""
+    """One row of the table: every cell text, so a missing figure reads "–", not "None". The accuracy
+    comes right after the name: on a phone the table scrolls sideways, and it was past the edge."""
     card = m.card
     return {
         "active": "active" if m.name == active else "",
         "name": m.name,
+        "test accuracy": f"{card.test_accuracy:.2%}" if card.test_accuracy is not None else "not evaluated yet",
         "architecture": card.architecture or "uploaded",
         "parameters": f"{card.parameters:,}" if card.parameters else NOT_MEASURED,
-        "test accuracy": f"{card.test_accuracy:.2%}" if card.test_accuracy is not None else "not evaluated yet",
         "epochs": f"{card.epochs_run}" if card.epochs_run else NOT_MEASURED,
         "training": f"{card.training_seconds:,.0f} s" if card.training_seconds else NOT_MEASURED,
     }

@@ -91,7 +91,7 @@ def test_the_models_table_fits_a_tablet_and_the_chosen_model_says_where_it_came_
     for query in ({"present": "1", "page": "models"}, {"page": "models"}):
         at = run_with_query(query)
         assert not at.exception
-        assert list(at.dataframe[0].value.columns) == ["active", "name", "architecture", "parameters",
-                                                       "test accuracy", "epochs", "training"]
+        assert list(at.dataframe[0].value.columns) == ["active", "name", "test accuracy", "architecture",
+                                                       "parameters", "epochs", "training"]
         assert any(c.value.startswith("Origin: command line · saved 20") for c in at.caption), \
             [c.value for c in at.caption]

@@ -9,7 +9,7 @@ from mnist_core.augment import AugmentConfig
 from mnist_core.data import MnistData
 from ui import keys
 from ui.nav import page_is_new
-from ui.url_settings import Setting, choice, number, write_url
+from ui.url_settings import Setting, choice, fitted, number, write_url
 
 # setting -> (label, strength when first switched on, slider step, number format)
 CONTROLS = {  # short labels: a projector shows them in a narrow column (the units are on the sliders)
@@ -223,8 +223,9 @@ def digit_source_ui(data: MnistData) -> tuple[np.ndarray | None, str]:
         digit = left.selectbox("Label", range(10), key="aug_label", on_change=st.session_state.update,
                                kwargs={"aug_nth": 1})
         of_digit = np.flatnonzero(data.y_train == digit)
-        if not 1 <= st.session_state["aug_nth"] <= len(of_digit):
-            st.session_state["aug_nth"] = 1
+        if not 1 <= st.session_state["aug_nth"] <= len(of_digit):  # a link's number: the last one there is
+            st.session_state["aug_nth"] = int(fitted(st.session_state["aug_nth"], len(of_digit),
+                                                     f"{digit} number", f" (only {len(of_digit):,})"))
         k = right.number_input(f"Which one (of {len(of_digit):,})", 1, len(of_digit), key="aug_nth")
         index = int(of_digit[k - 1])
     else:

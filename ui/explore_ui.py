@@ -195,6 +195,8 @@ def open_digit_ui(images: np.ndarray, labels: np.ndarray, features: dict[str, np
     """The opened digit, large, with its facts in words, what review said of its label, and the flag."""
     n = len(labels)
     if (st.session_state.get(key("open")) or 0) >= n:  # a test index after switching to... a smaller split
+        st.toast(f"There is no digit #{st.session_state[key('open')]:,} in the {split} set (#0 to #{n - 1:,}): "
+                 "none is open.", icon=":material/info:")
         st.session_state[key("open")] = None
     index = st.number_input("Open digit #", 0, n - 1, key=key("open"), placeholder="click a digit")
     if index is None:

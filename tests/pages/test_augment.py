@@ -154,3 +154,13 @@ def test_a_link_with_a_value_out_of_range_is_ignored(mnist):
     at = run_with_query({"rotation": "180", "digit": "99999"})
     assert not at.exception and not errors(at)
     assert at.slider(key="aug_rotation").value == 12 and at.number_input(key=AUGMENT_INDEX).value == 0
+
+
+def test_a_link_past_the_last_digit_of_a_label_opens_the_last_and_says_so(mnist):
+    """?src=label&label=5&nth=7000: MNIST has 5,421 fives; the link's number was dropped without a word."""
+    fives = int((mnist.y_train == 5).sum())
+    at = run_with_query({"src": "label", "label": "5", "nth": "7000"})
+    assert not at.exception and not errors(at)
+    assert at.number_input(key="aug_nth").value == fives
+    assert any(f"There is no 5 number 7000 here (only {fives:,}): showing 5 number {fives}" in t.value
+               for t in at.toast), [t.value for t in at.toast]

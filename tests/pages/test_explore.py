@@ -167,6 +167,14 @@ def test_a_link_to_a_page_past_the_last_opens_the_first_and_says_so(mnist):
     assert pages < 400 and at.number_input(key="gallery_page").value == 1
     assert any(f"There is no page 400 here (only {pages}): showing page 1" in t.value for t in at.toast)
 
+
+def test_a_link_to_a_digit_past_the_last_of_its_set_says_so(mnist):
+    at = open_link({"tab": "Gallery", "split": "test", "open": "59999"})
+    assert not at.exception and not errors(at)
+    assert at.number_input(key="gallery_open").value is None and "open" not in at.query_params
+    assert any("There is no digit #59,999 in the test set (#0 to #9,999): none is open" in t.value
+               for t in at.toast), [t.value for t in at.toast]
+
 def test_map_tab_draws_the_pca_map_of_the_chosen_split(mnist):
     at = explore("Map", explore_split="test")
     charts = at.get("plotly_chart")

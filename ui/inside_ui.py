@@ -197,7 +197,11 @@ def _unit(stage: inside.Stage, acts: dict) -> tuple[int, int, int]:
     row, col = get("row"), get("col")
     if stage.is_map:
         if not (0 <= row < shape[0] and 0 <= col < shape[1]):
+            asked = (row, col)
             row, col = (int(v) for v in np.unravel_index(int(np.argmax(out[..., channel])), shape[:2]))
+            if asked != (-1, -1):  # a link's (or a smaller layer's) pixel: say which one is shown instead
+                st.toast(f"There is no pixel (row {asked[0]}, column {asked[1]}) in this layer's {shape[0]}x"
+                         f"{shape[1]} maps: showing the strongest, (row {row}, column {col}).", icon=":material/info:")
         put("row", row)
         put("col", col)
     elif stage.kind == inside.LSTM:

@@ -140,6 +140,11 @@ def test_a_link_asking_for_more_than_there_is_gets_the_nearest_and_a_note():
     assert at.slider[0].value == 1.0
     quiet = inside({"view": "layers", "layer": "3"}, **drawn(7))
     assert not quiet.toast  # a link that fits says nothing
+    at = inside({"view": "unit", "layer": "2", "row": "99", "col": "99"}, **drawn(7))
+    assert not at.exception and not errors(at)
+    assert any("no pixel (row 99, column 99)" in t.value and "showing the strongest" in t.value
+               for t in at.toast), [t.value for t in at.toast]
+    assert at.query_params.get("row") != "99" and at.query_params.get("col") != "99"
 
 def test_presenter_mode_hides_the_controls_named_in_the_link():
     query = {"present": "1", "view": "unit", "layer": "2", "map": "3", "hide": "layer,unit,src,view"}

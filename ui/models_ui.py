@@ -100,7 +100,10 @@ def upload_ui(store: ModelStore) -> None:
     with st.form("upload", clear_on_submit=True):
         upload = st.file_uploader(f"A Keras 3 model file (.keras, at most {MAX_MODEL_BYTES // 2**20} MB) that "
                                   "maps 28x28x1 images to 10 probabilities", type=["keras"])
-        if st.form_submit_button("Add to the store") and upload is not None:
+        pressed = st.form_submit_button("Add to the store")
+        if pressed and upload is None:  # nothing chosen, or a file the uploader refused (model.keras.exe)
+            st.warning("Choose a .keras file first: the box above takes only .keras files.")
+        elif pressed:
             if upload.size > MAX_MODEL_BYTES:
                 st.error(f"{literal(upload.name)}: {upload.size / 2**20:.0f} MB is over the "
                          f"{MAX_MODEL_BYTES // 2**20} MB limit.")

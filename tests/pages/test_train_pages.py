@@ -319,3 +319,11 @@ def test_the_epoch_table_shows_each_epochs_own_time():
     """A learner read 'epoch 3: 56.6 s' from the time since the start; each epoch took about 19 s."""
     at = AppTest.from_function(epoch_table_script, default_timeout=30).run()
     assert list(at.dataframe[0].value["seconds"]) == pytest.approx([19.2, 20.0, 17.4])
+
+
+def test_adding_with_no_file_chosen_says_what_to_do():
+    """A file the uploader refuses (model.keras.exe) leaves it empty: 'Add to the store' said nothing."""
+    at = app("app_pages/models.py")
+    at.button(key="FormSubmitter:upload-Add to the store").click().run()
+    assert any("Choose a .keras file first" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert [m.name for m in ModelStore().list()] == ["default"]

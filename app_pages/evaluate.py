@@ -17,7 +17,7 @@ from ui.evaluate_ui import (
     on_cell_click,
     scores_table,
 )
-from ui.guard import friendly_errors
+from ui.guard import friendly_errors, literal
 from ui.present import presenting
 
 # The matrix and its digits share the row, each at least this wide; below that they go one under the other.
@@ -90,13 +90,13 @@ with friendly_errors("The evaluation"):
             other = model_picker_ui(others, "Compare with", "eval-other", others[0].name)
         ev2 = test_evaluation(other)
         agree = agreement(ev, ev2, data.y_test)
-        st.caption(f"First: **{stored.name}**; second: **{other.name}**.")
+        st.caption(f"First: **{literal(stored.name)}**; second: **{literal(other.name)}**.")
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric("First model", f"{ev.accuracy:.2%}", help=f"Test accuracy of {stored.name}")
+        c1.metric("First model", f"{ev.accuracy:.2%}", help=f"Test accuracy of {literal(stored.name)}")
         c2.metric("Second model", f"{ev2.accuracy:.2%}", f"{(ev2.accuracy - ev.accuracy) * 100:+.2f} points",
-                  help=f"Test accuracy of {other.name}")
-        c3.metric("Only 1st right", f"{agree['only_first']:,}", help=f"Digits only {stored.name} gets right")
-        c4.metric("Only 2nd right", f"{agree['only_second']:,}", help=f"Digits only {other.name} gets right")
+                  help=f"Test accuracy of {literal(other.name)}")
+        c3.metric("Only 1st right", f"{agree['only_first']:,}", help=f"Digits only {literal(stored.name)} gets right")
+        c4.metric("Only 2nd right", f"{agree['only_second']:,}", help=f"Digits only {literal(other.name)} gets right")
         st.plotly_chart(per_class_figure({stored.name: ev.f1, other.name: ev2.f1}), key="compare-f1",
                         config={"displayModeBar": False})
         st.caption(f"Both right on {agree['both_right']:,} digits, both wrong on {agree['both_wrong']:,}; "

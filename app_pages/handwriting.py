@@ -14,7 +14,7 @@ from mnist_core.errors import ReadOnlyError
 from mnist_core.handwriting import DamagedDatabaseError, HandwritingStore, evaluate_handwriting, set_aside
 from ui import auth, session_model
 from ui.auth import Action
-from ui.guard import friendly_errors
+from ui.guard import friendly_errors, literal
 from ui.handwriting_ui import CARD_WIDTH, PER_PAGE, delete_recent_ui, done, grid, sample_card, show_evaluation
 from ui.present import presenting
 
@@ -101,6 +101,6 @@ with friendly_errors("The handwriting collection"):
         # Accuracy
         st.subheader("Accuracy on our handwriting")
         model = session_model.stored()
-        if st.toggle(f"Check the model **{model.name}** on every saved drawing", key="check_accuracy"):
+        if st.toggle(f"Check the model **{literal(model.name)}** on every saved drawing", key="check_accuracy"):
             with friendly_errors("The accuracy check"):
                 show_evaluation(store, model, evaluate_handwriting(session_model.model(), store))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import session_model
-from ui.guard import friendly_errors
+from ui.guard import friendly_errors, literal
 
 st.title("MNIST Digit Lab")
 st.markdown(
@@ -24,4 +24,4 @@ with friendly_errors("The model summary"):
     facts = [f"{card.parameters:,} parameters"] if card.parameters else []
     if card.test_accuracy is not None:
         facts.append(f"{card.test_accuracy:.2%} accuracy on the 10,000 MNIST test digits")
-    st.markdown(f"**{model.name}**: {card.description or 'a Keras model'}  \n" + ", ".join(facts))
+    st.markdown(f"**{literal(model.name)}**: {literal(card.description or 'a Keras model')}  \n" + ", ".join(facts))

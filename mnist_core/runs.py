@@ -138,8 +138,8 @@ def epochs_label(history: list[dict]) -> str:
     if not history:
         return "0"
     last = history[-1]
-    done = float(last.get("epoch", len(history))) - 1 + float(last.get("fraction", 1.0))
-    return f"{done:.0f}" if done == int(done) else f"{done:.1f}"
+    done = round(float(last.get("epoch", len(history))) - 1 + float(last.get("fraction", 1.0)), 1)
+    return f"{done:.0f}" if done == int(done) else f"{done:.1f}"  # 1.04 -> '1', not '1.0'
 
 
 def _parent(spec: RunSpec) -> tuple[keras.Model | None, ParentRef | None]:

@@ -15,6 +15,7 @@ from mnist_core.calibrate import NOT_A_DIGIT, SURE, Calibration, ambiguity
 from mnist_core.handwriting import HandwritingStore
 from mnist_core.store import StoredModel
 from ui import flash, keys, session_model
+from ui.guard import literal
 from ui.present import presenting
 from ui.url_settings import UrlSettings, choice, flag, number
 
@@ -162,7 +163,7 @@ def model_caption(model: StoredModel) -> None:
     """Which model answers, in one line."""
     whose = "this browser's choice" if session_model.is_own_choice(model) else "the class's model"
     acc = f", {model.card.test_accuracy:.2%} on MNIST test" if model.card.test_accuracy is not None else ""
-    st.caption(f"Model: **{model.name}** ({whose}{acc})")
+    st.caption(f"Model: **{literal(model.name)}** ({whose}{acc})")
 
 
 def a_or_an(digit: int) -> str:

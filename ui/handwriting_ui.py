@@ -12,7 +12,7 @@ from mnist_core.handwriting import HandwritingEvaluation, HandwritingStore, Samp
 from mnist_core.plots import enlarge
 from mnist_core.store import StoredModel
 from ui import flash
-from ui.guard import friendly_errors
+from ui.guard import friendly_errors, literal
 
 PER_PAGE = 12  # drawings per gallery page (in rows as wide as the screen allows)
 CARD_WIDTH = 120  # px: a drawing, its label and its Delete button
@@ -89,8 +89,8 @@ def show_evaluation(store: HandwritingStore, model: StoredModel, result: Handwri
     c2.metric("Drawings checked", len(result.ids))
     c3.metric("Misread", len(wrong))
     if model.card.test_accuracy is not None:
-        st.caption(f"The same model, **{model.name}**, reads {model.card.test_accuracy:.1%} of the 10,000 MNIST "
-                   "test digits correctly.")
+        st.caption(f"The same model, **{literal(model.name)}**, reads {model.card.test_accuracy:.1%} of the "
+                   "10,000 MNIST test digits correctly.")
     recall = np.where(result.support > 0, result.recall * 100, np.nan)  # blank, not 0%, for digits nobody drew
     table = pd.DataFrame({"Digit": range(10), "Drawings": result.support,
                           "Read correctly": np.diag(result.confusion), "Recall": recall})

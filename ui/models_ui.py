@@ -34,7 +34,7 @@ def model_row(m: StoredModel, active: str) -> dict:
 def saved_line(m: StoredModel) -> str:
     """Where a model came from and when: under the chosen model, not in the table (with them the table
     was wider than a tablet's page beside the sidebar, or a projector's in large type)."""
-    return f"Origin: {m.card.origin} · saved {m.card.created[:16].replace('T', ' ') or NOT_MEASURED}"
+    return f"Origin: {literal(m.card.origin)} · saved {m.card.created[:16].replace('T', ' ') or NOT_MEASURED}"
 
 
 def models_table(models: list[StoredModel], active: str) -> None:
@@ -49,7 +49,7 @@ def chosen_ui(models: list[StoredModel], active: str) -> StoredModel:
     c1, c2 = st.columns([2, 3])
     name = c1.selectbox("Model", names, names.index(active), key=CHOSEN)
     chosen = models[names.index(name)]
-    c2.markdown(f"**{chosen.name}**: {chosen.card.description or 'a Keras model'}")
+    c2.markdown(f"**{literal(chosen.name)}**: {literal(chosen.card.description or 'a Keras model')}")
     c2.caption(saved_line(chosen))
     return chosen
 

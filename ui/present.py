@@ -52,6 +52,8 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
   .st-key-present-bar { left: 0.6rem; gap: 0.3rem; }
   .st-key-present-bar button { padding: 0.1rem 0.4rem; }
   .st-key-present-bar p { font-size: 0.68rem; }
+  /* a toast is as wide as its (larger) type wants: keep it on the screen */
+  [data-testid="stToast"] { max-width: calc(100vw - 3rem); }
 }
 </style>
 """

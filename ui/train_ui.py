@@ -19,6 +19,7 @@ from mnist_core.train_plots import curves_figure
 from ui import jobs
 from ui.augment_ui import augment_options_ui, forget, shared_config
 from ui.cache import mnist, parameter_counts
+from ui.guard import literal
 from ui.jobs import TrainingJob
 
 TRAIN_JOB = "train_job"  # ui.jobs.TrainingJob of this session
@@ -360,7 +361,7 @@ def result_ui(job: TrainingJob) -> None:
         st.warning(f"**{job.name}** was stopped in its first epoch: nothing was saved (a model that has not "
                    "seen the training images once is not kept).")
     elif job.result is None:
-        st.warning(f"**{job.name}** was stopped before it started.")
+        st.warning(f"**{job.name}** was stopped before it started (by you, or by the teacher).")
     else:
         card = job.result.card
         how = (
@@ -370,11 +371,11 @@ def result_ui(job: TrainingJob) -> None:
         )
         st.success(
             f"{how} ({card.training_seconds:.0f} s). Test accuracy **{card.test_accuracy:.2%}**; "
-            f"saved as **{card.name}**."
+            f"saved as **{literal(card.name)}**."
         )
         if card.before:
             st.markdown(
-                f"Before and after fine-tuning **{card.parent.name}** "
+                f"Before and after fine-tuning **{literal(card.parent.name)}** "
                 f"({job.result.trainable_weights} trainable weight tensors):"
             )
             _before_after_ui(card.before, card.after or {}, card.handwriting_held_out or 0)

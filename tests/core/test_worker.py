@@ -132,3 +132,12 @@ def test_a_job_stopped_while_the_worker_gets_ready_never_trains(mnist):
         worker.close()
     assert result is None and progress.snapshot().status == Status.STOPPED
     assert [m.name for m in ModelStore().list()] == ["default"]
+
+
+def test_a_stopped_runs_name_says_the_epochs_it_trained():
+    from mnist_core.runs import epochs_label
+
+    assert epochs_label([{"epoch": 1}, {"epoch": 2}, {"epoch": 3}]) == "3"
+    assert epochs_label([{"epoch": 1}, {"epoch": 2, "fraction": 0.4}]) == "1.4"
+    assert epochs_label([{"epoch": 1}, {"epoch": 2, "fraction": 0.04}]) == "1"  # was '1.0'
+    assert epochs_label([]) == "0"

@@ -350,3 +350,18 @@ def test_a_click_on_a_gallery_thumbnail_opens_that_digit(browser, app_url):
         assert f"open={first['index']}" in page.url  # the opened digit is in the link too
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_a_toast_stays_on_a_phones_screen(browser, app_url, present):
+    """Presenter mode's larger type made a toast 440 px wide on a 390 px phone: it began 50 px off the
+    left edge, its icon cut."""
+    path = "?page=draw&model=nosuch" + ("&present=1" if present else "")
+    page = open_page(browser, app_url, path, viewport={"width": 390, "height": 844}, phone=True)
+    try:
+        toast = page.locator('[data-testid=stToast]').first
+        toast.wait_for(timeout=30_000)
+        box = toast.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    finally:
+        page.context.close()

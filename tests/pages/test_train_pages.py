@@ -303,6 +303,14 @@ def test_names_are_shown_as_they_are_not_as_formatting(tmp_path):
     at.selectbox(key="models-chosen").set_value(name).run()
     shown = [m.value for m in at.markdown if "for good" in m.value]
     assert shown == [f"Delete **{literal(name)}** and its card for good?"] and "\\_\\_md\\_\\_" in shown[0]
+    # beside the picker, its origin (the upload's file name), and wherever else a page names the model
+    assert any(m.value.startswith(f"**{literal(name)}**: ") for m in at.markdown)
+    assert any(c.value.startswith("Origin: uploaded as b\\_ \\_\\_md\\_\\_ \\_x\\_.keras") for c in at.caption), \
+        [c.value for c in at.caption]
+    store.activate(name)
+    for page in ("app_pages/draw.py", "app_pages/home.py"):
+        text = [e.value for e in [*app(page).caption, *app(page).markdown]]
+        assert any(f"**{literal(name)}**" in t for t in text) and not any(f"**{name}**" in t for t in text), page
     at.text_input(key=f"rename-{name}").set_value("b_x_").run()
     next(b for b in at.button if b.key == "confirm-rename").click().run()
     assert any("is now called **b\\_x\\_**" in t.value for t in at.toast), [t.value for t in at.toast]

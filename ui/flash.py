@@ -8,13 +8,12 @@ from ui import keys
 
 
 def later(message: str, icon: str = ":material/check_circle:") -> None:
-    """Show `message` as a toast on the next run of the page (call before st.rerun())."""
-    st.session_state[keys.FLASH] = (message, icon)
+    """Show `message` as a toast on the next run of the page (call before st.rerun()); several messages
+    left before then are all shown."""
+    st.session_state[keys.FLASH] = [*st.session_state.get(keys.FLASH, []), (message, icon)]
 
 
 def show() -> None:
-    """Show the message left by the last action, once (app.py calls this on every run)."""
-    pending = st.session_state.pop(keys.FLASH, None)
-    if pending:
-        message, icon = pending
+    """Show the messages left by the last actions, once (app.py calls this on every run)."""
+    for message, icon in st.session_state.pop(keys.FLASH, []):
         st.toast(message, icon=icon)

@@ -57,7 +57,7 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 }
 </style>
 """
-ON = ("1", "true", "yes", "on")
+ON, OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def read_present_flag() -> bool:
@@ -67,6 +67,11 @@ def read_present_flag() -> bool:
     page is opened, and without it a reload would bring back the sidebar and the small canvas.
     """
     value = st.query_params.get("present")
+    if value is not None and value.lower() not in ON + OFF:  # ?present=2: said, and taken out of the address
+        flash.later(f"Ignored ?present={value[:10]} from the link: present=1 turns presenter mode on, "
+                    "present=0 off.", icon=":material/warning:")
+        del st.query_params["present"]
+        value = None
     if value is not None:
         st.session_state[keys.PRESENT] = value.lower() in ON
     on = presenting()
@@ -106,12 +111,18 @@ def apply_url_settings(pages: dict[str, st.Page]) -> None:
     if st.session_state.get(URL_APPLIED):
         return
     st.session_state[URL_APPLIED] = True
+    # what does not fit is said after the page switch below too (a toast now would be lost with this run),
+    # and taken out of the address
     if "model" in params:
         problem = session_model.choose(params["model"])
-        if problem:  # said after the page switch below too (a toast now would be lost with this run)
+        if problem:
             flash.later(f"Model from the URL not used: {problem}", icon=":material/warning:")
-            del params["model"]  # the address no longer names a model it does not use
+            del params["model"]
     target = pages.get(params.get("page", "").lower())
+    if "page" in params and target is None:
+        flash.later(f"There is no page '{params['page'][:30]}': the pages are {', '.join(pages)}.",
+                    icon=":material/warning:")
+        del params["page"]
     if target is not None:  # keep the page's own settings (?view=..., ?tab=...) in its address
         st.switch_page(target, query_params={k: v for k, v in params.to_dict().items() if k != "page"})
 

@@ -356,3 +356,24 @@ def test_a_link_naming_a_model_that_does_not_exist_says_so_and_drops_it(page):
     assert any("Model from the URL not used" in t.value and "nosuch" in t.value for t in at.toast), \
         [t.value for t in at.toast]
     assert "model" not in at.query_params and at.query_params.get("present") in ("1", ["1"])
+
+
+def test_a_link_with_an_unknown_page_or_present_value_says_so_and_drops_it():
+    """?present=1&page=nosuch and ?present=2 were silent, and stayed in the address."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for name, value in {"present": "1", "page": "nosuch", "model": "nosuch"}.items():
+        at.query_params[name] = value
+    at.run()
+    notes = [t.value for t in at.toast]
+    assert any("There is no page 'nosuch': the pages are home, draw," in n for n in notes), notes
+    assert any("Model from the URL not used" in n for n in notes), notes  # both said, not the last one only
+    assert "page" not in at.query_params and "model" not in at.query_params
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params["present"] = "2"
+    at.run()
+    assert any("Ignored ?present=2" in t.value for t in at.toast) and "present" not in at.query_params
+    assert not [b for b in at.button if b.label == "Leave presenter mode"]  # not presenting

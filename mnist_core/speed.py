@@ -99,13 +99,18 @@ def save_profile(profile: SpeedProfile) -> None:
     atomic_write_text(profile_path(), json.dumps(profile.to_dict(), indent=2) + "\n")
 
 
+def _key(profile: SpeedProfile, config: TrainConfig) -> str:
+    """The profile's entry for the model a fresh run of `config` trains."""
+    from .precision import resolve_precision
+
+    return profile.key(config.architecture, resolve_precision(config, fresh_model=True))
+
+
 def estimate_seconds(config: TrainConfig, profile: SpeedProfile, n_images: int = 60000,
                      n_test: int = 10000, calibrate: bool = True, learned: bool = True) -> float | None:
     """Wall seconds a run of `config` should take on the profiled machine (None if its model is unmeasured).
     With `learned`, the training part is corrected by what the last real run of the model took here."""
-    from .precision import resolve_precision
-
-    key = profile.key(config.architecture, resolve_precision(config, fresh_model=True))
+    key = _key(profile, config)
     cost = profile.steps.get(key)
     if cost is None:
         return None
@@ -137,10 +142,7 @@ def learn_from_run(profile: SpeedProfile, config: TrainConfig, seconds: float, n
     measured = estimate_seconds(config, profile, n_images, n_test=0, calibrate=False, learned=False)
     if measured is None or measured <= 0 or not seconds >= LEARN_FROM_SECONDS:
         return False
-    from .precision import resolve_precision
-
-    key = profile.key(config.architecture, resolve_precision(config, fresh_model=True))
-    profile.learned[key] = min(max(seconds / measured, LEARN_RANGE[0]), LEARN_RANGE[1])
+    profile.learned[_key(profile, config)] = min(max(seconds / measured, LEARN_RANGE[0]), LEARN_RANGE[1])
     return True
 
 

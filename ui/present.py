@@ -113,11 +113,8 @@ def apply_url_settings(pages: dict[str, st.Page]) -> None:
     st.session_state[URL_APPLIED] = True
     # what does not fit is said after the page switch below too (a toast now would be lost with this run),
     # and taken out of the address
-    if "model" in params:
-        problem = session_model.choose(params["model"])
-        if problem:
-            flash.later(f"Model from the URL not used: {problem}", icon=":material/warning:")
-            del params["model"]
+    if "model" in params and not use_model(params["model"], later=True):
+        del params["model"]
     target = pages.get(params.get("page", "").lower())
     if "page" in params and target is None:
         flash.later(f"There is no page '{params['page'][:30]}': the pages are {', '.join(pages)}.",
@@ -127,11 +124,13 @@ def apply_url_settings(pages: dict[str, st.Page]) -> None:
         st.switch_page(target, query_params={k: v for k, v in params.to_dict().items() if k != "page"})
 
 
-def use_model(name: str) -> None:
-    """This session uses stored model `name`; a bad or unknown name is reported, not fatal."""
+def use_model(name: str, later: bool = False) -> bool:
+    """This session uses stored model `name`; a bad or unknown name is reported (now, or with `later` on
+    the next run: a page switch follows), not fatal. Returns whether it is used."""
     problem = session_model.choose(name)
     if problem:
-        st.toast(f"Model from the URL not used: {problem}", icon=":material/warning:")
+        (flash.later if later else st.toast)(f"Model from the URL not used: {problem}", icon=":material/warning:")
+    return not problem
 
 
 def presenting() -> bool:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,15 +27,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_NAME = "default"
 RESERVED_NAMES = frozenset({DEFAULT_NAME, "active"})  # the shipped model; the pointer file's stem
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Letters and digits of any alphabet ('modèle', 'μοντέλο', '模型'), '_', '.' and '-'; no spaces, no marks
+# that format or hide text (bidi overrides, zero-width joiners are not word characters).
+_NAME = re.compile(r"^[^\W_][\w.-]{0,63}$")
+MAX_NAME_BYTES = 160  # in UTF-8: with '-9999', a temporary file's prefix and suffix, under the 255 of a file name
 
 
 def safe_name(name: str) -> str:
-    """A model or export name a user typed, refused unless it is a plain file name (no paths)."""
-    name = str(name).strip()
-    if not _NAME.match(name) or ".." in name:
+    """A model or export name a user typed, refused unless it is a plain file name (no paths).
+
+    Names are compared in Unicode's composed form (NFC), so an 'é' typed as 'e' + an accent is the same
+    name as a typed 'é'."""
+    name = unicodedata.normalize("NFC", str(name).strip())
+    if not _NAME.match(name) or ".." in name or len(name.encode()) > MAX_NAME_BYTES:
         raise StoreError(
-            f"{name!r} is not a valid name: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit."
+            f"{name!r} is not a valid name: use 1-64 letters (of any alphabet), digits, '-', '_' or '.', "
+            "starting with a letter or digit."
         )
     return name
 
@@ -247,8 +255,10 @@ class ModelStore:
     @staticmethod
     def _base(base: str) -> str:
         """A valid name (safe_name) made from any text: a file's stem, a run's name."""
-        name = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9_.-]+", "-", str(base)))
-        name = re.sub(r"^[^A-Za-z0-9]+", "", name)[:56]  # it starts with a letter or a digit
+        name = re.sub(r"\.{2,}", ".", re.sub(r"[^\w.-]+", "-", unicodedata.normalize("NFC", str(base))))
+        name = re.sub(r"^[\W_]+", "", name)[:56]  # it starts with a letter or a digit
+        while len(name.encode()) > MAX_NAME_BYTES - 5:  # room for '-9999'
+            name = name[:-1]
         return name.rstrip("-.") or "model"
 
     @staticmethod

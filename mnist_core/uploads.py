@@ -25,6 +25,7 @@ import re
 import shutil
 import struct
 import tempfile
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def display_name(filename: str) -> str:
     base = PurePosixPath(str(filename).replace("\\", "/")).name.strip()
     if base.startswith(".") and base.count(".") == 1:  # '.keras': an extension and no name
         base = "upload" + base
-    base = re.sub(r"[^\w .()+-]", "_", base, flags=re.ASCII).strip().lstrip(".")
+    base = re.sub(r"[^\w .()+-]", "_", unicodedata.normalize("NFC", base)).strip().lstrip(".")  # any alphabet
     stem, dot, suffix = base.rpartition(".")
     if not dot or not stem or len(suffix) > 10:  # no extension: all of it is the name
         stem, suffix = base, ""

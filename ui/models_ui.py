@@ -80,7 +80,7 @@ def actions_ui(store: ModelStore, chosen: StoredModel, active: str, teacher: boo
 def rename_ui(store: ModelStore, name: str) -> None:
     with st.popover("Rename", icon=":material/edit:"):
         new = st.text_input("New name", name, max_chars=64, key=f"rename-{name}",
-                            help="Letters, digits, '-', '_' and '.', starting with a letter or digit")
+                            help="Letters of any alphabet, digits, '-', '_' and '.', starting with a letter or digit")
         if st.button("Rename", type="primary", key="confirm-rename", disabled=new.strip() == name):
             with friendly_errors(f"Renaming {literal(name)}"):  # a taken or unsafe name: said in place
                 renamed = store.rename(name, new)

@@ -81,6 +81,29 @@ def test_names_cannot_escape_the_folder(name):
         safe_name(name)
 
 
+@pytest.mark.parametrize("name, kept", [("modèle", "modèle"), ("μοντέλο", "μοντέλο"), ("模型-2", "模型-2"),
+                                        ("e\u0301le\u0300ve", "élève"), ("١٢", "١٢")])
+def test_names_may_be_written_in_any_alphabet(name, kept):
+    """Letters of any alphabet are letters; an accent typed apart from its letter (as macOS sends file
+    names) makes the same name as the composed letter."""
+    assert safe_name(name) == kept
+
+
+@pytest.mark.parametrize("name", ["a\u202eb", "a\u200db", "\u0301x", "_x", "x y", "\U00020000" * 41])
+def test_names_refuse_hidden_marks_and_names_too_long_for_a_file(name):
+    """A right-to-left override or a zero-width joiner hides what a name says; 41 four-byte letters
+    make a file name too long for the disk with the store's suffixes."""
+    with pytest.raises(StoreError, match="not a valid name"):
+        safe_name(name)
+
+
+def test_a_long_name_in_four_byte_letters_becomes_one_the_store_can_save(store, small_model):
+    saved = store.add(small_model, "\U00020000" * 70, ModelCard("x", architecture="mlp"))
+    again = store.add(small_model, "\U00020000" * 70, ModelCard("x", architecture="mlp"))
+    assert saved.name != again.name and again.name.endswith("-2")
+    assert safe_name(saved.name) == saved.name and store.get(again.name).path.is_file()
+
+
 def test_a_failed_write_leaves_the_old_file(tmp_path):
     target = tmp_path / "card.json"
     atomic_write_text(target, "old")

@@ -331,6 +331,8 @@ def test_size_limits_match_everywhere(valid):
     ("a" * 300 + ".keras", "a" * 73 + "\u2026.keras"),  # 80 characters, the extension kept
     ("MODEL.KERAS", "MODEL.keras"),
     ("model.keras.exe", "model.keras.exe"),
+    ("modèle élève.KERAS", "modèle élève.keras"),  # letters of any alphabet are kept
+    ("模型\u202egpj.keras", "模型_gpj.keras"),  # a right-to-left override would show 'keras.jpg'
 ])
 def test_display_names(filename, shown):
     assert display_name(filename) == shown

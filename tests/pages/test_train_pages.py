@@ -291,6 +291,25 @@ def test_the_teacher_renames_a_model_and_an_upload_shows_no_none(mnist, tmp_path
     assert [m.name for m in store.list()] == ["default", "kims-model"]
 
 
+def test_names_in_any_alphabet_are_kept(tmp_path):
+    """A class in Athens or Beijing names its models in its own letters: an upload 'μοντέλο τάξης.keras'
+    was stored as 'model', and a rename to '模型' was refused as 'not a valid name'."""
+    model = build_model("mlp")
+    model.save(tmp_path / "m.keras")
+    store = ModelStore()
+    assert store.import_upload((tmp_path / "m.keras").read_bytes(), "μοντέλο τάξης.keras").name == "μοντέλο-τάξης"
+    at = app("app_pages/models.py")
+    at.selectbox(key="models-chosen").set_value("μοντέλο-τάξης").run()
+    assert any(c.value.startswith("Origin: uploaded as μοντέλο τάξης.keras") for c in at.caption)
+    at.text_input(key="rename-μοντέλο-τάξης").set_value("模型").run()
+    next(b for b in at.button if b.key == "confirm-rename").click().run()
+    assert not errors(at), errors(at)
+    assert [m.name for m in store.list()] == ["default", "模型"] and store.get("模型").path.is_file()
+    at.text_input(key="rename-模型").set_value("a\u202eb").run()  # a right-to-left override hides text
+    next(b for b in at.button if b.key == "confirm-rename").click().run()
+    assert any("not a valid name" in e.value for e in at.error) and [m.name for m in store.list()] == ["default", "模型"]
+
+
 def test_names_are_shown_as_they_are_not_as_formatting(tmp_path):
     """A model called 'b_-__md__-_x_' (from an upload named '<b>bold</b> **md** $x$.keras') was shown
     as 'b_-md-x' in bold, and its delete button as 'Yes, delete _-': names reach markdown escaped."""

@@ -65,9 +65,7 @@ with friendly_errors("The handwriting collection"):
 
     if store is not None and len(store) == 0:
         st.info("No drawings saved yet. On the Draw page, draw a digit, choose what it is, and press "
-                "**Save with label**: it appears here."
-                + (" (Students save from their own screens: presenter mode's Draw page has no saving.)"
-                   if presenting() else ""))
+                "**Save with label**: it appears here.")
         st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")
 
     elif store is not None:

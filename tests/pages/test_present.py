@@ -95,3 +95,12 @@ def test_the_models_table_fits_a_tablet_and_the_chosen_model_says_where_it_came_
                                                        "parameters", "epochs", "training"]
         assert any(c.value.startswith("Origin: command line · saved 20") for c in at.caption), \
             [c.value for c in at.caption]
+
+
+def test_an_empty_handwriting_page_says_once_where_students_save(lab_home):
+    """In presenter mode, Our handwriting said 'students save from their own screens' twice: in its
+    caption and again in the 'No drawings saved yet' note under it."""
+    at = run_with_query({"present": "1", "page": "handwriting"})
+    text = [e.value for e in [*at.caption, *at.info, *at.markdown]]
+    assert any("No drawings saved yet" in t for t in text), text
+    assert sum("own screens" in t for t in text) == 1, text

@@ -93,9 +93,10 @@ def bar_ui(pages: list[st.Page], current: str) -> None:
     if not presenting():
         return
     with st.container(key=BAR, horizontal=True):
-        # a new menu on each page (the key names it): the one a page was chosen in closes, instead of
-        # staying open over the next page's canvas
-        with st.popover("Pages", icon=":material/menu:", key=f"present-pages-{current or 'home'}"):
+        # a new menu on each page and for each teacher state (the key names them): the one a page was chosen
+        # in, or the teacher locked in, closes instead of staying open over the next page's canvas
+        role = "teacher" if auth.is_teacher() else "student"
+        with st.popover("Pages", icon=":material/menu:", key=f"present-pages-{current or 'home'}-{role}"):
             for page in pages:
                 st.page_link(page)
             # a teacher who unlocked at the projector locks again here (presenter mode has no sidebar; the

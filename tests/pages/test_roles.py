@@ -426,8 +426,20 @@ def test_in_presenter_mode_the_teacher_locks_from_the_bar(classroom, lab_home):
     assert not [b for b in at.button if b.key == "teacher-lock"], "nothing for a student"
     at = unlock(at, CODE)
     assert at.button(key="teacher-lock") and not at.sidebar.button
+    menu = pages_menu_id(at)
     at.button(key="teacher-lock").click().run()
     assert not [b for b in at.button if b.key == "teacher-lock"] and locked_message(at)
+    # a new menu (a popover's key is its identity in the browser): the one Lock was pressed in closes
+    assert pages_menu_id(at) not in (None, menu)
+
+
+def pages_menu_id(at: AppTest) -> str | None:
+    """The id of presenter mode's Pages menu (its key is part of it)."""
+    def walk(node):
+        if getattr(node, "type", None) == "popover" and node.proto.popover.label == "Pages":
+            return node.proto.id
+        return next((found for c in getattr(node, "children", {}).values() if (found := walk(c))), None)
+    return walk(at._tree)
 
 
 # -- stores that fail safe, as the pages show them -----------------------------------------------------------

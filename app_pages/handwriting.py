@@ -51,21 +51,24 @@ def digit_filter_ui(counts: np.ndarray) -> int | None:
 
 
 st.title("Our handwriting")
-st.caption("Drawings saved with **Save with label** on the Draw page"
-           + (" (on students' own screens: not in presenter mode)" if presenting() else "")
-           + ". They stay on this computer, and the Train page can fine-tune a model on them.")
 
 with friendly_errors("The handwriting collection"):
     store = open_store()
+    empty = store is not None and len(store) == 0  # then the note below says where saving is
+    st.caption("Drawings saved with **Save with label** on the Draw page"
+               + (" (on students' own screens: not in presenter mode)" if presenting() and not empty else "")
+               + ". They stay on this computer, and the Train page can fine-tune a model on them.")
     teacher = auth.can(Action.MANAGE_HANDWRITING)
     if store is not None and store.read_only:
         st.warning(store.read_only_notice(), icon=":material/edit_off:")
     if store is not None and not teacher:
         auth.explain(Action.MANAGE_HANDWRITING)
 
-    if store is not None and len(store) == 0:
+    if empty:
         st.info("No drawings saved yet. On the Draw page, draw a digit, choose what it is, and press "
-                "**Save with label**: it appears here.")
+                "**Save with label**: it appears here."
+                + (" (Students save from their own screens: presenter mode's Draw page has no saving.)"
+                   if presenting() else ""))
         st.page_link("app_pages/draw.py", label="Go to Draw", icon=":material/draw:")
 
     elif store is not None:

@@ -104,3 +104,11 @@ def test_an_empty_handwriting_page_says_once_where_students_save(lab_home):
     text = [e.value for e in [*at.caption, *at.info, *at.markdown]]
     assert any("No drawings saved yet" in t for t in text), text
     assert sum("own screens" in t for t in text) == 1, text
+    # with drawings, the caption says it (there is no empty note then)
+    from mnist_core.handwriting import HandwritingStore
+    from mnist_core.preprocess import prepare
+
+    HandwritingStore().add(3, None, prepare(digit_image(3)))
+    at = run_with_query({"present": "1", "page": "handwriting"})
+    text = [e.value for e in [*at.caption, *at.info, *at.markdown]]
+    assert sum("own screens" in t for t in text) == 1 and any("own screens" in c.value for c in at.caption), text

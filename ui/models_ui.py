@@ -46,6 +46,11 @@ def chosen_ui(models: list[StoredModel], active: str) -> StoredModel:
     names = [m.name for m in models]
     if st.session_state.get(CHOSEN_NEXT) in names:  # set by an action of the last run, before this widget
         st.session_state[CHOSEN] = st.session_state.pop(CHOSEN_NEXT)
+    gone = st.session_state.get(CHOSEN)
+    if gone is not None and gone not in names:  # the teacher deleted or renamed it in another browser
+        st.session_state[CHOSEN] = active
+        st.toast(f"**{literal(gone)}** is no longer on this server (deleted or renamed a moment ago): "
+                 f"showing **{literal(active)}**.", icon=":material/info:")
     c1, c2 = st.columns([2, 3])
     name = c1.selectbox("Model", names, names.index(active), key=CHOSEN)
     chosen = models[names.index(name)]
@@ -74,6 +79,8 @@ def actions_ui(store: ModelStore, chosen: StoredModel, active: str, teacher: boo
                 if st.button(f"Yes, delete {literal(name)}", type="primary", key="confirm-delete"):
                     with friendly_errors(f"Deleting {literal(name)}"):
                         store.delete(name)
+                        st.session_state[CHOSEN_NEXT] = store.active_name()
+                        flash.later(f"Deleted **{literal(name)}**.", icon=":material/delete:")
                         st.rerun()
 
 

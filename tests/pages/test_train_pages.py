@@ -310,6 +310,25 @@ def test_names_in_any_alphabet_are_kept(tmp_path):
     assert any("not a valid name" in e.value for e in at.error) and [m.name for m in store.list()] == ["default", "模型"]
 
 
+def test_a_model_deleted_elsewhere_is_said_and_one_deleted_here_too():
+    """A student had a model chosen on Models when the teacher deleted it in another browser: the page
+    showed another model without a word (and the Download of the one shown a moment before failed)."""
+    store = ModelStore()
+    for name in ("first", "second"):
+        store.save(build_model("mlp"), name, ModelCard(name, architecture="mlp"))
+    at = app("app_pages/models.py")
+    at.selectbox(key="models-chosen").set_value("first").run()
+    store.delete("first")  # in the teacher's browser
+    at.run()
+    assert any("**first** is no longer on this server" in t.value for t in at.toast), [t.value for t in at.toast]
+    assert at.selectbox(key="models-chosen").value == "default" and not errors(at)
+    at.selectbox(key="models-chosen").set_value("second").run()
+    next(b for b in at.button if b.key == "confirm-delete").click().run()  # deleted here: said as done
+    toasts = [t.value for t in at.toast]
+    assert toasts == ["Deleted **second**."], toasts
+    assert at.selectbox(key="models-chosen").value == "default" and [m.name for m in store.list()] == ["default"]
+
+
 def test_names_are_shown_as_they_are_not_as_formatting(tmp_path):
     """A model called 'b_-__md__-_x_' (from an upload named '<b>bold</b> **md** $x$.keras') was shown
     as 'b_-md-x' in bold, and its delete button as 'Yes, delete _-': names reach markdown escaped."""

@@ -110,4 +110,4 @@ def drawing_and_answer(number_mode: bool) -> None:
 
 
 drawing_and_answer(number_mode)
-canvas_support_ui(CANVAS * 2 if number_mode else CANVAS)
+canvas_support_ui(CANVAS * 2 if number_mode else CANVAS, CANVAS)

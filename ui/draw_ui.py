@@ -88,14 +88,31 @@ PHONE_CSS = """
 """
 
 
-def fit_canvas_css(width: int) -> str:
+# px of a screen's height the canvas leaves to the rest, measured at 640x360 and 853x480 (a 1280x720
+# projector at 200% and 150%): the header (and presenter bar), the tools row, Undo/Clear, the gaps, and on a
+# narrow screen (<= 640 px, one column) the answer line above the canvas. Presenter mode's type is larger.
+# Keys: (presenter mode, narrow screen).
+SHORT_SCREEN_ROOM = {(False, False): 240, (False, True): 245, (True, False): 210, (True, True): 300}
+
+
+def fit_canvas_css(width: int, height: int, presenter: bool = False) -> str:
     """Scale the canvas down (CSS zoom: strokes still land where the finger is) when its column is
-    narrower than the canvas: a tablet, a phone, the wide number canvas beside the answer. Container
-    queries on the canvas's own column, in steps of 5%."""
-    rules = [PHONE_CSS, ".st-key-canvas-box { container-type: inline-size; }"]
-    for zoom in np.arange(0.95, 0.29, -0.05):
-        rules.append(f"@container (max-width: {width * (zoom + 0.05) - 1:.0f}px) {{ .st-key-canvas-box "
-                     f'[data-testid="stBidiComponentIsolated"] {{ zoom: {zoom:.2f}; }} }}')
+    narrower than the canvas (a tablet, a phone, the wide number canvas beside the answer), or when the
+    screen is too short to show it whole with the answer and its buttons (a projector zoomed to 150-200%,
+    a phone on its side). Container queries on the canvas's own column and media queries on the screen's
+    height, each in steps of 5%; the smaller zoom wins."""
+    target = '.st-key-canvas-box [data-testid="stBidiComponentIsolated"]'
+    rules = [PHONE_CSS, ".st-key-canvas-box { container-type: inline-size; }",
+             f"{target} {{ zoom: min(var(--fit-width, 1), var(--fit-height, 1)); }}"]
+    steps = np.arange(0.95, 0.24, -0.05)
+    for zoom in steps:
+        rules.append(f"@container (max-width: {width * (zoom + 0.05) - 1:.0f}px) {{ {target} "
+                     f"{{ --fit-width: {zoom:.2f}; }} }}")
+    for narrow, screens in ((False, "(min-width: 641px)"), (True, "(max-width: 640px)")):
+        room = SHORT_SCREEN_ROOM[presenter, narrow]
+        for zoom in steps:
+            rules.append(f"@media {screens} and (max-height: {height * (zoom + 0.05) + room - 1:.0f}px) "
+                         f"{{ {target} {{ --fit-height: {zoom:.2f}; }} }}")
     return "<style>" + "\n".join(rules) + "</style>"
 
 
@@ -121,16 +138,16 @@ def _undo() -> None:
     st.session_state.pop(DRAWING_OVERRIDE, None)
 
 
-def canvas_support_ui(width: int) -> None:
-    """The canvas's script and style (hide its toolbar, send a stroke at once, fit a narrow screen), for
-    a canvas `width` px wide. Once per page run, outside the fragment a stroke reruns: they are the same
-    for every stroke, and a canvas mounted anew (Clear) is found by the script's timer."""
-    st.html(HIDE_TOOLBAR + fit_canvas_css(width), unsafe_allow_javascript=True)
+def canvas_support_ui(width: int, height: int) -> None:
+    """The canvas's script and style (hide its toolbar, send a stroke at once, fit a narrow or short
+    screen), for a canvas `width` x `height` px. Once per page run, outside the fragment a stroke reruns:
+    they are the same for every stroke, and a canvas mounted anew (Clear) is found by the script's timer."""
+    st.html(HIDE_TOOLBAR + fit_canvas_css(width, height, presenting()), unsafe_allow_javascript=True)
 
 
 def canvas_ui(width: int, height: int) -> np.ndarray | None:
     """The drawing canvas with a pen, an eraser, undo and clear; returns the RGBA drawing (None before
-    a stroke). canvas_support_ui(width) goes with it, once on the page."""
+    a stroke). canvas_support_ui(width, height) goes with it, once on the page."""
     from streamlit_drawable_canvas import st_canvas  # registers a component: needs the running app
 
     # a row (not columns: fewer elements per stroke) that wraps the pen width under the tools where the

@@ -139,3 +139,42 @@ def test_the_canvas_stays_put_when_the_answer_comes(browser, app_url, size):
         assert page.evaluate(CANVAS_TOP) == before
     finally:
         context.close()
+
+
+FIT = """() => {
+    const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
+    const r = host.shadowRoot.querySelector('canvas.upper-canvas').getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, height: r.height, screen: innerHeight}; }"""
+
+
+@pytest.mark.parametrize("size, scale, query", [((853, 480), 1.5, "?present=1"), ((640, 360), 2, "?present=1"),
+                                                ((640, 360), 2, ""), ((844, 390), 1, "")],
+                         ids=["projector-150%-presenting", "projector-200%-presenting", "200%", "phone-on-its-side"])
+def test_a_short_screen_shows_the_whole_canvas_with_its_answer(browser, app_url, size, scale, query):
+    """A teacher zooms the projector's browser to 150-200%: the 400 px presenter canvas was taller than
+    the 360-480 px left, its top under the presenter bar, and the answer scrolled out of sight while
+    drawing. The canvas now shrinks to leave room for the bar, the answer and Undo/Clear (at 200% in
+    presenter mode, one column, the answer line is a scroll away: the canvas and its buttons fit)."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, device_scale_factor=scale,
+                                  has_touch=size[1] < 500 and not query)
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/draw{query}")
+        canvas_box(page)
+        wait_idle(page)
+        fit = page.evaluate(FIT)
+        assert 100 <= fit["height"] <= fit["screen"] - 200, fit  # small, but still a canvas to draw on
+        # Undo and Clear at the bottom of the screen, the canvas above them
+        page.evaluate("() => document.querySelector('.st-key-draw-edit').scrollIntoView({block: 'end'})")
+        page.wait_for_timeout(300)
+        assert draw_and_read(page, 3) == "3"  # strokes land where the pointer is
+        fit = page.evaluate(FIT)
+        top = page.evaluate("() => document.querySelector('[data-testid=stHeader]').getBoundingClientRect().bottom")
+        assert fit["top"] >= top and fit["bottom"] <= fit["screen"], (fit, top)  # under the header or bar: all of it
+        if query and size[0] <= 640:
+            return
+        answer = page.locator('[data-testid="stMetric"]', has_text="Prediction").first.bounding_box() \
+            if size[0] > 640 else page.get_by_text("Prediction: 3").bounding_box()
+        assert answer is not None and answer["y"] >= top and answer["y"] + answer["height"] <= fit["screen"], answer
+    finally:
+        context.close()

@@ -49,7 +49,7 @@ def headline_ui(ev: Evaluation, stored: StoredModel, y: np.ndarray, errors: dict
 def cell_label(cell: tuple[int, int] | None, cm: np.ndarray) -> str:
     if cell is None:
         return "the most confident mistakes, all cells"
-    return f"true {cell[0]}, read as {cell[1]} ({cm[cell]} digits)"
+    return f"true {cell[0]}, read as {cell[1]} ({cm[cell]} digit{'' if cm[cell] == 1 else 's'})"
 
 
 def on_cell_click() -> None:

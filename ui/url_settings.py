@@ -212,7 +212,8 @@ class UrlSettings:
         # A switch, not an expander: an expander's content is sent and drawn even while it is closed, and
         # the links' code blocks (copy buttons) load the browser's code highlighter, which delayed a new
         # visitor's first answer on Draw by ~0.3 s. Now they are drawn only for whoever asks.
-        if not st.toggle(":material/link: Share this view", key=f"share:{self.prefix}",
+        # no icon in the label: a screen reader read its code (":material/link:") aloud as part of the name
+        if not st.toggle("Share this view", key=f"share:{self.prefix}",
                          help="Two links to this very view: one plain, one for a projector"):
             return
         with st.container(border=True):

@@ -311,6 +311,7 @@ def test_the_share_box_links_to_this_view_plain_and_for_a_projector():
     at.toggle(key="w_draw_crop").set_value(False).run()
     at.segmented_control(key="w_draw_view").set_value("pixels").run()
     assert not [m for m in at.markdown if "/draw?" in m.value]  # nothing sent until asked for
+    assert at.toggle(key="share:draw").label == "Share this view"  # no icon code for a screen reader to read
     at.toggle(key="share:draw").set_value(True).run()
     text = "\n".join(m.value for m in at.markdown)
     links = [line for line in text.splitlines() if "/draw?" in line]

@@ -146,6 +146,7 @@ def test_evaluate_shows_accuracy_scores_and_a_cell_gallery(mnist):
     assert any(m.value == "**The most confident mistakes**" for m in at.markdown)
     assert any("Rows are the true digit" in c.value for c in at.caption)
     cell = at.selectbox(key="eval-cell")
+    assert any(o.endswith("(1 digit)") for o in cell.options) and not any("(1 digits)" in o for o in cell.options)
     cell.select_index(1).run()  # the cell with the most mistakes
     true, pred = at.session_state["eval-cell"]
     assert any(m.value.startswith(f"**Test digits {true} read as {pred}**") for m in at.markdown)

@@ -293,8 +293,23 @@ def test_evaluate_shows_a_clicked_cells_digits_beside_the_matrix(browser, app_ur
         assert digits["y"] < matrix_box["y"] + matrix_box["height"] / 2 and digits["y"] < PROJECTOR["height"]
         shown = grid.evaluate("gd => gd.data[1].customdata.length")
         assert shown >= 1
+        # chart text is dark enough for a projector: the matrix's ticks and the captions under the digits
+        fills = {name: page.locator(sel).first.evaluate("e => getComputedStyle(e).fill")
+                 for name, sel in (("tick", ".stPlotlyChart .ytick text"),
+                                   ("caption", ".stPlotlyChart .annotation-text"))}
+        assert all(contrast(fill) >= 4.5 for fill in fills.values()), fills
     finally:
         page.context.close()
+
+
+def contrast(rgb: str, on: tuple[int, int, int] = (255, 255, 255)) -> float:
+    """WCAG contrast ratio of a CSS 'rgb(r, g, b)' colour on `on`."""
+    def lum(c):
+        c = [v / 255 for v in c]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    a, b = sorted((lum([int(v) for v in rgb[rgb.index("(") + 1:-1].split(",")[:3]]), lum(on)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
 
 
 def test_draw_answer_and_its_chart_fit_the_projector(browser, app_url):

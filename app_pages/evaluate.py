@@ -75,8 +75,9 @@ with friendly_errors("The evaluation"):
         mistakes_ui(shown, ev, data.x_test, data.y_test, errors, one_cell=cell is not None)
 
     with st.expander("Per digit: precision, recall and F1", icon=":material/table:"):
-        st.caption("Precision: of the digits read as d, how many were d. Recall: of the d's, how many were read "
-                   "as d. F1 combines both.")
+        st.caption("**Precision** of 7: of the digits the model read as 7, how many really were 7s. **Recall** of "
+                   "7: of the real 7s, how many it read as 7. **F1** is high only when both are: it is their "
+                   "harmonic mean (recall 100% with precision 50% gives F1 67%, not 75%).")
         scores_table(ev)
 
     # Two models side by side

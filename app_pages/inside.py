@@ -26,6 +26,7 @@ with friendly_errors("Inside the network"):
     probs = probabilities(model, x[None])[0]
     ui.answer_ui(head, x, about, probs, stored.name)
     view = ui.view_ui(head)
+    ui.glossary_ui()
     ready = True
 if not ready:  # the error and what to do about it are on the page already
     st.stop()

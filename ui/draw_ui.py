@@ -413,8 +413,10 @@ def why_ui(stored: StoredModel, prediction: Prediction) -> None:
     with c2:
         for depth, (_, maps) in enumerate(feature_maps(model, x, n_layers=2), start=1):
             st.image(enlarge(mosaic(maps, columns=16), height=150),
-                     caption=f"Layer {depth}: {maps.shape[2]} feature maps (bright = the filter's pattern is there)")
-    st.markdown("**The training digits the model finds most similar**")
+                     caption=f"Layer {depth}: {maps.shape[2]} feature maps, one per pattern the layer looks for "
+                             "(bright = that pattern is there)")
+    st.markdown("**The training digits the model finds most similar**  \n"
+                ":gray[Under each: its label, and how alike the model finds it (1.00 = the same to the model)]")
     try:
         index, data = neighbour_index(stored), mnist()
     except Exception as err:  # noqa: BLE001 - the dataset is optional on this page

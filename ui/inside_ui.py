@@ -168,6 +168,42 @@ def view_ui(head: Header) -> str:
                   label_visibility="collapsed")
 
 
+# The words this page uses, in plain words for a learner meeting them for the first time (a test checks that
+# every term the page's own text uses is here)
+GLOSSARY = {
+    "filter": "a small grid of learned numbers (3x3 here) that slides over the picture; where the picture "
+              "looks like the filter's pattern (an edge, a curve), the sum of products is large.",
+    "feature map": "the picture a filter makes: one number per place, bright where its pattern is. A layer "
+                   "with 32 filters makes 32 maps.",
+    "26x26x32": "a shape: 26 rows by 26 columns, 32 maps deep. 'A 3x3x1 patch' is 3 by 3 pixels of 1 map.",
+    "stride": "how far the filter jumps between places. Stride 2 skips every other place, so the maps "
+              "come out half as wide.",
+    "bias": "a learned number added after the sum, so a unit can switch on more or less easily.",
+    "ReLU": "keeps positive numbers and turns negative ones into 0: \"no evidence\" rather than \"evidence "
+            "against\".",
+    "batch norm": "short for batch normalisation: rescales each map's numbers to a steady range (a learned "
+                  "scale and shift), which makes training faster and steadier. After training it is a fixed "
+                  "multiply-and-add.",
+    "pool": "shrinks a map by keeping the largest (or average) value of each small window.",
+    "dense": "a layer in which every output looks at every input number, each with its own weight.",
+    "logit": "a digit's raw score before softmax: any number, larger means more likely.",
+    "softmax": "turns the ten scores into ten probabilities that are all positive and add up to 100%.",
+    "p(7)": "the probability the model gives to \"it is a 7\".",
+    "gradient": "how much an output would change if one input changed a tiny bit: the direction to push.",
+    "Grad-CAM": "a heat map of where the evidence is: the last maps that still know *where*, each weighted by how "
+                "much it raises the answer's probability (found with gradients), added up.",
+    "occlusion": "cover part of the digit with a square and ask the model again: where covering hurts the "
+                 "answer most, the evidence was.",
+    "saliency": "for each pixel, how much a tiny change of it would change the answer's probability.",
+}
+
+
+def glossary_ui() -> None:
+    """The words of the page in plain words, closed until asked for."""
+    with st.expander("What the words mean", icon=":material/menu_book:"):
+        st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in GLOSSARY.items()))
+
+
 def layer_ui(stages: list[inside.Stage]) -> tuple[inside.Stage, Any]:
     """Which layer to look at (clamped to the model's), with its shape and what it does.
 

@@ -193,3 +193,30 @@ def test_occlusion_is_computed_once_per_drawing(monkeypatch):
     at.session_state[keys.LAST_DRAWING] = prepare(digit_image(5))
     at.run()
     assert len(calls) == 2
+
+
+JARGON = ["filter", "feature map", "stride", "bias", "ReLU", "batch norm", "pool", "dense", "logit", "softmax",
+          "gradient", "Grad-CAM", "occlusion", "saliency"]
+
+
+def test_the_words_the_page_uses_are_explained_on_it():
+    """A learner met 'batch norm', '26x26x32', 'p(7)' and 'gradients' with no words for them: the page's
+    glossary names every such term its own text uses, each layer and view walked through."""
+    from ui.inside_ui import GLOSSARY
+
+    texts = []
+    at = inside(**drawn(7))
+    for number in range(1, 9):
+        at.selectbox(key="w_inside_layer").set_value(number).run()
+        texts.append(markdown(at))
+    for view in ("unit", "why"):
+        at = inside({"view": view}, **drawn(7))
+        texts.append(markdown(at) + " ".join(c.value for c in at.caption))
+    page = " ".join(texts).lower()
+    used = [term for term in JARGON if term.lower() in page]
+    assert {"batch norm", "ReLU", "Grad-CAM", "logit", "stride", "gradient"} <= set(used), used  # the test sees
+    glossary = " ".join(GLOSSARY).lower()
+    assert [term for term in used if term.lower() not in glossary] == []
+    assert any(e.label == "What the words mean" for e in at.expander)
+    shown = next(e for e in at.expander if e.label == "What the words mean")
+    assert all(f"**{term}**" in shown.markdown[0].value for term in GLOSSARY)

@@ -380,3 +380,20 @@ def test_a_toast_stays_on_a_phones_screen(browser, app_url, present):
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     finally:
         page.context.close()
+
+
+def test_a_page_link_focused_with_the_keyboard_is_outlined(browser, app_url):
+    """A sidebar link reached with Tab showed only a faint grey background, like the current page's."""
+    page = open_page(browser, app_url, "models", viewport={"width": 1024, "height": 768})
+    try:
+        link = page.locator('[data-testid=stSidebarNavLink]').first
+        link.wait_for(timeout=60_000)
+        for _ in range(30):  # Tab until the first sidebar link has the focus
+            page.keyboard.press("Tab")
+            if link.evaluate("e => e === document.activeElement"):
+                break
+        assert link.evaluate("e => e === document.activeElement")
+        style = link.evaluate("e => { const s = getComputedStyle(e); return [s.outlineStyle, s.outlineWidth]; }")
+        assert style == ["solid", "3px"], style
+    finally:
+        page.context.close()

@@ -301,6 +301,14 @@ def _pages(count: int, channel: int, container, name: str = "maps") -> list[int]
     return list(range((page - 1) * PER_PAGE, min(page * PER_PAGE, count)))
 
 
+@safe
+def _typed_map() -> None:
+    """A map's number typed (the keyboard's way to what a click on the grid does)."""
+    put("map", int(st.session_state["w_inside_zoom_map"]))
+    for reset in ("row", "col", "ch"):
+        put(reset, SETTINGS[reset][0])
+
+
 def _maps_and_zoom(model, stage: inside.Stage, out: np.ndarray, channel: int, beside) -> None:
     kernels = np.asarray(model.get_layer(stage.main).kernel) if stage.kind == inside.CONV else None
     left, right = st.columns([1.5, 1], gap="medium")
@@ -310,8 +318,12 @@ def _maps_and_zoom(model, stage: inside.Stage, out: np.ndarray, channel: int, be
                   resets=("row", "col", "ch"))
         st.caption(f"Maps {shown[0]}–{shown[-1]} of {out.shape[-1]}"
                    + (", each with its filter below (blue +, red −)" if kernels is not None else "")
-                   + ". Bright = the pattern is there. Click a map to zoom in.")
+                   + ". Bright = the pattern is there. Click a map, or type its number, to zoom in.")
     with right:
+        if not hidden("unit"):
+            st.session_state["w_inside_zoom_map"] = channel
+            st.number_input("Zoom on map", 0, out.shape[-1] - 1, key="w_inside_zoom_map", on_change=_typed_map,
+                            width=200, help="The map's number (or click a map in the grid)")
         st.plotly_chart(ip.clickable_map(out[..., channel], side=300, title=f"Map {channel}, zoomed"),
                         config=CHART, width="content", key="inside_zoom")
         if kernels is not None:

@@ -220,3 +220,14 @@ def test_the_words_the_page_uses_are_explained_on_it():
     assert any(e.label == "What the words mean" for e in at.expander)
     shown = next(e for e in at.expander if e.label == "What the words mean")
     assert all(f"**{term}**" in shown.markdown[0].value for term in GLOSSARY)
+
+
+def test_a_map_can_be_zoomed_from_the_keyboard():
+    """'Click a map to zoom in' was the only way: typing its number does the same (a keyboard user, a
+    screen reader), turns the grid's page to it and goes into the address."""
+    at = inside({"view": "layers", "layer": "2"}, **drawn(7))
+    at.number_input(key="w_inside_zoom_map").set_value(21).run()
+    assert not errors(at), errors(at)
+    assert at.query_params["map"] == "21"
+    assert any(c.value.startswith("Maps 16–23 of 32") for c in at.caption), [c.value for c in at.caption]
+    assert at.number_input(key="w_inside_zoom_map").value == 21

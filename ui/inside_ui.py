@@ -328,7 +328,8 @@ def _maps_and_zoom(model, stage: inside.Stage, out: np.ndarray, channel: int, be
                         config=CHART, width="content", key="inside_zoom")
         if kernels is not None:
             _filter_of(model, stage, channel)
-        st.button("How is one pixel computed? →", on_click=put, args=("view", "unit"), type="primary")
+        st.button("How is one pixel computed? →", on_click=put, args=("view", "unit"), type="primary",
+                  wrap=True)  # in a narrow column (a zoomed browser) on two lines, not cut
 
 
 def _filter_of(model, stage: inside.Stage, channel: int) -> None:

@@ -226,13 +226,22 @@ def verdict_ui(prediction: Prediction, verdict: str) -> None:
 
 BAR = "#e4572e"  # the top digit (plots.ACCENT)
 OTHER_BARS = "#9aa5b1"  # the other nine (plots.MUTED)
-AXIS = "#808495"  # axis text, as Streamlit's chart theme
+AXIS = "#4b4e5a"  # axis text: 7:1 on white (the chart theme's grey, 3.7:1, washed out on a projector)
 
 
 def probability_ui(probabilities: np.ndarray) -> None:
     """The ten probabilities as bars, the top digit highlighted (flatter on a projector: the answer and
-    its bars fit a 720-pixel screen together)."""
-    st.image(probability_svg(probabilities, tall=100 if presenting() else 180), width="stretch")
+    its bars fit a 720-pixel screen together), with the same in words for a screen reader."""
+    st.image(probability_svg(probabilities, tall=100 if presenting() else 180), width="stretch",
+             alt=probability_words(probabilities))
+
+
+def probability_words(probabilities: np.ndarray) -> str:
+    """The chart in words: the digits the model gives 1% or more, most likely first."""
+    p = np.clip(np.nan_to_num(np.asarray(probabilities, dtype=float)), 0, 1)
+    order = [int(d) for d in np.argsort(-p, kind="stable") if p[d] >= 0.005][:4] or [int(np.argmax(p))]
+    rest = "; every other digit under 1%" if len(order) < 10 else ""
+    return "Probability of each digit: " + ", ".join(f"{d}: {p[d]:.0%}" for d in order) + rest
 
 
 def phone_answer_ui(prediction: Prediction | None, verdict: str | None) -> None:

@@ -172,6 +172,17 @@ def test_the_answer_sends_no_files_and_the_bars_show_the_probabilities():
     assert len(bars) == 10 and [i for i, r in enumerate(bars) if r.get("fill") == BAR] == [5]
     heights = [float(r.get("height")) for r in bars]
     assert heights[5] == max(heights) > 100
+    # the same in words for a screen reader (the picture had no name)
+    alt = next(img.alt for el in at.get("image") for img in el.proto.imgs if img.url.startswith("data:image/svg"))
+    assert alt.startswith("Probability of each digit: 5: 100%") and alt.endswith("every other digit under 1%"), alt
+
+
+def test_the_chart_in_words_lists_the_likely_digits_first():
+    from ui.draw_ui import probability_words
+
+    p = np.zeros(10)
+    p[[1, 7, 4]] = [0.30, 0.62, 0.08]
+    assert probability_words(p) == "Probability of each digit: 7: 62%, 1: 30%, 4: 8%; every other digit under 1%"
 
 
 def test_each_session_is_answered_by_its_own_model():

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 Saver = Callable[["keras.Model", ModelCard], StoredModel]
+MIN_EPOCHS_KEPT = 0.5  # a run stopped before this much of its first epoch is not saved
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,12 @@ def run(spec: RunSpec, data: MnistData, save: Saver, progress: TrainingProgress 
         result, fields, trainable = _train(spec, parent_model, data, progress, verbose)
         if not result.stopped_early and spec.parent is None:  # the next estimate of this run: its length
             remember_run(spec.config, result.seconds, len(data.x_train))
-    if result.stopped_early and all("fraction" in row for row in result.history):
-        # stopped in its first epoch: a model that has not seen the training images once is not kept (a
-        # class's store filled with 'simple_cnn-0.0ep' models that only the teacher could delete)
+    if result.stopped_early and trained_epochs(result.history) < MIN_EPOCHS_KEPT:
+        # stopped early in its first epoch: a model that has seen under half of the training images is not
+        # kept (a class's store filled with 'simple_cnn-0.0ep' models that only the teacher could delete);
+        # one stopped near the end of it is (0.9 of an epoch reads MNIST at ~97%)
         progress.update(detail="")
-        say("stopped before the first epoch ended: nothing saved")
+        say(f"stopped before {MIN_EPOCHS_KEPT:g} of the first epoch: nothing saved")
         return None
     progress.update(detail="scoring the 10,000 MNIST test digits")
     ev = evaluate(result.model, data.x_test, data.y_test)
@@ -133,12 +135,17 @@ def run(spec: RunSpec, data: MnistData, save: Saver, progress: TrainingProgress 
     return RunResult(stored, trainable)
 
 
+def trained_epochs(history: list[dict]) -> float:
+    """How many epochs a run really trained: 3.0, or 2.4 when stopped 40% into the third."""
+    if not history:
+        return 0.0
+    last = history[-1]
+    return float(last.get("epoch", len(history))) - 1 + float(last.get("fraction", 1.0))
+
+
 def epochs_label(history: list[dict]) -> str:
     """The epochs a run really trained, for its name: '3', or '2.4' when stopped in the third."""
-    if not history:
-        return "0"
-    last = history[-1]
-    done = round(float(last.get("epoch", len(history))) - 1 + float(last.get("fraction", 1.0)), 1)
+    done = round(trained_epochs(history), 1)
     return f"{done:.0f}" if done == int(done) else f"{done:.1f}"  # 1.04 -> '1', not '1.0'
 
 

@@ -11,7 +11,7 @@ from mnist_core.errors import ConfigError, MnistLabError
 from mnist_core.finetune import MODES, SOURCES, FinetuneConfig, load_handwriting
 from mnist_core.models import ARCHITECTURES
 from mnist_core.progress import ProgressSnapshot, Status
-from mnist_core.runs import RunSpec
+from mnist_core.runs import MIN_EPOCHS_KEPT, RunSpec, epochs_label
 from mnist_core.speed import describe, estimate_seconds, load_profile
 from mnist_core.store import ModelStore
 from mnist_core.train_config import OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig, parse_digits
@@ -281,6 +281,8 @@ def _epoch_table(history: list[dict]) -> None:
     rows, before = [], 0.0
     for r in history:
         row = {c: r.get(c) for c in cols}
+        if "epoch" in row:  # an epoch stopped part of the way says so (its figures are the part's)
+            row["epoch"] = f"{r['epoch']}" + (f" (stopped {r['fraction']:.0%} in)" if "fraction" in r else "")
         if r.get("seconds") is not None:
             row["seconds"], before = round(r["seconds"] - before, 1), r["seconds"]
         rows.append(row)
@@ -358,17 +360,16 @@ def result_ui(job: TrainingJob) -> None:
     if snap.status == Status.FAILED:
         st.error(f"**{job.name}** failed: {snap.error or job.error}")
     elif job.result is None and snap.batch_log:
-        st.warning(f"**{job.name}** was stopped in its first epoch: nothing was saved (a model that has not "
-                   "seen the training images once is not kept).")
+        st.warning(f"**{job.name}** was stopped before {MIN_EPOCHS_KEPT:.0%} of its first epoch: nothing was saved "
+                   "(a model that has seen so few of the training images is not kept).")
     elif job.result is None:
         st.warning(f"**{job.name}** was stopped before it started (by you, or by the teacher).")
     else:
         card = job.result.card
-        how = (
-            f"Stopped early; kept the weights of epoch {card.best_epoch}"
-            if card.stopped_early
-            else f"Finished {snap.epochs} epochs; kept the weights of epoch {card.best_epoch}"
-        )
+        best = next((r for r in card.history if r.get("epoch") == card.best_epoch), {})
+        kept = (f"kept the weights at the stop, {epochs_label(card.history)} epochs in" if "fraction" in best
+                else f"kept the weights of epoch {card.best_epoch}")
+        how = f"Stopped early; {kept}" if card.stopped_early else f"Finished {snap.epochs} epochs; {kept}"
         st.success(
             f"{how} ({card.training_seconds:.0f} s). Test accuracy **{card.test_accuracy:.2%}**; "
             f"saved as **{literal(card.name)}**."

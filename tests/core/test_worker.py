@@ -141,3 +141,34 @@ def test_a_stopped_runs_name_says_the_epochs_it_trained():
     assert epochs_label([{"epoch": 1}, {"epoch": 2, "fraction": 0.4}]) == "1.4"
     assert epochs_label([{"epoch": 1}, {"epoch": 2, "fraction": 0.04}]) == "1"  # was '1.0'
     assert epochs_label([]) == "0"
+
+
+class StopAtBatch(TrainingProgress):
+    """Asks to stop once `at` batches of the first epoch have run (as a student pressing Stop)."""
+
+    def __init__(self, at: int):
+        super().__init__()
+        self.at = at
+
+    def add_batch(self, batch, loss, accuracy):
+        super().add_batch(batch, loss, accuracy)
+        if batch >= self.at:
+            self.request_stop()
+
+
+@pytest.mark.parametrize("at, kept", [(4, False), (16, True)])
+def test_a_run_stopped_late_in_its_first_epoch_is_kept(mnist, at, kept):
+    """Stopped at batch 400 of 446 the model (97.6% on the page's own figures) was thrown away as 'stopped
+    in its first epoch'; now only one stopped before half of its first epoch is."""
+    from mnist_core.runs import run, store_saver
+
+    spec = RunSpec(TrainConfig(architecture="mlp", epochs=3, batch_size=100, train_subset=2000), "part-{epochs}ep",
+                   calibrate=False)
+    result = run(spec, small(mnist, 300), store_saver(), StopAtBatch(at))
+    if not kept:
+        assert result is None and [m.name for m in ModelStore().list()] == ["default"]
+        return
+    card = ModelStore().get(result.stored.name).card
+    fraction = card.history[-1]["fraction"]  # 16 of the epoch's 18 batches (10% of 2,000 kept to validate)
+    assert card.name == f"part-{fraction:.1f}ep" == "part-0.9ep" and card.stopped_early
+    assert card.test_accuracy > 0.5

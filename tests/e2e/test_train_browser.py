@@ -110,6 +110,10 @@ def test_start_watch_leave_return_and_stop_a_training_job(page, app_url):
     done.wait_for(timeout=300_000)  # after the last batch: scoring, calibrating and saving
     saved = re.search(r"saved as \S*mlp-([\d.]+)ep", done.inner_text())
     assert saved and float(saved.group(1)) < 200  # named after the epochs it really trained
+    # the weights kept: a whole epoch's, or the part epoch's at the stop, said as such (not as 'epoch 4')
+    kept = re.search(r"kept the weights (of epoch (\d+)|at the stop, ([\d.]+) epochs in)", done.inner_text())
+    assert kept and (int(kept.group(2) or 0) <= float(saved.group(1)) if kept.group(2) else
+                     kept.group(3) == saved.group(1)), done.inner_text()
     # the live view is gone and the final curves stay (stale elements of the last run may linger a moment)
     page.wait_for_function(f"""() => document.querySelectorAll('{PROGRESS}').length === 0
                                      && document.querySelectorAll('{CURVES}').length === 1""", timeout=30_000)

@@ -363,6 +363,19 @@ def epoch_table_script():
                   {"epoch": 3, "loss": 0.1, "seconds": 56.6}])
 
 
+def partial_epoch_table_script():
+    from ui.train_ui import _epoch_table
+
+    _epoch_table([{"epoch": 1, "loss": 0.3, "seconds": 19.2}, {"epoch": 2, "loss": 0.2, "seconds": 25.8,
+                                                                 "fraction": 0.33}])
+
+
+def test_an_epoch_stopped_part_of_the_way_says_so():
+    """A run stopped a third into its second epoch listed that part as 'epoch 2', like a whole one."""
+    at = AppTest.from_function(partial_epoch_table_script, default_timeout=30).run()
+    assert list(at.dataframe[0].value["epoch"]) == ["1", "2 (stopped 33% in)"]
+
+
 def test_the_epoch_table_shows_each_epochs_own_time():
     """A learner read 'epoch 3: 56.6 s' from the time since the start; each epoch took about 19 s."""
     at = AppTest.from_function(epoch_table_script, default_timeout=30).run()

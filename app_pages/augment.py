@@ -57,15 +57,21 @@ with friendly_errors("The augmentation preview"):
 
         # Guard rails
         risky = config.risky_settings()
-        if risky:
-            limits = ", ".join(f"{name} past {AugmentConfig.LIMITS[name][2]:g}" for name in risky)
-            about.warning(f"**Risky: {limits}.** {lost:.0%} of the copies lost most of their ink (red).")
-        elif lost:
-            about.info(f"{lost:.0%} of the copies lost most of their ink (framed red).")
+        # noise adds ink all over: the ink a copy keeps no longer tells whether its digit survived
+        losses = (f"{lost:.0%} of the copies lost most of their ink (framed red)." if not config.noise
+                  else "With noise on, ink cannot tell a lost digit: judge the copies by eye.")
+        if risky:  # a short line even when every setting is past its mark (six lines on a projector before)
+            limits = (", ".join(f"{name} past {AugmentConfig.LIMITS[name][2]:g}" for name in risky) if len(risky) <= 3
+                      else ", ".join(risky) + " past their marks")
+            about.warning(f"**Risky: {limits}.** {losses}")
+        elif lost or config.noise:
+            about.info(losses)
 
         # Preview
         with preview:
-            st.image(montage(variants, cols=8, factor=2, flagged=kept < 1 - LOST), width="stretch")
+            st.image(montage(variants, cols=8, factor=2, flagged=(kept < 1 - LOST) & (not config.noise)),
+                     width="stretch")
             st.caption(f"{count} copies in {took * 1000:.0f} ms. Ink kept: {kept.min():.0%} to {kept.max():.0%} of "
-                       f"the original's (median {np.median(kept):.0%}). Settings: {config.summary()}.")
+                       f"the original's (median {np.median(kept):.0%}"
+                       f"{'; noise adds ink' if config.noise else ''}). Settings: {config.summary()}.")
     write_page_url("aug", DRAWING_AUGMENT)

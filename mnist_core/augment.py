@@ -107,7 +107,9 @@ def build_augmenter(config: AugmentConfig) -> keras.Sequential:
     if config.blur:
         steps.append(RandomBlur(config.blur, seed=seed + 7))
     if config.contrast:
-        steps.append(layers.RandomContrast(config.contrast, value_range=(0, 1), seed=seed + 8))
+        # (c, c): a factor in [1 - c, 1 + c]. Keras 3.15 reads a single c as [1, 1 + c]: more contrast only,
+        # which clipping undoes on MNIST's black-and-white digits, so even 0.95 changed nothing
+        steps.append(layers.RandomContrast((config.contrast, config.contrast), value_range=(0, 1), seed=seed + 8))
     if config.erasing:
         steps.append(
             layers.RandomErasing(

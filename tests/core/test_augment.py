@@ -185,3 +185,12 @@ def test_the_maxima_are_sensible_and_old_cards_with_larger_values_still_load(tmp
            "train_config": {"epochs": 3, "augment": {"rotation": 180.0}}}
     card = ModelCard.from_dict(json.loads(json.dumps(old)), name="old")
     assert card.augment["rotation"] == 180.0  # what that model was trained with, as it was
+
+
+def test_contrast_fades_and_darkens_as_its_help_says(batch):
+    """'Fades or darkens the ink': at 0.95 all 32 copies looked like the original (Keras took a single
+    factor c as [1, 1 + c], more contrast only, which clipping undoes on a black-and-white digit)."""
+    copies = augment(np.repeat(batch[:1], 32, axis=0), AugmentConfig(contrast=0.9, seed=1))
+    ink = copies.reshape(32, -1).max(axis=1)
+    assert (ink < 0.6).sum() >= 5, np.round(ink, 2)  # faded copies
+    assert (ink > 0.95).sum() >= 5, np.round(ink, 2)  # and copies with full-strength ink

@@ -164,3 +164,24 @@ def test_a_link_past_the_last_digit_of_a_label_opens_the_last_and_says_so(mnist)
     assert at.number_input(key="aug_nth").value == fives
     assert any(f"There is no 5 number 7000 here (only {fives:,}): showing 5 number {fives}" in t.value
                for t in at.toast), [t.value for t in at.toast]
+
+
+def test_every_setting_at_its_most_gets_a_short_honest_warning(mnist):
+    """Every slider at its maximum: the warning listed all ten limits (six lines on a projector, the copies
+    pushed off the screen) and said '0% of the copies lost most of their ink' of copies that were all
+    speckle: noise adds ink, so ink kept cannot tell a lost digit there."""
+    from streamlit.testing.v1 import AppTest
+
+    from mnist_core.augment import AugmentConfig
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    for name, (_, most, _) in AugmentConfig.LIMITS.items():
+        at.query_params[name] = str(most)
+    at.run()
+    at = at.switch_page("app_pages/augment.py").run()
+    assert not errors(at) and not at.exception
+    warning = at.warning[0].value
+    assert warning.startswith("**Risky: rotation, shift") and "past their marks" in warning
+    assert "judge the copies by eye" in warning and "lost most of their ink" not in warning
+    assert len(warning) < 200, warning
+    assert "noise adds ink" in summary(at)

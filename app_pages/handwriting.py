@@ -43,6 +43,8 @@ def open_store() -> HandwritingStore | None:
 def digit_filter_ui(counts: np.ndarray) -> int | None:
     """Pills with the number of drawings of each digit; returns the chosen digit or None for all."""
     options = ["all", *range(10)]
+    if st.session_state.get("digit_filter") not in (None, "all") and counts[st.session_state["digit_filter"]] == 0:
+        st.session_state["digit_filter"] = "all"  # its last drawing was deleted: back to all, not an empty page
     chosen = st.pills(
         "Drawings of each digit (click one to show only that digit)", options, default="all", required=True,
         format_func=lambda d: f"All ({counts.sum()})" if d == "all" else f"{d} ({counts[d]})", key="digit_filter",
@@ -57,7 +59,8 @@ with friendly_errors("The handwriting collection"):
     empty = store is not None and len(store) == 0  # then the note below says where saving is
     st.caption("Drawings saved with **Save with label** on the Draw page"
                + (" (on students' own screens: not in presenter mode)" if presenting() and not empty else "")
-               + ". They stay on this computer, and the Train page can fine-tune a model on them.")
+               + ". They are kept on the computer that runs this app, where everyone using it sees them "
+               "(nothing goes to the internet), and the Train page can fine-tune a model on them.")
     teacher = auth.can(Action.MANAGE_HANDWRITING)
     if store is not None and store.read_only:
         st.warning(store.read_only_notice(), icon=":material/edit_off:")

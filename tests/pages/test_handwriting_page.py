@@ -87,6 +87,18 @@ def test_delete_asks_first_then_deletes():
     assert [s.id for s in store.list()] == [keep] and shown_ids(at) == [keep]
 
 
+def test_deleting_the_last_drawing_of_the_chosen_digit_goes_back_to_all():
+    """With '4 (1)' chosen, deleting that 4 left '4 (0)' chosen over an empty page, without a word."""
+    store = HandwritingStore()
+    keep, gone = fill(store, [3, 4])
+    at = app()
+    at.button_group(key="digit_filter").set_value(4).run()
+    assert shown_ids(at) == [gone]
+    at.button(key=f"delete-{gone}").click().run()
+    assert not problems(at)
+    assert at.button_group(key="digit_filter").value == "all" and shown_ids(at) == [keep]
+
+
 def test_a_busy_database_shows_an_error_in_place_and_the_page_goes_on(monkeypatch):
     import mnist_core.handwriting
 

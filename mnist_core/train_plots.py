@@ -65,7 +65,8 @@ def curves_figure(history: Sequence[Mapping[str, float]], batch_log: Sequence[tu
         epochs: the run's length, to fix the x range while training.
         batches_per_epoch: sets the smoothing window (5% of an epoch).
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (lower is better)", "Accuracy (higher is better)"),
+    # each title on two lines: side by side on a phone's 390 px, one line each ran into the other
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss<br>(lower is better)", "Accuracy<br>(higher is better)"),
                         horizontal_spacing=0.08)
     window = max(1, round((batches_per_epoch or 0) / 20))
     batches = bin_points(smooth(batch_log, window))
@@ -92,7 +93,7 @@ def curves_figure(history: Sequence[Mapping[str, float]], batch_log: Sequence[tu
     fig.update_yaxes(**AXIS_FONT)
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1.0], tickformat=".0%", row=1, col=2)
-    fig.update_layout(height=height, font=FONT, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    fig.update_layout(height=height, font=FONT, margin={"l": 10, "r": 10, "t": 60, "b": 10},
                       legend={"orientation": "h", "y": -0.25, "x": 0.5, "xanchor": "center", "font": {"size": 15}},
                       uirevision="curves")
     fig.update_annotations(font_size=17)

@@ -84,3 +84,11 @@ def test_mistakes_are_ordered_by_confidence_and_filtered_by_cell():
     other = evaluate_probabilities(np.eye(10)[y], y)
     assert agreement(ev, other, y) == {"both_right": 2, "only_first": 0, "only_second": 3, "both_wrong": 0,
                                        "disagree": 3}
+
+
+def test_the_curves_titles_fit_side_by_side_on_a_phone():
+    """On a 390 px phone 'Loss (lower is better)' ran into 'Accuracy (higher is bette': two short lines each."""
+    fig = curves_figure([{"epoch": 1, "loss": 0.3, "accuracy": 0.9}], [], epochs=3)
+    titles = [a.text for a in fig.layout.annotations]
+    assert [t.split("<br>")[0] for t in titles] == ["Loss", "Accuracy"]
+    assert max(len(line) for t in titles for line in t.split("<br>")) <= 18, titles

@@ -108,6 +108,7 @@ class TrainingJob:
     thread: threading.Thread | None = None
     queue: TrainingQueue = field(default=QUEUE, repr=False)
     id: str = field(default_factory=lambda: secrets.token_urlsafe(9))  # unguessable: it goes in the page URL
+    asked: float = field(default_factory=time.time)  # when it was asked for (two students' runs share names)
 
     @property
     def name(self) -> str:

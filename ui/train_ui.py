@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import streamlit as st
 
@@ -245,7 +246,7 @@ def other_runs_ui(own: TrainingJob | None) -> None:
                  "getting ready" if not snap.epochs else
                  f"training: epoch {snap.epoch}/{snap.epochs}, {snap.elapsed:.0f} s so far")
         row = st.container(horizontal=True, vertical_alignment="center")
-        row.markdown(f"**{job.name}**: {where}")
+        row.markdown(f"**{job.name}**, asked for {_ago(job.asked)}: {where}")
         if teacher and snap.status != Status.STOPPING:
             row.button("Stop it", key=f"stop-other-{job.id}", on_click=job.stop, icon=":material/stop:",
                        help="Stops this run for its owner too; a training run keeps its best weights so far.")
@@ -253,6 +254,27 @@ def other_runs_ui(own: TrainingJob | None) -> None:
     if teacher and len(waiting) > 1:  # a queue filled from many tabs: emptied in one click, not one by one
         st.button(f"Stop the {len(waiting)} waiting runs", key="stop-waiting", icon=":material/playlist_remove:",
                   on_click=lambda: [job.stop() for job in waiting], help="They never start; the running one goes on.")
+
+
+def _ago(when: float) -> str:
+    """'just now', '40 s ago', '3 min ago': tells two runs of the same name apart (a server's clock may be
+    in another time zone than the class)."""
+    seconds = max(0.0, time.time() - when)
+    return "just now" if seconds < 10 else f"{describe(seconds).removeprefix('about ')} ago"
+
+
+def _wait_words(job: TrainingJob) -> str:
+    """How long until a waiting run starts, as far as the run training now tells."""
+    training = next((j for j in jobs.active() if j is not job and not j.queue_position), None)
+    snap = training.progress.snapshot() if training is not None else None
+    if snap is None or not snap.eta:
+        return "It starts by itself when the job before it ends."
+    left = describe(snap.eta)
+    ahead = (job.queue_position or 1) - 1
+    if not ahead:
+        return f"It starts by itself when the run training now (**{training.name}**) ends, in {left}."
+    return (f"It starts by itself after the run training now (**{training.name}**, {left} left) and the "
+            f"{ahead} waiting before it.")
 
 
 def current_job() -> TrainingJob | None:
@@ -320,7 +342,7 @@ def live_progress_ui(job: TrainingJob) -> None:
     if snap.status == Status.WAITING:
         c1.info(
             f"**{job.name}** is waiting for the server's training slot: place {job.queue_position or 1} in the "
-            "queue. It starts by itself when the job before it ends."
+            f"queue. {_wait_words(job)}"
         )
     elif snap.status == Status.PREPARING:
         c1.progress(0.0, text=f"**{job.name}**: preparing ({snap.detail or 'starting'})...")

@@ -557,6 +557,34 @@ def test_the_teacher_stops_a_students_run_that_holds_the_training_slot(classroom
     assert any("best-200ep" in m.value and "stopping" in m.value for m in at.markdown)
 
 
+def test_a_waiting_run_says_how_long_until_it_starts_and_runs_of_one_name_tell_apart(someone_elses_run):
+    """Two students' Quick runs were both 'simple_cnn-3ep' in each other's lists, and a waiting one said only
+    'place 1 in the queue': each run now says when it was asked for, and a waiting one how long the run
+    training now has left."""
+    import time
+
+    from mnist_core.runs import RunSpec
+    from mnist_core.train_config import PRESETS
+    from ui import jobs
+    from ui.train_ui import _wait_words
+
+    someone_elses_run.progress.update(started=time.time() - 120, epoch=2, epochs=4, batch=0, batches=100)
+    mine = jobs.TrainingJob(RunSpec(PRESETS["quick"], name="quick-{epochs}ep"))
+    with jobs.QUEUE._cond:
+        jobs.QUEUE._waiting.append(mine)
+    try:
+        words = _wait_words(mine)
+        # a quarter of its batches done in 2 minutes: 6 to go
+        assert words == "It starts by itself when the run training now (**best-200ep**) ends, in about 6 min.", words
+        assert _wait_words(someone_elses_run).startswith("It starts by itself when the job before it ends")
+    finally:
+        with jobs.QUEUE._cond:
+            jobs.QUEUE._waiting.remove(mine)
+    at = app("app_pages/train.py")
+    assert any(m.value.startswith("**best-200ep**, asked for just now: training: epoch 2/4") for m in at.markdown), \
+        [m.value for m in at.markdown]
+
+
 def test_the_teacher_empties_a_queue_filled_from_many_tabs_at_once(classroom, someone_elses_run):
     """QA queued six runs in a minute from new tabs; the teacher had to stop them one by one."""
     import threading

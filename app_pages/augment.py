@@ -62,7 +62,7 @@ with friendly_errors("The augmentation preview"):
                   else "With noise on, ink cannot tell a lost digit: judge the copies by eye.")
         if risky:  # a short line even when every setting is past its mark (six lines on a projector before)
             limits = (", ".join(f"{name} past {AugmentConfig.LIMITS[name][2]:g}" for name in risky) if len(risky) <= 3
-                      else ", ".join(risky) + " past their marks")
+                      else f"{len(risky)} settings past their marks")
             about.warning(f"**Risky: {limits}.** {losses}")
         elif lost or config.noise:
             about.info(losses)

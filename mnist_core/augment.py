@@ -139,8 +139,8 @@ def augment(images: np.ndarray, config: AugmentConfig) -> np.ndarray:
 def ink_kept(original: np.ndarray, variants: np.ndarray) -> np.ndarray:
     """How much of the original's ink each variant keeps.
 
-    Ink is the sum of the pixel values (white ink on black); a shift out of the frame, an erased
-    patch or a washed-out contrast lower it.
+    Ink is the sum of the pixel values above the paper's (black, or the grey a faded contrast lifts it
+    to); a shift out of the frame, an erased patch or a washed-out contrast lower it.
 
     Args:
         original: (28, 28) the digit, uint8 or float in [0, 1].
@@ -154,7 +154,11 @@ def ink_kept(original: np.ndarray, variants: np.ndarray) -> np.ndarray:
     def ink(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         scale = 255.0 if x.dtype == np.uint8 else 1.0
-        return x.reshape(len(x), -1).sum(axis=1, dtype=np.float64) / scale
+        flat = x.reshape(len(x), -1).astype(np.float64) / scale
+        # above the paper (the level a quarter of the pixels are at or under: paper even where thick strokes
+        # cover half of the image): a faded contrast lifts the paper to grey, and that grey is not ink
+        paper = np.percentile(flat, 25, axis=1, keepdims=True)
+        return np.clip(flat - paper, 0, None).sum(axis=1)
 
     total = ink(np.asarray(original)[None])[0]
     if total <= 0:

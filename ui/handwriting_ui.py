@@ -43,7 +43,9 @@ def sample_card(store: HandwritingStore, sample: Sample, editable: bool = True) 
         with friendly_errors("Relabelling"):  # e.g. the database is busy: say so here, keep the page
             store.relabel(sample.id, label)
             done(f"Drawing #{sample.id} is now labelled {label}.")
-    with st.popover("Delete", icon=":material/delete:"):
+    # keyed by the drawing: after a delete the next drawing takes this place, and an unkeyed popover stayed
+    # open over it (a second click deleted the wrong drawing)
+    with st.popover("Delete", icon=":material/delete:", key=f"delete-menu-{sample.id}"):
         st.write(f"Delete drawing #{sample.id} for good?")
         if st.button("Yes, delete it", type="primary", key=f"delete-{sample.id}"):
             with friendly_errors("Deleting"):

@@ -74,7 +74,7 @@ def actions_ui(store: ModelStore, chosen: StoredModel, active: str, teacher: boo
         onnx_download_ui(chosen)
         if teacher and name != DEFAULT_NAME:
             rename_ui(store, name)
-            with st.popover("Delete", icon=":material/delete:"):
+            with st.popover("Delete", icon=":material/delete:", key=f"delete-menu-{name}"):  # closed for the next
                 st.write(f"Delete **{literal(name)}** and its card for good?")
                 if st.button(f"Yes, delete {literal(name)}", type="primary", key="confirm-delete"):
                     with friendly_errors(f"Deleting {literal(name)}"):
@@ -85,7 +85,7 @@ def actions_ui(store: ModelStore, chosen: StoredModel, active: str, teacher: boo
 
 
 def rename_ui(store: ModelStore, name: str) -> None:
-    with st.popover("Rename", icon=":material/edit:"):
+    with st.popover("Rename", icon=":material/edit:", key=f"rename-menu-{name}"):
         new = st.text_input("New name", name, max_chars=64, key=f"rename-{name}",
                             help="Letters of any alphabet, digits, '-', '_' and '.', starting with a letter or digit")
         if st.button("Rename", type="primary", key="confirm-rename", disabled=new.strip() == name):
@@ -116,5 +116,6 @@ def upload_ui(store: ModelStore) -> None:
                          f"{MAX_MODEL_BYTES // 2**20} MB limit.")
                 return
             stored = store.import_upload(upload.getvalue(), upload.name)
+            st.session_state[CHOSEN_NEXT] = stored.name  # the new model is the one shown (it stayed on default)
             flash.later(f"Added **{literal(stored.name)}** ({stored.card.parameters:,} parameters).")
             st.rerun()

@@ -51,7 +51,8 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 [data-testid="stHeader"] { height: 0; background: transparent; }
 [data-testid="stMainBlockContainer"] { padding-top: 2.6rem; padding-bottom: 2rem; }
 [data-testid="stMainBlockContainer"] h1 { padding-top: 0.5rem; }
-.st-key-present-bar { position: fixed; top: 0.35rem; left: 1rem; z-index: 999991; width: auto; gap: 0.4rem; }
+.st-key-present-bar { position: fixed; top: 0.35rem; left: 1rem; z-index: 999991; width: auto; gap: 0.4rem;
+  background: #fff; border-radius: 0.5rem; }  /* text scrolled under it does not show between its buttons */
 :has(> .st-key-present-bar) { display: contents; }
 .st-key-present-bar button { min-height: 0; padding: 0.1rem 0.6rem; font-size: 0.8rem; }
 .st-key-present-bar p { font-size: 0.8rem; }

@@ -194,3 +194,13 @@ def test_contrast_fades_and_darkens_as_its_help_says(batch):
     ink = copies.reshape(32, -1).max(axis=1)
     assert (ink < 0.6).sum() >= 5, np.round(ink, 2)  # faded copies
     assert (ink > 0.95).sum() >= 5, np.round(ink, 2)  # and copies with full-strength ink
+
+
+def test_a_copy_faded_to_grey_on_grey_counts_as_lost():
+    """Contrast 0.95 made two copies almost invisible (ink 0.17 on paper 0.12) that the page called 100%
+    kept: the lifted paper was counted as ink."""
+    original = np.zeros((28, 28), np.float32)
+    original[6:22, 12:15] = 1.0
+    faded = original * 0.05 + 0.12
+    assert augment_ink_kept(original, faded[None])[0] == pytest.approx(0.05)
+    assert ink_loss_share(original, faded[None]) == 1.0

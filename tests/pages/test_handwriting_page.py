@@ -97,6 +97,21 @@ def test_deleting_the_last_drawing_of_the_chosen_digit_goes_back_to_all():
     at.button(key=f"delete-{gone}").click().run()
     assert not problems(at)
     assert at.button_group(key="digit_filter").value == "all" and shown_ids(at) == [keep]
+    # the confirmation belongs to its drawing: the one now in the deleted one's place is not asked open
+    assert delete_menus(at) == [f"delete-menu-{keep}"]
+
+
+def delete_menus(at) -> list[str]:
+    """The keys of the drawings' Delete popovers (a popover's key is its identity: its open state)."""
+    found = []
+
+    def walk(node):
+        if getattr(node, "type", None) == "popover" and node.proto.popover.label == "Delete":
+            found.append("delete-menu-" + node.proto.id.rsplit("delete-menu-", 1)[-1])  # unkeyed: a hash
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+    walk(at._tree)
+    return found
 
 
 def test_a_busy_database_shows_an_error_in_place_and_the_page_goes_on(monkeypatch):

@@ -89,7 +89,7 @@ def run(spec: RunSpec, data: MnistData, save: Saver, progress: TrainingProgress 
         say: receives a line for each step (the CLI prints them).
     Returns:
         RunResult with the stored model and its card; None (nothing saved) when `progress` asked to stop
-        before the first epoch ended.
+        before MIN_EPOCHS_KEPT (half) of the first epoch had run.
     Raises:
         MnistLabError: bad settings, a missing or broken parent, an unwritable store.
     """
@@ -113,7 +113,7 @@ def run(spec: RunSpec, data: MnistData, save: Saver, progress: TrainingProgress 
         # kept (a class's store filled with 'simple_cnn-0.0ep' models that only the teacher could delete);
         # one stopped near the end of it is (0.9 of an epoch reads MNIST at ~97%)
         progress.update(detail="")
-        say(f"stopped before {MIN_EPOCHS_KEPT:g} of the first epoch: nothing saved")
+        say(f"stopped before {MIN_EPOCHS_KEPT:.0%} of the first epoch: nothing saved")
         return None
     progress.update(detail="scoring the 10,000 MNIST test digits")
     ev = evaluate(result.model, data.x_test, data.y_test)

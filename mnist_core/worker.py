@@ -88,7 +88,7 @@ class EpochDone:
 
 @dataclass(frozen=True)
 class Finished:
-    result: RunResult | None  # None: stopped in its first epoch, nothing saved
+    result: RunResult | None  # None: stopped before half of its first epoch, nothing saved
 
 
 @dataclass(frozen=True)

@@ -237,11 +237,13 @@ def probability_ui(probabilities: np.ndarray) -> None:
 
 
 def probability_words(probabilities: np.ndarray) -> str:
-    """The chart in words: the digits the model gives 1% or more, most likely first."""
+    """The chart in words: the four most likely digits (those at 1% or more), then what the rest is under."""
     p = np.clip(np.nan_to_num(np.asarray(probabilities, dtype=float)), 0, 1)
-    order = [int(d) for d in np.argsort(-p, kind="stable") if p[d] >= 0.005][:4] or [int(np.argmax(p))]
-    rest = "; every other digit under 1%" if len(order) < 10 else ""
-    return "Probability of each digit: " + ", ".join(f"{d}: {p[d]:.0%}" for d in order) + rest
+    ranked = [int(d) for d in np.argsort(-p, kind="stable")]
+    named = [d for d in ranked[:4] if p[d] >= 0.005] or ranked[:1]
+    rest = p[ranked[len(named)]]  # the most likely digit not named
+    tail = "every other digit under 1%" if rest < 0.005 else f"every other digit {rest:.0%} or less"
+    return "Probability of each digit: " + ", ".join(f"{d}: {p[d]:.0%}" for d in named) + "; " + tail
 
 
 def phone_answer_ui(prediction: Prediction | None, verdict: str | None) -> None:

@@ -171,7 +171,7 @@ def view_ui(head: Header) -> str:
 # The words this page uses, in plain words for a learner meeting them for the first time (a test checks that
 # every term the page's own text uses is here)
 GLOSSARY = {
-    "filter": "a small grid of learned numbers (3x3 here) that slides over the picture; where the picture "
+    "filter": "a small grid of learned numbers (often 3x3) that slides over the picture; where the picture "
               "looks like the filter's pattern (an edge, a curve), the sum of products is large.",
     "feature map": "the picture a filter makes: one number per place, bright where its pattern is. A layer "
                    "with 32 filters makes 32 maps.",
@@ -284,9 +284,13 @@ def layer_view(model, stage: inside.Stage, acts: dict, x: np.ndarray, beside) ->
 @safe
 def _to_page() -> None:
     """Another page of the grid: its first map is the chosen one."""
-    put("map", (st.session_state["w_inside_page"] - 1) * PER_PAGE)
-    for reset in ("row", "col", "ch"):
-        put(reset, SETTINGS[reset][0])
+    _choose_map((st.session_state["w_inside_page"] - 1) * PER_PAGE)
+
+
+def _choose_map(channel: int) -> None:
+    """Map `channel` is the chosen one, from its strongest pixel and input (a page turned, a number typed)."""
+    put("map", channel)
+    URL.reset("row", "col", "ch")
 
 
 def _pages(count: int, channel: int, container, name: str = "maps") -> list[int]:
@@ -304,9 +308,7 @@ def _pages(count: int, channel: int, container, name: str = "maps") -> list[int]
 @safe
 def _typed_map() -> None:
     """A map's number typed (the keyboard's way to what a click on the grid does)."""
-    put("map", int(st.session_state["w_inside_zoom_map"]))
-    for reset in ("row", "col", "ch"):
-        put(reset, SETTINGS[reset][0])
+    _choose_map(int(st.session_state["w_inside_zoom_map"]))
 
 
 def _maps_and_zoom(model, stage: inside.Stage, out: np.ndarray, channel: int, beside) -> None:

@@ -183,6 +183,10 @@ def test_the_chart_in_words_lists_the_likely_digits_first():
     p = np.zeros(10)
     p[[1, 7, 4]] = [0.30, 0.62, 0.08]
     assert probability_words(p) == "Probability of each digit: 7: 62%, 1: 30%, 4: 8%; every other digit under 1%"
+    # five likely digits: four named, and the rest is not said to be under 1%
+    five = np.array([0.3, 0.2, 0.2, 0.15, 0.15, 0, 0, 0, 0, 0])
+    assert probability_words(five) == ("Probability of each digit: 0: 30%, 1: 20%, 2: 20%, 3: 15%; "
+                                       "every other digit 15% or less")
 
 
 def test_each_session_is_answered_by_its_own_model():

@@ -1,5 +1,6 @@
 """Train, Evaluate and Models pages driven through Streamlit's AppTest (real scripts, real store)."""
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -152,6 +153,19 @@ def test_evaluate_shows_accuracy_scores_and_a_cell_gallery(mnist):
     assert any(m.value.startswith(f"**Test digits {true} read as {pred}**") for m in at.markdown)
     assert at.get("plotly_chart")  # the matrix and that cell's digits beside it
     assert any("Only one model is stored" in i.value for i in at.info)
+
+
+def test_evaluates_f1_example_is_what_the_page_computes(mnist):
+    """The page's caption: 'recall 100% with precision 50% gives F1 67%, not 75%' - as its own scores say."""
+    from mnist_core.evaluate import scores
+
+    at = app("app_pages/evaluate.py")
+    caption = next(c.value for c in at.caption if "harmonic mean" in c.value)
+    assert "recall 100% with precision 50% gives F1 67%" in caption
+    cm = np.zeros((10, 10), int)
+    cm[7, 7], cm[1, 7] = 5, 5  # every 7 read as 7 (recall 100%); half of the answers '7' are 1s (precision 50%)
+    precision, recall, f1 = scores(cm)
+    assert (recall[7], precision[7], f"{f1[7]:.0%}") == (1.0, 0.5, "67%")
 
 
 def test_evaluate_says_which_mistakes_are_label_errors(mnist):

@@ -33,8 +33,8 @@ head, mode, *reset = st.columns([2.4, 1.4, 1.2] if presenting() else [2, 1.4], v
 head.title("Draw a digit")
 DRAW.read_url()  # a link's settings win on the first run of a visit
 number_mode = DRAW.widget("number", mode.toggle, "A whole number", help="Write several digits side by side, e.g. 2026.")
-if presenting() and reset[0].button("Shipped model", icon=":material/undo:",
-                                    help="Use the model that ships with the app"):
+if presenting() and reset[0].button("Default model", icon=":material/undo:",
+                                    help="Use the model that comes with the app, named default"):
     use_model("default")
 
 

@@ -26,7 +26,7 @@ def test_present_and_page_in_the_url_open_draw_in_presenter_mode():
     assert at.session_state[keys.PRESENT] is True
     assert next(m.value for m in at.metric if m.label == "Prediction") == "5"
     assert not [s for s in at.slider if s.label == "Pen width"]  # fewer controls for a demo
-    assert [b for b in at.button if b.label == "Shipped model"]
+    assert [b for b in at.button if b.label == "Default model"]
 
 
 def test_model_in_the_url_changes_only_this_session(lab_home):
@@ -49,7 +49,7 @@ def test_shipped_model_button_resets_the_session_model(lab_home):
     store.save(build_model("mlp"), "other", ModelCard("other", architecture="mlp"))
     at = run_with_query({"present": "1", "page": "draw", "model": "other"}, **{DRAWING_OVERRIDE: digit_image(5)})
     assert at.session_state[keys.SESSION_MODEL] == "other"
-    next(b for b in at.button if b.label == "Shipped model").click().run()
+    next(b for b in at.button if b.label == "Default model").click().run()
     assert at.session_state[keys.SESSION_MODEL] == "default"
     assert next(m.value for m in at.metric if m.label == "Prediction") == "5"
 
@@ -82,7 +82,7 @@ def test_present_0_in_a_link_leaves_presenter_mode():
     assert not at.exception
     assert at.session_state[keys.PRESENT] is False
     assert [s for s in at.slider if s.label == "Pen width"]  # the full page's controls are back
-    assert not [b for b in at.button if b.label == "Shipped model"]
+    assert not [b for b in at.button if b.label == "Default model"]
 
 
 def test_the_models_table_fits_a_tablet_and_the_chosen_model_says_where_it_came_from_and_when():

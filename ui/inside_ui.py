@@ -324,8 +324,9 @@ def _maps_and_zoom(model, stage: inside.Stage, out: np.ndarray, channel: int, be
     with right:
         if not hidden("unit"):
             st.session_state["w_inside_zoom_map"] = channel
-            st.number_input("Zoom on map", 0, out.shape[-1] - 1, key="w_inside_zoom_map", on_change=_typed_map,
-                            width=200, help="The map's number (or click a map in the grid)")
+            st.number_input(f"Zoom on map (0-{out.shape[-1] - 1})", 0, out.shape[-1] - 1, key="w_inside_zoom_map",
+                            on_change=_typed_map, width=200,
+                            help="The map's number (or click a map in the grid)")
         st.plotly_chart(ip.clickable_map(out[..., channel], side=300, title=f"Map {channel}, zoomed"),
                         config=CHART, width="content", key="inside_zoom")
         if kernels is not None:

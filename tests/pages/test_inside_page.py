@@ -231,3 +231,5 @@ def test_a_map_can_be_zoomed_from_the_keyboard():
     assert at.query_params["map"] == "21"
     assert any(c.value.startswith("Maps 16–23 of 32") for c in at.caption), [c.value for c in at.caption]
     assert at.number_input(key="w_inside_zoom_map").value == 21
+    # the label says which numbers there are: a number past the last is refused without a word
+    assert at.number_input(key="w_inside_zoom_map").label == "Zoom on map (0-31)"

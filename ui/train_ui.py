@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
@@ -73,17 +74,15 @@ def training_options_ui(running: bool, preset_at=None, note_at=None) -> TrainCon
                              help="How many times training goes through all the training images")
     batch = c3.number_input("Batch size", value=p.batch_size, step=32, min_value=1, max_value=4096, key=f"{k}-batch",
                             help="Images per step: the weights change once per batch")
-    lr = c4.number_input("Learning rate", value=p.learning_rate, step=1e-4, format="%.4f", min_value=1e-6,
-                         max_value=1.0, key=f"{k}-lr",
-                         help="How big each step is")
+    lr = c4.select_slider("Learning rate", LEARNING_RATES, nearest_rate(p.learning_rate), key=f"{k}-lr",
+                          format_func=rate_words, help="How big each step is (Adam's usual: 0.001)")
     with st.expander("More settings: optimizer, schedule, images, digits, seed"):
         c1, c2, c3 = st.columns(3)
         optimizer = c1.selectbox("Optimizer", OPTIMIZERS, OPTIMIZERS.index(p.optimizer), key=f"{k}-opt")
         schedule = c2.selectbox("LR schedule", SCHEDULES, SCHEDULES.index(p.schedule), key=f"{k}-sched",
                                 help="How the learning rate changes during training")
-        val = c3.number_input("Validation share", value=p.validation_split, step=0.05, format="%.2f", min_value=0.0,
-                              max_value=0.5, key=f"{k}-val",
-                              help="Training images held back to watch for overfitting")
+        val = c3.slider("Validation share", 0.0, 0.5, p.validation_split, step=0.05, format="%.2f", key=f"{k}-val",
+                        help="Training images held back to watch for overfitting")
         c1, c2, c3 = st.columns(3)
         subset = c1.number_input("Training images", value=p.train_subset, step=1000, min_value=0, max_value=60000,
                                  key=f"{k}-subset",
@@ -112,6 +111,21 @@ def training_options_ui(running: bool, preset_at=None, note_at=None) -> TrainCon
     if problem is not None:
         st.error(f"Not started: {problem}.")
     return config
+
+
+# Learning rates to choose from, not to type: a number box read '0,001' (a decimal comma, as much of the
+# world writes it) as 1, the largest rate, and the run failed with no word why. Log-spaced; the presets'
+# rates and fine-tuning's automatic ones are among them.
+LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+
+
+def nearest_rate(rate: float) -> float:
+    """The choice closest to `rate` on a log scale."""
+    return min(LEARNING_RATES, key=lambda r: abs(math.log(r / rate)))
+
+
+def rate_words(rate: float) -> str:
+    return "auto" if rate == 0 else f"{rate:g}"
 
 
 def preset_lengths() -> str:
@@ -170,9 +184,8 @@ def finetune_options_ui(running: bool) -> RunSpec | None:
     replay = c3.number_input("MNIST replay", value=3000, step=500, min_value=0, max_value=60000, key="ft-replay",
                              help="With handwriting: MNIST images mixed in so the model does not forget MNIST")
     epochs = c4.number_input("Epochs", value=3, step=1, min_value=1, max_value=200, key="ft-epochs")
-    lr = c5.number_input("Learning rate (0 = auto)", value=0.0, step=1e-4, format="%.4f", min_value=0.0,
-                         max_value=1.0, key="ft-lr",
-                         help="Auto: 0.01 for a new head, 0.0001 when all layers are unfrozen")
+    lr = c5.select_slider("Learning rate", (0.0, *LEARNING_RATES), 0.0, key="ft-lr", format_func=rate_words,
+                          help="Auto: 0.01 for a new head, 0.0001 when all layers are unfrozen")
     if not st.button("Start fine-tuning", type="primary", disabled=running, key="start-finetuning"):
         return None
     if source == "handwriting" and not has_hw:

@@ -8,6 +8,7 @@ from mnist_core.card import ModelCard
 from mnist_core.errors import ConfigError
 from mnist_core.models import build_model
 from mnist_core.store import ModelStore, read_card
+from mnist_core.train_config import PRESETS
 from tests.conftest import REPO
 from tests.pages.test_smoke import app, errors
 from ui.guard import literal
@@ -50,7 +51,6 @@ def test_each_number_field_has_the_range_the_run_accepts(mnist):
 
     at = app("app_pages/train.py")
     fields = {"quick-epochs": ("epochs", 1, 200), "quick-batch": ("batch_size", 1, 4096),
-              "quick-lr": ("learning_rate", 1e-6, 1.0), "quick-val": ("validation_split", 0.0, 0.5),
               "quick-subset": ("train_subset", 0, 60000), "quick-seed": ("seed", 0, 2**31 - 1)}
     for key, (field, lo, hi) in fields.items():
         widget = at.number_input(key=key)
@@ -61,11 +61,40 @@ def test_each_number_field_has_the_range_the_run_accepts(mnist):
             TrainConfig(**{field: type(lo)(below)})
 
 
+def test_the_learning_rate_and_validation_share_are_chosen_not_typed(mnist):
+    """QA in a German browser typed a learning rate of 0,001: the number box read it as 1 (the comma
+    dropped), the largest rate, and the run ended at 11% with no word why. Chosen on a slider, every
+    choice is one the run accepts; the presets' rates are among them, and the choice is the run's."""
+    from mnist_core.train_config import TrainConfig
+    from ui.train_ui import LEARNING_RATES
+
+    at = app("app_pages/train.py")
+    rates = at.select_slider(key="quick-lr")
+    assert [float(o) for o in rates.options] == list(LEARNING_RATES)
+    for rate in LEARNING_RATES:
+        TrainConfig(learning_rate=rate)  # accepted
+    assert {c.learning_rate for c in PRESETS.values()} <= set(LEARNING_RATES)
+    assert rates.value == PRESETS["quick"].learning_rate
+    val = at.slider(key="quick-val")
+    assert (val.min, val.max, val.value) == pytest.approx((0.0, 0.5, PRESETS["quick"].validation_split))
+    TrainConfig(validation_split=0.0), TrainConfig(validation_split=0.5)
+    at.selectbox(key="quick-arch").set_value("mlp")
+    at.number_input(key="quick-epochs").set_value(1)
+    at.number_input(key="quick-subset").set_value(300)
+    at.select_slider(key="quick-lr").set_value(3e-4)
+    at.slider(key="quick-val").set_value(0.2)
+    button(at, "Start training").click().run()
+    job = wait_for_job(at)
+    assert not at.exception and not errors(at), errors(at)
+    config = ModelStore().get(job.result.card.name).card.train_config
+    assert config["learning_rate"] == 3e-4 and config["validation_split"] == pytest.approx(0.2)
+
+
 def test_a_batch_larger_than_the_subset_is_refused(mnist):
     at = app("app_pages/train.py")
     at.number_input(key="quick-subset").set_value(200)
     at.number_input(key="quick-batch").set_value(512)
-    at.number_input(key="quick-val").set_value(0.0)
+    at.slider(key="quick-val").set_value(0.0)
     button(at, "Start training").click().run()
     assert any("larger than the 200 training images" in e.value for e in at.error)
 
@@ -82,7 +111,7 @@ def test_a_tiny_training_job_runs_in_the_background_and_is_stored(mnist):
     at.selectbox(key="quick-arch").set_value("mlp")
     at.number_input(key="quick-epochs").set_value(2)
     at.number_input(key="quick-subset").set_value(400)
-    at.number_input(key="quick-val").set_value(0.25)
+    at.slider(key="quick-val").set_value(0.25)
     button(at, "Start training").click().run()
     assert not at.exception, at.exception
     job = wait_for_job(at)

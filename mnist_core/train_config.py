@@ -6,6 +6,7 @@ user can act on; nothing here imports TensorFlow.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -148,7 +149,11 @@ DIGIT_CHARS = tuple("0123456789")  # ASCII only: "²".isdigit() is True, and int
 def parse_digits(text: str) -> tuple[int, ...]:
     """'0-4', '5,6,7' or '' (all) -> a digits tuple, or ConfigError with what was wrong."""
     digits: set[int] = set()
-    for part in str(text).replace(" ", "").split(","):
+    # as keyboards around the world type it: full-width digits and commas (NFKC), any script's digits
+    # (Arabic-Indic, Devanagari...), an autocorrected dash, an ideographic comma
+    text = "".join(str(unicodedata.digit(c)) if c.isdecimal() else c for c in unicodedata.normalize("NFKC", str(text)))
+    text = text.translate(str.maketrans({"–": "-", "—": "-", "−": "-", "、": ",", "،": ","}))
+    for part in text.replace(" ", "").split(","):
         if not part:
             continue
         lo, dash, hi = part.partition("-")

@@ -123,14 +123,17 @@ def test_outlier_exposure_makes_the_model_unsure_of_scribbles(mnist):
 
 
 @pytest.mark.parametrize("text, digits", [("0-4", (0, 1, 2, 3, 4)), ("5, 7,9", (5, 7, 9)), ("", ()), ("0-9", ()),
-                                          ("3", (3,)), ("2-3,3-4", (2, 3, 4))])
+                                          ("3", (3,)), ("2-3,3-4", (2, 3, 4)),
+                                          # as keyboards around the world type them (QA: refused)
+                                          ("５-９", (5, 6, 7, 8, 9)), ("٥-٩", (5, 6, 7, 8, 9)), ("0–4", (0, 1, 2, 3, 4)),
+                                          ("0、1、2", (0, 1, 2)), ("३,४", (3, 4))])
 def test_digit_lists_are_parsed(text, digits):
     from mnist_core.train_config import parse_digits
 
     assert parse_digits(text) == digits
 
 
-@pytest.mark.parametrize("text", ["a", "1-", "10", "4-12", "-3", "1..3", "4-2"])
+@pytest.mark.parametrize("text", ["a", "1-", "10", "4-12", "-3", "1..3", "4-2", "٥٥", "½"])
 def test_bad_digit_lists_are_refused(text):
     from mnist_core.train_config import parse_digits
 

@@ -33,6 +33,7 @@ import ipaddress
 import os
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import streamlit as st
@@ -160,7 +161,9 @@ def policy() -> Policy:
 
 
 def _fingerprint(code: str) -> bytes:
-    return hashlib.sha256(code.encode("utf-8")).digest()
+    """The same for the same passcode however a keyboard composed its letters ('é' one character or
+    'e' and an accent: NFC)."""
+    return hashlib.sha256(unicodedata.normalize("NFC", code).encode("utf-8")).digest()
 
 
 def _signed_in() -> tuple[str, bool] | None:

@@ -27,9 +27,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_NAME = "default"
 RESERVED_NAMES = frozenset({DEFAULT_NAME, "active"})  # the shipped model; the pointer file's stem
-# Letters and digits of any alphabet ('modèle', 'μοντέλο', '模型'), '_', '.' and '-'; no spaces, no marks
-# that format or hide text (bidi overrides, zero-width joiners are not word characters).
-_NAME = re.compile(r"^[^\W_][\w.-]{0,63}$")
+# Letters and digits of any alphabet ('modèle', 'μοντέλο', '模型', 'मॉडल'), '_', '.' and '-'; no spaces, no
+# marks that format or hide text (bidi overrides, zero-width joiners are not word characters).
+MAX_NAME_CHARS = 64
+_INVISIBLE_MARKS = re.compile("[\u034f\u180b-\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")  # joiners, variants
+
+
+def is_word_char(c: str) -> bool:
+    """A letter or digit of any alphabet, '_', or a mark written on a letter: most Indic words and voweled
+    Arabic need them (Hindi 'मॉडल', Tamil 'தமிழ்', Arabic 'نَموذَج'); not the invisible ones."""
+    return c.isalnum() or c == "_" or (unicodedata.category(c) in ("Mn", "Mc") and not _INVISIBLE_MARKS.match(c))
+
+
+def _valid_name(name: str) -> bool:
+    return (0 < len(name) <= MAX_NAME_CHARS and name[0].isalnum()
+            and all(is_word_char(c) or c in ".-" for c in name))
 MAX_NAME_BYTES = 160  # in UTF-8: with '-9999', a temporary file's prefix and suffix, under the 255 of a file name
 
 
@@ -39,7 +51,7 @@ def safe_name(name: str) -> str:
     Names are compared in Unicode's composed form (NFC), so an 'é' typed as 'e' + an accent is the same
     name as a typed 'é'."""
     name = unicodedata.normalize("NFC", str(name).strip())
-    if not _NAME.match(name) or ".." in name or len(name.encode()) > MAX_NAME_BYTES:
+    if not _valid_name(name) or ".." in name or len(name.encode()) > MAX_NAME_BYTES:
         raise StoreError(
             f"{name!r} is not a valid name: use 1-64 letters (of any alphabet), digits, '-', '_' or '.', "
             "starting with a letter or digit."
@@ -255,8 +267,11 @@ class ModelStore:
     @staticmethod
     def _base(base: str) -> str:
         """A valid name (safe_name) made from any text: a file's stem, a run's name."""
-        name = re.sub(r"\.{2,}", ".", re.sub(r"[^\w.-]+", "-", unicodedata.normalize("NFC", str(base))))
-        name = re.sub(r"^[\W_]+", "", name)[:56]  # it starts with a letter or a digit
+        kept = "".join(c if is_word_char(c) or c in ".-" else "\0" for c in unicodedata.normalize("NFC", str(base)))
+        name = re.sub(r"\.{2,}", ".", re.sub("\0+", "-", kept))
+        while name and not name[0].isalnum():  # it starts with a letter or a digit
+            name = name[1:]
+        name = name[:56]
         while len(name.encode()) > MAX_NAME_BYTES - 5:  # room for '-9999'
             name = name[:-1]
         return name.rstrip("-.") or "model"

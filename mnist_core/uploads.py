@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .errors import ModelError, hide_paths
 from .models import MAX_MODEL_BYTES
+from .store import is_word_char
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -83,7 +84,8 @@ def display_name(filename: str) -> str:
     base = PurePosixPath(str(filename).replace("\\", "/")).name.strip()
     if base.startswith(".") and base.count(".") == 1:  # '.keras': an extension and no name
         base = "upload" + base
-    base = re.sub(r"[^\w .()+-]", "_", unicodedata.normalize("NFC", base)).strip().lstrip(".")  # any alphabet
+    base = "".join(c if is_word_char(c) or c in " .()+-" else "_" for c in unicodedata.normalize("NFC", base))
+    base = base.strip().lstrip(".")  # any alphabet, with its vowel signs and accents
     stem, dot, suffix = base.rpartition(".")
     if not dot or not stem or len(suffix) > 10:  # no extension: all of it is the name
         stem, suffix = base, ""

@@ -333,6 +333,7 @@ def test_size_limits_match_everywhere(valid):
     ("model.keras.exe", "model.keras.exe"),
     ("modèle élève.KERAS", "modèle élève.keras"),  # letters of any alphabet are kept
     ("模型\u202egpj.keras", "模型_gpj.keras"),  # a right-to-left override would show 'keras.jpg'
+    ("हिंदी मॉडल.keras", "हिंदी मॉडल.keras"),  # vowel signs kept (QA: stored as 'ह__द_-म_डल')
 ])
 def test_display_names(filename, shown):
     assert display_name(filename) == shown

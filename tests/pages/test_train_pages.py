@@ -336,23 +336,25 @@ def test_the_teacher_renames_a_model_and_an_upload_shows_no_none(mnist, tmp_path
 
 
 def test_names_in_any_alphabet_are_kept(tmp_path):
-    """A class in Athens or Beijing names its models in its own letters: an upload 'μοντέλο τάξης.keras'
-    was stored as 'model', and a rename to '模型' was refused as 'not a valid name'."""
+    """A class in Athens, Beijing or Delhi names its models in its own letters: an upload 'μοντέλο τάξης.keras'
+    was stored as 'model', a rename to '模型' was refused as 'not a valid name', and 'हिंदी मॉडल.keras' lost its
+    vowel signs ('ह__द_-म_डल')."""
     model = build_model("mlp")
     model.save(tmp_path / "m.keras")
     store = ModelStore()
     assert store.import_upload((tmp_path / "m.keras").read_bytes(), "μοντέλο τάξης.keras").name == "μοντέλο-τάξης"
+    assert store.import_upload((tmp_path / "m.keras").read_bytes(), "हिंदी मॉडल.keras").name == "हिंदी-मॉडल"
     at = app("app_pages/models.py")
     at.selectbox(key="models-chosen").set_value("μοντέλο-τάξης").run()
     assert any(c.value.startswith("Origin: uploaded as μοντέλο τάξης.keras") for c in at.caption)
     at.text_input(key="rename-μοντέλο-τάξης").set_value("模型").run()
     next(b for b in at.button if b.key == "confirm-rename").click().run()
     assert not errors(at), errors(at)
-    assert [m.name for m in store.list()] == ["default", "模型"] and store.get("模型").path.is_file()
+    assert [m.name for m in store.list()] == ["default", "हिंदी-मॉडल", "模型"] and store.get("模型").path.is_file()
     at.text_input(key="rename-模型").set_value("a\u202eb").run()  # a right-to-left override hides text
     next(b for b in at.button if b.key == "confirm-rename").click().run()
     assert any("not a valid name" in e.value for e in at.error)
-    assert [m.name for m in store.list()] == ["default", "模型"]
+    assert [m.name for m in store.list()] == ["default", "हिंदी-मॉडल", "模型"]
 
 
 def test_a_model_deleted_elsewhere_is_said_and_one_deleted_here_too():

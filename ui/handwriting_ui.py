@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -13,15 +11,11 @@ from mnist_core.plots import enlarge
 from mnist_core.store import StoredModel
 from ui import flash
 from ui.guard import friendly_errors, literal
+from ui.show import when
 
 PER_PAGE = 12  # drawings per gallery page (in rows as wide as the screen allows)
 CARD_WIDTH = 120  # px: a drawing, its label and its Delete button
 ZOOM = 5  # 28x28 -> 140x140 pixels, each pixel a crisp square
-
-
-def when(created: str) -> str:
-    """'22 Nov, 08:33' in the server's time zone (the classroom's computer); stored as UTC."""
-    return dt.datetime.fromisoformat(created).astimezone().strftime("%d %b, %H:%M")
 
 
 def done(message: str) -> None:

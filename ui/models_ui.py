@@ -11,6 +11,7 @@ from mnist_core.store import DEFAULT_NAME, ModelStore, StoredModel
 from ui import flash
 from ui.export_ui import onnx_download_ui
 from ui.guard import friendly_errors, literal
+from ui.show import when
 
 NOT_MEASURED = "–"  # a figure an uploaded model's card does not have (never "None")
 CHOSEN, CHOSEN_NEXT = "models-chosen", "models-chosen-next"  # the model picked; one to pick on the next run
@@ -34,7 +35,14 @@ def model_row(m: StoredModel, active: str) -> dict:
 def saved_line(m: StoredModel) -> str:
     """Where a model came from and when: under the chosen model, not in the table (with them the table
     was wider than a tablet's page beside the sidebar, or a projector's in large type)."""
-    return f"Origin: {literal(m.card.origin)} · saved {m.card.created[:16].replace('T', ' ') or NOT_MEASURED}"
+    return f"Origin: {literal(m.card.origin)} · saved {_saved_when(m.card.created)}"
+
+
+def _saved_when(created: str) -> str:
+    try:
+        return when(created, zone=True)
+    except (TypeError, ValueError):  # an uploaded card's own words
+        return literal(str(created)[:32]) or NOT_MEASURED
 
 
 def models_table(models: list[StoredModel], active: str) -> None:

@@ -1,7 +1,8 @@
-"""Small display helpers shared by pages: crisp digit grids and reading a clicked map point."""
+"""Small display helpers shared by pages: crisp digit grids, reading a clicked map point, a saved time."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,13 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.plots import enlarge
+
+
+def when(created: str, zone: bool = False) -> str:
+    """A stored time (ISO, UTC) in the server's time zone, the classroom computer's: '22 Nov, 08:33';
+    with `zone`, '22 Nov 2026, 08:33 CET'. Drawings and models both say it so (models said UTC)."""
+    local = dt.datetime.fromisoformat(created).astimezone()
+    return local.strftime("%d %b %Y, %H:%M %Z") if zone else local.strftime("%d %b, %H:%M")
 
 
 def digit_row(images: np.ndarray, captions: Sequence[str], factor: int = 3, slots: int | None = None) -> None:

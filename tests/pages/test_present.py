@@ -1,5 +1,7 @@
 """Presenter mode and settings in the URL."""
 
+import re
+
 from mnist_core.card import ModelCard
 from mnist_core.models import build_model
 from mnist_core.store import ModelStore
@@ -93,8 +95,26 @@ def test_the_models_table_fits_a_tablet_and_the_chosen_model_says_where_it_came_
         assert not at.exception
         assert list(at.dataframe[0].value.columns) == ["active", "name", "test accuracy", "architecture",
                                                        "parameters", "epochs", "training"]
-        assert any(c.value.startswith("Origin: command line · saved 20") for c in at.caption), \
-            [c.value for c in at.caption]
+        assert any(re.match(r"Origin: command line · saved \d\d [A-Z][a-z]{2} 20\d\d, \d\d:\d\d \S+$", c.value)
+                   for c in at.caption), [c.value for c in at.caption]
+
+
+def test_models_and_drawings_say_their_time_in_the_same_zone(monkeypatch):
+    """QA with a server in Auckland: a drawing said '08 Dec, 12:53' (the server's time) and a model saved
+    four minutes before it '2026-12-07 23:49' (UTC, unsaid): it looked a day older. Both in the
+    server's zone now, and the model's line names it."""
+    import time
+
+    from ui.show import when
+
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    time.tzset()
+    try:
+        assert when("2026-12-07T23:49:00+00:00", zone=True) == "08 Dec 2026, 12:49 NZDT"
+        assert when("2026-12-07T23:53:00+00:00") == "08 Dec, 12:53"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_an_empty_handwriting_page_says_once_where_students_save(lab_home):

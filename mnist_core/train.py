@@ -19,7 +19,7 @@ from .models import build_model
 from .precision import as_float32, resolve_precision
 from .progress import Status, TrainingProgress
 from .train_config import CUSTOM, TrainConfig
-from .train_data import make_dataset, split_data, with_outliers, with_world
+from .train_data import make_dataset, select_digits, split_data, with_outliers, with_world
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -145,6 +145,7 @@ def train(
     if not config.world.is_none:
         progress.update(detail="making the digits in the world's styles (once; then from the cache)")
         x_tr, y_tr = with_world(x_tr, y_tr, config.world, config.seed)
+        x_tr, y_tr = select_digits(x_tr, y_tr, config.digits)  # the world's digits are all ten
     if config.outliers:
         x_tr, y_tr = with_outliers(x_tr, y_tr, config.outliers, config.seed)
     batches = math.ceil(len(x_tr) / config.batch_size)

@@ -97,7 +97,8 @@ def training_options_ui(running: bool, preset_at=None, note_at=None) -> TrainCon
         config = TrainConfig(architecture=arch, epochs=int(epochs), batch_size=int(batch), optimizer=optimizer,
                              learning_rate=float(lr), schedule=schedule, train_subset=int(subset),
                              validation_split=float(val), augment=augment, seed=int(seed),
-                             digits=_digits(digits), outliers=p.outliers, precision=p.precision)
+                             digits=_digits(digits), outliers=p.outliers, precision=p.precision,
+                             label_smoothing=p.label_smoothing, world=p.world)  # the preset's recipe, all of it
         config.check_data(60000)
         problem = None
     except ConfigError as err:

@@ -191,3 +191,25 @@ def test_digits_in_the_worlds_styles_join_the_training_set_and_the_config_round_
     assert again.world == world and again == config
     with pytest.raises(ConfigError, match="world mix 'styles'"):
         WorldMix(styles=1.5)
+
+
+def test_training_on_chosen_digits_adds_only_those_from_the_worlds_styles(mnist, monkeypatch):
+    """The transfer demo (digits 0-4) with the Best recipe: the world's styles are made for all ten
+    digits, and 5-9 came in with them."""
+    import mnist_core.train as train_module
+    from mnist_core.train_config import WorldMix
+
+    seen = {}
+    real = train_module.make_dataset
+
+    def make_dataset(x, y, *args, **kwargs):  # the first call is the training set's
+        seen.setdefault("y", np.asarray(y))
+        return real(x, y, *args, **kwargs)
+
+    monkeypatch.setattr(train_module, "make_dataset", make_dataset)
+    config = TrainConfig(architecture="mlp", epochs=1, batch_size=50, train_subset=400, validation_split=0.0,
+                         digits=(0, 1, 2, 3, 4), world=WorldMix(styles=0.3, scans=0.1, redraws=0.1))
+    train(config, mnist.x_train, mnist.y_train)
+    labels = seen["y"]
+    assert set(np.unique(labels.argmax(axis=1) if labels.ndim == 2 else labels)) <= {0, 1, 2, 3, 4}
+    assert len(labels) > (mnist.y_train[:400] < 5).sum()  # styled digits did join

@@ -433,3 +433,24 @@ def test_adding_with_no_file_chosen_says_what_to_do():
     at.button(key="FormSubmitter:upload-Add to the store").click().run()
     assert any("Choose a .keras file first" in w.value for w in at.warning), [w.value for w in at.warning]
     assert [m.name for m in ModelStore().list()] == ["default"]
+
+
+def options_script():
+    import streamlit as st
+
+    from ui.train_ui import training_options_ui
+
+    config = training_options_ui(False)
+    if config is not None:
+        st.session_state["config"] = config
+
+
+def test_the_best_preset_started_from_the_page_is_the_shipped_models_recipe(mnist):
+    """QA: Best from the page trained on MNIST alone (the world's styles, scans and re-drawings left
+    out), so a student who pressed it did not get the recipe of the model that ships, and the page
+    gave two lengths for it ('Best: about 1 h 11 min', 'This run: about 41 min')."""
+    at = AppTest.from_function(options_script, default_timeout=60).run()
+    at.segmented_control(key="preset").set_value("Best").run()
+    button(at, "Start training").click().run()
+    assert not at.exception and not errors(at), errors(at)
+    assert at.session_state["config"] == PRESETS["best"]

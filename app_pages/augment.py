@@ -25,8 +25,9 @@ STICKY = """<style>
 </style>"""
 
 st.title("Augmentation preview")
-st.caption("Training sees randomly changed copies of each digit, so it learns what stays the same. What you "
-           "set here is also what the Train page trains with, and the trained model remembers it.")
+st.caption("Training sees randomly changed copies of each digit, so it learns what stays the same. These start "
+           "as the Best preset's; once you change one, the Train page trains with your settings (either preset), "
+           "and the trained model remembers them.")
 
 with friendly_errors("The augmentation preview"):
     data = mnist()

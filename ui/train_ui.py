@@ -39,8 +39,9 @@ def _digits(text: str) -> tuple[int, ...]:
 def augmentation_ui(preset: TrainConfig, key: str) -> AugmentConfig:
     """The Augment page's widget group: the session's augmentation if someone set it, else the preset's."""
     from_page = shared_config() is not None
-    st.caption("The same settings as on the Augment page, where you can preview them on real digits."
-               + (" Set in this session (on Augment or here)." if from_page else " The preset's recipe."))
+    st.caption("Your settings, the same as on the Augment page (set there or here in this session)." if from_page
+               else "The preset's recipe. Change them here or on the Augment page, where you can preview them on "
+                    "real digits: both pages then use your settings.")
     augment = augment_options_ui(preset.augment, prefix=f"{key}-aug", with_seed=False)
     if from_page and st.button("Back to the preset's augmentation", key=f"{key}-aug-reset"):
         forget(f"{key}-aug")

@@ -265,6 +265,24 @@ def test_augment_settings_carry_to_train_and_into_the_saved_card(mnist):
     assert card.augment["rotation"] == 12  # the Augment page's starting recipe, as previewed
 
 
+def test_the_augment_page_says_truly_when_train_uses_its_settings(mnist):
+    """QA: Augment said 'what you set here is also what the Train page trains with' while showing the
+    Best preset's recipe; Train's Quick (no augmentation) went on without it. It says when they do."""
+    from mnist_core.augment import DRAWING_AUGMENT
+
+    at = app("app_pages/augment.py")
+    assert any("start as the Best preset's; once you change one" in c.value for c in at.caption)
+    assert DRAWING_AUGMENT == PRESETS["best"].augment  # "the Best preset's"
+    at.switch_page("app_pages/train.py").run()  # looked, changed nothing: Quick keeps its own recipe
+    assert at.toggle(key="quick-aug_on_rotation").value is False
+    assert any(c.value.startswith("The preset's recipe.") for c in at.caption)
+    at.switch_page("app_pages/augment.py").run()
+    at.toggle(key="aug_on_elastic").set_value(True).run()
+    at.switch_page("app_pages/train.py").run()
+    assert at.toggle(key="quick-aug_on_rotation").value is True and at.toggle(key="quick-aug_on_elastic").value
+    assert any(c.value.startswith("Your settings, the same as on the Augment page") for c in at.caption)
+
+
 def test_train_offers_every_transform_of_the_augment_page_with_its_limits():
     from mnist_core.augment import AugmentConfig
 

@@ -89,7 +89,7 @@ if gallery.open:
         else:
             found = np.array(sorted(ui.flags(split) if show == "flagged" else label_errors(split)), dtype=np.int64)
             about = ("The digits you flagged (open one and press Flag as suspicious)." if show == "flagged" else
-                     "Test digits whose label human reviewers found wrong (Northcutt et al. 2021).")
+                     "Test digits whose label most human reviewers did not choose (Northcutt et al. 2021).")
         left, right = st.columns([3, 2], gap="large")
         with left:
             shown = ui.page_ui(found, about)

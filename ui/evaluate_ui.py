@@ -30,7 +30,8 @@ def headline_ui(ev: Evaluation, stored: StoredModel, y: np.ndarray, errors: dict
     """Four short numbers (long ones would be cut on a projector), the details in their help. Drawn in
     the caller's horizontal container, so that they wrap onto a second line on a narrow screen."""
     wrong = np.flatnonzero(ev.predicted != y)
-    on_bad_labels = int(sum(int(i) in errors for i in wrong))
+    on_bad_labels = [int(i) for i in wrong if int(i) in errors]
+    model_agrees = sum(errors[i].reviewers_say == ev.predicted[i] for i in on_bad_labels)
     worst = int(np.argmin(ev.f1))
     params = stored.card.parameters
     short = f"{params / 1000:,.0f}k" if params and params >= 10_000 else f"{params:,}" if params else "?"
@@ -38,8 +39,9 @@ def headline_ui(ev: Evaluation, stored: StoredModel, y: np.ndarray, errors: dict
     st.metric("Test accuracy", f"{ev.accuracy:.2%}", help=f"{len(y) - len(wrong):,} of {len(y):,} test digits right",
               width=width)
     st.metric("Mistakes", f"{len(wrong):,}", width=width,
-              help=f"of {len(y):,} test digits; {on_bad_labels} of them are digits whose label is wrong "
-                   "(found by human review), where the model's answer is the better one")
+              help=f"of {len(y):,} test digits; {len(on_bad_labels)} of them are digits whose label most human "
+                   f"reviewers did not choose (Northcutt et al. 2021), and on {model_agrees} of those most reviewers "
+                   "gave the model's answer")
     st.metric("Hardest digit", f"{worst}", width=width,
               help=f"The digit with the lowest F1 score ({ev.f1[worst]:.2%}): F1 combines precision and recall")
     st.metric("Parameters", short, width=width,
@@ -98,8 +100,8 @@ def mistakes_ui(shown: np.ndarray, ev: Evaluation, x: np.ndarray, y: np.ndarray,
     bad = [int(i) for i in shown if int(i) in errors]
     if bad:
         listed = "\n".join(f"- **#{i}**, labelled {y[i]}: {errors[i].describe()}" for i in bad)
-        st.markdown(":red[**Red frame: a label error, not a model error.**] Human review found these labels "
-                    f"wrong (Northcutt et al. 2021):\n{listed}")
+        st.markdown(":red[**Red frame: a label error, perhaps not a model error.**] Most of five "
+                    f"human reviewers did not choose these labels (Northcutt et al. 2021):\n{listed}")
 
 
 def scores_table(ev: Evaluation) -> None:

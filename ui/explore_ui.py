@@ -185,7 +185,7 @@ def gallery_grid_ui(images: np.ndarray, labels: np.ndarray, shown: np.ndarray, s
                                    caption_size=13),
                     key=chart, on_select=lambda: on_thumbnail_click(chart), selection_mode="points",
                     config={"displayModeBar": False})
-    legend = [f":red[red]: label error ({len(errors)} found by human review)"] if any(int(i) in errors
+    legend = [f":red[red]: label error ({len(errors)} doubted by human review)"] if any(int(i) in errors
                                                                                        for i in shown) else []
     legend += [":orange[orange]: flagged by you"] if any(int(i) in flagged for i in shown) else []
     st.caption("Click a digit to open it." + (" Frames: " + "; ".join(legend) + "." if legend else ""))
@@ -258,7 +258,7 @@ def hard_examples_ui(split: str, images: np.ndarray, labels: np.ndarray) -> None
     wrong = int((scores.predicted != labels).sum())
     st.caption(f"The model gets {wrong:,} of {len(labels):,} {split} digits wrong ({wrong / len(labels):.2%}). "
                "Under each digit: its number, then its label → the model's answer (how sure it is); "
-               "*label error*: human review found the label wrong.")
+               "*label error*: most human reviewers did not choose its label.")
     for d, chosen in enumerate(hardest_per_digit(scores.losses, labels, k)):
         st.markdown(f"**Labelled {d}**")
         digit_row(images[chosen], [f"#{i}  \n{d} → **{scores.predicted[i]}** ({scores.confidence[i]:.0%})"

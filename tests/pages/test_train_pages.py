@@ -201,9 +201,14 @@ def test_evaluate_says_which_mistakes_are_label_errors(mnist):
     from mnist_core.label_errors import MNIST_TEST_LABEL_ERRORS
 
     at = app("app_pages/evaluate.py")
-    wrong_labels = [m.value for m in at.markdown if "a label error, not a model error" in m.value]
+    wrong_labels = [m.value for m in at.markdown if "a label error, perhaps not a model error" in m.value]
     # the shipped model (99.7%) reads several of the 15 the way the reviewers did: they top its mistakes
     assert wrong_labels and all(any(f"#{i}" in v for i in MNIST_TEST_LABEL_ERRORS) for v in wrong_labels)
+    # QA: 'where the model's answer is the better one' was said of all six; for two it is not (#2462: the
+    # reviewers said 0, the model 8; #2130: they split). The count is what the model and reviewers say.
+    mistakes = next(m for m in at.metric if m.label == "Mistakes")
+    assert "6 of them are digits whose label most human reviewers did not choose" in mistakes.proto.help
+    assert "on 4 of those most reviewers gave the model's answer" in mistakes.proto.help
 
 
 def test_evaluate_compares_two_models(mnist):

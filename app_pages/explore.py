@@ -43,7 +43,7 @@ if overview.open:
         st.subheader("How many of each digit?")
         train_counts, test_counts = stats.label_counts(data.y_train), stats.label_counts(data.y_test)
         st.plotly_chart(label_distribution({"train": train_counts, "test": test_counts}), width="stretch")
-        st.write(stats.imbalance_sentence(train_counts))
+        st.write(stats.imbalance_sentence({"training": train_counts, "test": test_counts}))
         st.caption(f"Read from {data.source}.")
 
 if pixels.open:

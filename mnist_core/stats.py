@@ -12,17 +12,19 @@ def label_counts(labels: np.ndarray) -> np.ndarray:
     return np.bincount(np.asarray(labels, dtype=np.int64), minlength=10)[:10]
 
 
-def imbalance_sentence(counts: np.ndarray) -> str:
-    """Say in words how uneven the labels are: the most and least common digit and their ratio."""
-    counts = np.asarray(counts)
-    most, least = int(np.argmax(counts)), int(np.argmin(counts))
-    share = counts / max(counts.sum(), 1)
-    ratio = counts[most] / max(counts[least], 1)
-    return (
-        f"The most common digit is {most} ({share[most]:.1%} of images), the least common {least} "
-        f"({share[least]:.1%}): {ratio:.2f} times fewer. A uniform split would give 10.0% each, "
-        f"so MNIST is {'nearly balanced' if ratio < 1.3 else 'noticeably imbalanced'}."
-    )
+def imbalance_sentence(counts_of: dict[str, np.ndarray]) -> str:
+    """Say in words how uneven the labels of each set are ({"training": counts, "test": counts}): the most
+    and least common digit and how many times as common."""
+    parts, ratios = [], []
+    for name, counts in counts_of.items():
+        counts = np.asarray(counts)
+        most, least = int(np.argmax(counts)), int(np.argmin(counts))
+        share = counts / max(counts.sum(), 1)
+        ratios.append(counts[most] / max(counts[least], 1))
+        parts.append(f"In the {name} set the most common digit is {most} ({share[most]:.1%} of images) and the "
+                     f"least common {least} ({share[least]:.1%}): {ratios[-1]:.2f} times as many {most}s as {least}s.")
+    balance = "nearly balanced" if max(ratios, default=1.0) < 1.3 else "noticeably imbalanced"
+    return " ".join(parts) + f" A uniform split would give 10.0% each, so MNIST is {balance}."
 
 
 # ---------------------------------------------------------------------------------------------

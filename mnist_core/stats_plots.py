@@ -42,7 +42,9 @@ def intensity_histogram(counts: np.ndarray, black_share: float) -> go.Figure:
     ))
     fig.update_yaxes(type="log", dtick=1, title="pixels (log scale)")
     fig.update_xaxes(title="pixel value (0 = black, 255 = white ink)", range=[-2, 257])
-    title = f"{black_share:.1%} of all pixels are pure black (0); full-white ink (255) is the next peak"
+    peak = int(np.argmax(counts[1:])) + 1  # MNIST's: 253, not 255 (QA)
+    title = f"{black_share:.1%} of all pixels are pure black (0); the next peak is at {peak}" + (
+        ", near-white ink" if peak >= 200 else "")
     return _layout(fig, 380, title, bargap=0)
 
 

@@ -29,8 +29,20 @@ def eight() -> np.ndarray:
 def test_label_counts_and_imbalance_sentence():
     counts = stats.label_counts(np.array([0, 1, 1, 9, 9, 9]))
     assert counts.tolist() == [1, 2, 0, 0, 0, 0, 0, 0, 0, 3]
-    sentence = stats.imbalance_sentence(np.array([100] * 9 + [200]))
-    assert "most common digit is 9" in sentence and "2.00 times" in sentence and "imbalanced" in sentence
+    sentence = stats.imbalance_sentence({"training": np.array([100] * 9 + [200])})
+    assert "most common digit is 9" in sentence and "2.00 times as many 9s as 0s" in sentence
+    assert "imbalanced" in sentence
+
+
+def test_the_imbalance_sentence_says_each_sets_own_figures(mnist):
+    """QA: the sentence gave the training set's figures under a chart of both sets, and said '1.24 times
+    fewer' for 'as common'. MNIST's own counts: 1 is 11.24% of training and 11.35% of test digits."""
+    sentence = stats.imbalance_sentence({"training": stats.label_counts(mnist.y_train),
+                                         "test": stats.label_counts(mnist.y_test)})
+    assert ("In the training set the most common digit is 1 (11.2% of images) and the least common 5 (9.0%): "
+            "1.24 times as many 1s as 5s.") in sentence
+    assert "In the test set the most common digit is 1 (11.3% of images) and the least common 5 (8.9%): " \
+           "1.27 times as many 1s as 5s." in sentence and sentence.endswith("nearly balanced.")
 
 
 def test_intensity_histogram_counts_each_value_and_the_black_share():

@@ -16,7 +16,10 @@ def test_intensity_histogram_is_log_scaled_and_names_the_black_share():
     fig = stats_plots.intensity_histogram(counts, 0.8)
     assert isinstance(fig, go.Figure) and fonts_ok(fig)
     assert fig.layout.yaxis.type == "log" and "80.0%" in fig.layout.title.text
+    assert "the next peak is at 255, near-white ink" in fig.layout.title.text
     np.testing.assert_array_equal(fig.data[0].y, counts)
+    counts[253] = 300  # MNIST's second peak is at 253 (QA: the title said 255)
+    assert "the next peak is at 253" in stats_plots.intensity_histogram(counts, 0.8).layout.title.text
 
 
 def test_heatmap_grid_has_one_map_per_image_and_a_shared_scale():

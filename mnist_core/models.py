@@ -114,7 +114,8 @@ def _rnn() -> keras.Model:
 ARCHITECTURES: dict[str, Architecture] = {
     a.name: a
     for a in (
-        Architecture("mlp", "Classic multilayer perceptron: flatten the pixels, two dense layers.", _mlp),
+        Architecture("mlp", "Classic multilayer perceptron: flatten the pixels, two hidden dense layers (256, 128).",
+                     _mlp),
         Architecture("simple_cnn", "The Keras 'simple MNIST convnet': two conv + pool blocks.", _simple_cnn),
         Architecture(
             "default_cnn",

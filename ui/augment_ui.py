@@ -25,7 +25,7 @@ CONTROLS = {  # short labels: a projector shows them in a narrow column (the uni
     "contrast": ("Contrast", 0.3, 0.05, "%.2f"),
 }
 HELP = {  # one short line each: what the transform does, and when it helps (shown under its switch)
-    "rotation": "Turns it. For tilted writing; past 45° a 6 is a 9.",
+    "rotation": "Turns it. For tilted writing; large turns make digits ambiguous (a 6 upside down is a 9).",
     "shift": "Moves it. For digits that are not centred.",
     "zoom": "Resizes it. For small or large writing.",
     "shear": "Slants it. For writers who slant.",

@@ -304,7 +304,7 @@ def step_captions(steps, options: PrepOptions) -> list[str]:
         (f"{specks} stray pixels dropped" if specks else "No stray dots to drop") if options.drop_specks
         else "Stray dots kept",
         "Cropped to the ink" if options.crop else "Not cropped: the whole canvas",
-        f"Pen set to MNIST's width (yours: {steps.stroke_width:.0f} px)" if options.fix_stroke
+        f"Pen set to MNIST's width (yours: about {steps.stroke_width:.0f} px)" if options.fix_stroke
         else "Your pen, as drawn",
         f"Into the 20x20 box, shape kept ({w}x{h})" if options.keep_aspect else "Stretched to fill 20x20",
         "Centred by its mass in 28x28: what the model sees" if options.centre_of_mass
@@ -426,13 +426,14 @@ def why_ui(stored: StoredModel, prediction: Prediction) -> None:
             st.image(enlarge(mosaic(maps, columns=16), height=150),
                      caption=f"Layer {depth}: {maps.shape[2]} feature maps, one per pattern the layer looks for "
                              "(bright = that pattern is there)")
-    st.markdown("**The training digits the model finds most similar**  \n"
-                ":gray[Under each: its label, and how alike the model finds it (1.00 = the same to the model)]")
     try:
         index, data = neighbour_index(stored), mnist()
     except Exception as err:  # noqa: BLE001 - the dataset is optional on this page
         st.info(f"The nearest training digits need the MNIST dataset ({err}).")
         return
+    st.markdown(f"**The training digits the model finds most similar**, among {len(index.indices):,} of the "
+                f"{len(data.x_train):,}  \n"
+                ":gray[Under each: its label, and how alike the model finds it (1.00 = the same to the model)]")
     found, sims = index.nearest(embed(model, x[None])[0], k=8)
     cols = st.columns(8)
     for col, i, s in zip(cols, found, sims, strict=True):

@@ -12,6 +12,7 @@ from mnist_core.label_errors import LabelError
 from mnist_core.plots import LABEL_ERROR_COLOUR, thumbnail_grid
 from mnist_core.store import StoredModel
 from ui.present import presenting
+from ui.show import sure
 
 log = logging.getLogger("mnist_lab")
 
@@ -86,9 +87,9 @@ def mistakes_ui(shown: np.ndarray, ev: Evaluation, x: np.ndarray, y: np.ndarray,
         st.info("No mistakes to show.")
         return
     conf = ev.probabilities[shown, ev.predicted[shown]]
-    captions = [f"{c:.0%}" if one_cell else f"{y[i]}→{ev.predicted[i]} {c:.0%}"
+    captions = [sure(c) if one_cell else f"{y[i]}→{ev.predicted[i]} {sure(c)}"
                 for i, c in zip(shown, conf, strict=True)]
-    hover = [f"test #{i}: labelled {y[i]}, the model said {ev.predicted[i]} ({c:.0%})"
+    hover = [f"test #{i}: labelled {y[i]}, the model said {ev.predicted[i]} ({sure(c)})"
              + (f"<br>label error: {errors[int(i)].describe()}" if int(i) in errors else "")
              for i, c in zip(shown, conf, strict=True)]
     frames = [LABEL_ERROR_COLOUR if int(i) in errors else None for i in shown]

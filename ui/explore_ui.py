@@ -17,7 +17,7 @@ from mnist_core.plots import FLAGGED_COLOUR, LABEL_ERROR_COLOUR, OPEN_COLOUR, th
 from mnist_core.stats import FEATURES, feature_words
 from mnist_core.stats_plots import digit_heatmap
 from ui.present import presenting
-from ui.show import clicked_customdata
+from ui.show import clicked_customdata, sure
 from ui.url_settings import Setting, choice, fitted, number, pair, pair_text, read_url, write_url
 
 EXPLORE_TAB = "tab"  # str: the open Explore tab (also the ?tab= query parameter)
@@ -261,5 +261,5 @@ def hard_examples_ui(split: str, images: np.ndarray, labels: np.ndarray) -> None
                "*label error*: most human reviewers did not choose its label.")
     for d, chosen in enumerate(hardest_per_digit(scores.losses, labels, k)):
         st.markdown(f"**Labelled {d}**")
-        digit_row(images[chosen], [f"#{i}  \n{d} → **{scores.predicted[i]}** ({scores.confidence[i]:.0%})"
+        digit_row(images[chosen], [f"#{i}  \n{d} → **{scores.predicted[i]}** ({sure(scores.confidence[i])})"
                                    + ("  \n:red[*label error*]" if int(i) in known else "") for i in chosen], slots=k)

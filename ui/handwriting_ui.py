@@ -11,7 +11,7 @@ from mnist_core.plots import enlarge
 from mnist_core.store import StoredModel
 from ui import flash
 from ui.guard import friendly_errors, literal
-from ui.show import when
+from ui.show import sure, when
 
 PER_PAGE = 12  # drawings per gallery page (in rows as wide as the screen allows)
 CARD_WIDTH = 120  # px: a drawing, its label and its Delete button
@@ -85,7 +85,7 @@ def show_evaluation(store: HandwritingStore, model: StoredModel, result: Handwri
     c2.metric("Drawings checked", len(result.ids))
     c3.metric("Misread", len(wrong))
     if model.card.test_accuracy is not None:
-        st.caption(f"The same model, **{literal(model.name)}**, reads {model.card.test_accuracy:.1%} of the "
+        st.caption(f"The same model, **{literal(model.name)}**, reads {model.card.test_accuracy:.2%} of the "
                    "10,000 MNIST test digits correctly.")
     recall = np.where(result.support > 0, result.recall * 100, np.nan)  # blank, not 0%, for digits nobody drew
     table = pd.DataFrame({"Digit": range(10), "Drawings": result.support,
@@ -99,6 +99,6 @@ def show_evaluation(store: HandwritingStore, model: StoredModel, result: Handwri
         with card:
             st.image(enlarge(store.get(int(result.ids[i])).model_input, ZOOM))
             st.markdown(f"**{result.labels[i]}** read as **{result.predicted[i]}**")
-            st.caption(f"#{result.ids[i]} · {result.probabilities[i, result.predicted[i]]:.0%} sure")
+            st.caption(f"#{result.ids[i]} · {sure(result.probabilities[i, result.predicted[i]])} sure")
 
 

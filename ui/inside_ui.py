@@ -566,7 +566,7 @@ def why_view(model, stored, stages: list[inside.Stage], x: np.ndarray, digit: in
 
 
 def gradcam_ui(model, stages: list[inside.Stage], x: np.ndarray, digit: int) -> None:
-    from mnist_core.explain import gradcam_layer, gradcam_map, saliency, stretch
+    from mnist_core.explain import GRADCAM_MIN_SIDE, gradcam_layer, gradcam_map, saliency, stretch
 
     layer = gradcam_layer(model)
     c1, c2, c3, text = st.columns([1.25, 1, 1, 2.1], gap="small")
@@ -588,7 +588,8 @@ def gradcam_ui(model, stages: list[inside.Stage], x: np.ndarray, digit: int) -> 
                                                    f"{size}x{size} pixels")
     where = f"layer {stage.number} ({stage.title} → {inside.shape_text(stage.output_shape)})" if stage else layer.name
     text.markdown(
-        f"**Grad-CAM** is read from {where}, the last layer whose maps still say *where*. Each of its "
+        f"**Grad-CAM** is read from {where}, the last layer whose maps are at least "
+        f"{GRADCAM_MIN_SIDE}x{GRADCAM_MIN_SIDE}: later ones are too coarse to say *where*. Each of its "
         f"{layer.output.shape[-1]} maps is weighted by how much it raises p({digit}); the weighted maps "
         f"are added and negatives cut: a {h}x{w} picture of evidence, stretched to 28x28.  \n"
         f"**Why heat can sit beside the ink**: one cell of that map sees a {size}x{size} window of the input (blue "

@@ -19,6 +19,13 @@ def when(created: str, zone: bool = False) -> str:
     return local.strftime("%d %b %Y, %H:%M %Z") if zone else local.strftime("%d %b, %H:%M")
 
 
+def sure(p: float) -> str:
+    """How sure a model was, as a percentage that says 100% only when it was: a wrong answer at 99.8%
+    read '100%', certainty it did not have (QA). '>99%' and '<1%' at the ends."""
+    text = f"{p:.0%}"
+    return ">99%" if text == "100%" and p < 1 else "<1%" if text == "0%" and p > 0 else text
+
+
 def digit_row(images: np.ndarray, captions: Sequence[str], factor: int = 3, slots: int | None = None) -> None:
     """Digits in one row of equal columns, each with a caption of its own (may hold two lines)."""
     columns = st.columns(slots or max(len(images), 1))

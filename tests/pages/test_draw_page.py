@@ -85,6 +85,8 @@ def test_every_view_renders(view, mnist):
         shown = captions(at)
         assert any("Grad-CAM" in c for c in shown) and sum("feature maps" in c for c in shown) == 2
         assert sum(c.startswith("8 (") for c in shown) >= 6  # most nearest training digits are 8s
+        # among how many it looked (QA: a sixth of the training set, unsaid)
+        assert any("most similar**, among 10,000 of the 60,000" in m.value for m in at.markdown)
     if view == "pixels":  # the numbers' scale is on the page, and how to read one (no axes, no toolbar)
         import json
 

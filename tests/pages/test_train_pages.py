@@ -211,6 +211,20 @@ def test_evaluate_says_which_mistakes_are_label_errors(mnist):
     assert "on 4 of those most reviewers gave the model's answer" in mistakes.proto.help
 
 
+def test_a_wrong_answer_is_never_said_to_be_100_percent_sure(mnist):
+    """QA: Evaluate's confident mistakes said '100%' for wrong answers the model gave at 99.85%: a learner
+    reads certainty. '>99%' unless it was exactly sure."""
+    import json
+
+    from ui.show import sure
+
+    assert (sure(0.9985), sure(1.0), sure(0.994), sure(0.001), sure(0.0)) == (">99%", "100%", "99%", "<1%", "0%")
+    at = app("app_pages/evaluate.py")
+    chart = next(c for c in at.get("plotly_chart") if "test #" in c.proto.spec)
+    shown = json.dumps(json.loads(chart.proto.spec)["data"])
+    assert ">99%" in shown and " 100%" not in shown and "(100%)" not in shown
+
+
 def test_evaluate_compares_two_models(mnist):
     ModelStore().save(build_model("mlp"), "untrained", ModelCard("untrained", architecture="mlp"))
     at = app("app_pages/evaluate.py")

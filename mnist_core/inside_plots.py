@@ -13,7 +13,7 @@ import numpy as np
 import plotly.colors as pc
 import plotly.graph_objects as go
 
-from .plots import ACCENT, FONT
+from .plots import ACCENT, FONT, STILL
 
 MAP_SCALE = "Inferno"  # activations: black = 0 (nothing found), yellow = strongest in the layer
 WEIGHT_SCALE = "RdBu"  # weights and products: red negative, white 0, blue positive
@@ -53,7 +53,7 @@ def _png_uri(rgb: np.ndarray) -> str:
 def _fixed(fig: go.Figure, width: int, height: int, top: int = 0) -> go.Figure:
     """One figure unit = one screen pixel: no margins, no axes, a fixed size."""
     fig.update_layout(width=width, height=height + top, margin=dict(l=0, r=0, t=top, b=0), font=FONT,
-                      showlegend=False, clickmode="event+select", plot_bgcolor="white",
+                      showlegend=False, clickmode="event+select", plot_bgcolor="white", **STILL,
                       hoverlabel=dict(font_size=16))
     fig.update_xaxes(visible=False, range=[0, width], fixedrange=True)
     fig.update_yaxes(visible=False, range=[height, 0], fixedrange=True)
@@ -185,7 +185,7 @@ def numbers(values: np.ndarray, title: str, scale: str = WEIGHT_SCALE, zmax: flo
                                textfont=dict(size=15 if w <= 4 else 13)))
     fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", fixedrange=True)
     fig.update_xaxes(visible=False, fixedrange=True)
-    fig.update_layout(width=w * cell, height=h * cell + 40, margin=dict(l=0, r=0, t=40, b=0), font=FONT,
+    fig.update_layout(width=w * cell, height=h * cell + 40, margin=dict(l=0, r=0, t=40, b=0), font=FONT, **STILL,
                       title=dict(text=title, x=0, font=dict(size=17)))
     return fig
 

@@ -17,8 +17,14 @@ FLAGGED_COLOUR = "#ff7f0e"  # a digit someone flagged as suspicious
 OPEN_COLOUR = "#1f77b4"  # the digit shown large
 
 
+# A finger swiping over a chart scrolls the page: with Plotly's default drag (zoom) a phone's swipe panned
+# or zoomed the chart instead, and a chart as wide as the screen left no room to scroll (QA, touch).
+# Hover and clicks work as before; only the Explore map, made to be zoomed, keeps its drag.
+STILL = {"dragmode": False}
+
+
 def _layout(fig: go.Figure, height: int = 320, **kwargs) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT, **kwargs)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT, **{**STILL, **kwargs})
     return fig
 
 

@@ -11,6 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .plots import STILL
+
 FONT = dict(size=16)
 # ten colours that stay distinct on a projector (plotly's D3 palette)
 DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -28,7 +30,7 @@ def colour_scale(name: str) -> list[list]:
 
 def _layout(fig: go.Figure, height: int, title: str = "", **kwargs) -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=60 if title else 20, b=10), font=FONT,
-                      title=dict(text=title, font=dict(size=18)) if title else None, **kwargs)
+                      title=dict(text=title, font=dict(size=18)) if title else None, **{**STILL, **kwargs})
     return fig
 
 

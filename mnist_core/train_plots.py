@@ -11,6 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .plots import STILL
+
 FONT = {"size": 16}
 AXIS_FONT = {"tickfont": {"size": 15}, "title_font": {"size": 16}}  # explicit: Streamlit's theme shrinks ticks
 TRAIN_COLOUR = "#1f77b4"
@@ -93,7 +95,7 @@ def curves_figure(history: Sequence[Mapping[str, float]], batch_log: Sequence[tu
     fig.update_yaxes(**AXIS_FONT)
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1.0], tickformat=".0%", row=1, col=2)
-    fig.update_layout(height=height, font=FONT, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    fig.update_layout(height=height, font=FONT, margin={"l": 10, "r": 10, "t": 60, "b": 10}, **STILL,
                       legend={"orientation": "h", "y": -0.25, "x": 0.5, "xanchor": "center", "font": {"size": 15}},
                       uirevision="curves")
     fig.update_annotations(font_size=17)
@@ -170,6 +172,7 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
         title_text="true digit", type="category", showgrid=False, range=[n - 0.5, -0.5], autorange=False, **AXIS_FONT
     )
     fig.update_layout(
+        **STILL,
         height=height,
         font=FONT,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -196,6 +199,7 @@ def per_class_figure(scores: Mapping[str, np.ndarray], metric: str = "F1", heigh
     fig.update_yaxes(title_text=metric, tickformat=".1%", range=[max(0.0, min(lows) - 0.02), 1.0], **AXIS_FONT)
     fig.update_xaxes(title_text="digit", type="category", **AXIS_FONT)
     fig.update_layout(
+        **STILL,
         barmode="group",
         height=height,
         font=FONT,

@@ -74,3 +74,32 @@ def test_explore_without_the_dataset_says_what_to_do(monkeypatch, tmp_path):
     assert not at.exception
     assert any("could not be loaded" in e.value for e in at.error)
     assert any("MNIST_DATA_DIR" in i.value for i in at.info)
+
+
+def _charts(at: AppTest) -> list[dict]:
+    import json
+
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_a_swipe_over_a_chart_scrolls_the_page(mnist):
+    """QA on a phone: a finger swiping over a chart panned or zoomed it (Plotly's default drag), and a
+    chart as wide as the screen left no room to scroll. Every chart is still (dragmode false: hover and
+    clicks stay), except Explore's map, made to be zoomed."""
+    seen = []
+    views = [("app_pages/evaluate.py", {}, {}), ("app_pages/train.py", {}, {}), ("app_pages/inside.py", {}, {}),
+             ("app_pages/draw.py", {"view": "pixels"}, {DRAWING_OVERRIDE: digit_image(3)})]
+    views += [("app_pages/explore.py", {"tab": tab}, {}) for tab in ("Overview", "Pixels", "Map")]
+    for page, query, state in views:
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90)
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.query_params.update(query)
+        at.run()
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+        seen += [(page, query.get("tab"), spec["data"][0]["type"], spec["layout"].get("dragmode"))
+                 for spec in _charts(at)]
+    the_map = [s for s in seen if s[1] == "Map" and s[2].startswith("scatter")]
+    assert len(seen) >= 12 and len(the_map) == 1 and the_map[0][3] == "zoom", seen
+    assert all(s[3] is False for s in seen if s not in the_map), seen

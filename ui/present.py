@@ -40,6 +40,33 @@ a:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible, [data-testid="s
    chart titles, legends and colour bars at 7:1 */
 .js-plotly-plot :is(.xtick, .ytick, .g-xtitle, .g-ytitle, .gtitle, .legendtext, .legendtitletext, .cbaxis,
   .cbtitle) text, .js-plotly-plot :is(.legendtext, .gtitle) { fill: #4b4e5a !important; }
+/* A finger, not a mouse (phones, tablets): buttons and the choices of a segmented control at least 40 px
+   tall (32 was under a fingertip), and no chart toolbar (it covered legends and titles, and its buttons
+   wait for a hover a finger does not make) */
+@media (pointer: coarse) {
+  button[data-testid^="stBaseButton-"], button[data-variant], [data-testid="stTab"] { min-height: 40px; }
+  .js-plotly-plot .modebar-container { display: none; }
+}
+/* Windows' high contrast (forced colours) paints every background the same: the chosen option of a
+   segmented control, a tab, a radio button and a switch looked like the others, and sliders and switches
+   vanished. Marked with the system's highlight instead. */
+@media (forced-colors: active) {
+  button[data-variant][data-selected="true"], [data-testid="stTab"][data-selected="true"] {
+    forced-color-adjust: none; background: Highlight !important; color: HighlightText !important; }
+  button[data-variant][data-selected="true"] p, [data-testid="stTab"][data-selected="true"] p { color: HighlightText; }
+  [data-testid="stSlider"] [role="group"] > div { border: 1px solid CanvasText; }
+  [data-testid="stSlider"] [role="group"] > div > div:not([data-testid]) { forced-color-adjust: none;
+    background: Highlight; border: 2px solid CanvasText; }
+  [data-testid="stSlider"] [data-testid="stSliderThumbValue"] p { color: CanvasText; }
+  [data-testid="stCheckbox"] label > div:not([data-testid]) { border: 2px solid CanvasText; }
+  [data-testid="stCheckbox"] label > div:not([data-testid]) > div { forced-color-adjust: none;
+    background: CanvasText; }
+  [data-testid="stCheckbox"][data-selected="true"] label > div:not([data-testid]) { forced-color-adjust: none;
+    background: Highlight; }
+  [data-testid="stRadioOption"] > div:first-of-type > div { border: 2px solid CanvasText; }
+  [data-testid="stRadioOption"][data-selected="true"] > div:first-of-type > div > div {
+    forced-color-adjust: none; background: CanvasText; }
+}
 </style>
 """
 PRESENT_CSS = """

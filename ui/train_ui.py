@@ -322,14 +322,17 @@ def _epoch_table(history: list[dict]) -> None:
             row["epoch"] = f"{r['epoch']}" + (f" (stopped {r['fraction']:.0%} in)" if "fraction" in r else "")
         if r.get("seconds") is not None:
             row["seconds"], before = round(r["seconds"] - before, 1), r["seconds"]
+        for c in ("accuracy", "val_accuracy"):  # in percent, written like every other figure on the page:
+            if row.get(c) is not None:  # 'percent' followed the browser's language ('17,83 %' beside '2.2047')
+                row[c] = row[c] * 100
         rows.append(row)
     st.dataframe(
         rows,
         hide_index=True,
         column_config={
             "seconds": st.column_config.NumberColumn("seconds", help="How long this epoch took", format="%.1f"),
-            "accuracy": st.column_config.NumberColumn("accuracy", format="percent"),
-            "val_accuracy": st.column_config.NumberColumn("val accuracy", format="percent"),
+            "accuracy": st.column_config.NumberColumn("accuracy", format="%.2f%%"),
+            "val_accuracy": st.column_config.NumberColumn("val accuracy", format="%.2f%%"),
             "loss": st.column_config.NumberColumn("loss", format="%.4f"),
             "val_loss": st.column_config.NumberColumn("val loss", format="%.4f"),
         },

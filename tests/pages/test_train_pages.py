@@ -491,3 +491,21 @@ def test_the_best_preset_started_from_the_page_is_the_shipped_models_recipe(mnis
     button(at, "Start training").click().run()
     assert not at.exception and not errors(at), errors(at)
     assert at.session_state["config"] == PRESETS["best"]
+
+
+def accuracy_table_script():
+    from ui.train_ui import _epoch_table
+
+    _epoch_table([{"epoch": 1, "loss": 2.2047, "accuracy": 0.1783, "val_accuracy": 0.25, "seconds": 20.5}])
+
+
+def test_the_epoch_tables_figures_are_written_one_way_in_any_browser():
+    """QA in a German browser: the accuracy columns followed the browser's language ('17,83 %') beside
+    loss and seconds in English ('2.2047'). All are printf formats now, in percent."""
+    import json
+
+    at = AppTest.from_function(accuracy_table_script, default_timeout=30).run()
+    table = at.dataframe[0]
+    assert table.value["accuracy"][0] == pytest.approx(17.83) and table.value["val_accuracy"][0] == pytest.approx(25)
+    formats = {name: c.get("type_config", {}).get("format") for name, c in json.loads(table.proto.columns).items()}
+    assert formats["accuracy"] == formats["val_accuracy"] == "%.2f%%" and formats["loss"] == "%.4f"

@@ -10,14 +10,15 @@ import streamlit as st
 from mnist_core import housekeeping
 from ui import auth, flash, session_model
 from ui.nav import PAGES, note_page
-from ui.present import apply_url_settings, bar_ui, read_present_flag, style
+from ui.present import apply_url_settings, bar_ui, read_present_flag, sidebar_state, style
 from ui.runtime import keep_keras_state
 
 
 def run() -> None:
     keep_keras_state()  # Streamlit would reset Keras (and run a full GC) after every rerun
     housekeeping.clean_once()  # leftovers of a killed save; once per process
-    st.set_page_config(page_title="MNIST Digit Lab", page_icon=":material/draw:", layout="wide")
+    st.set_page_config(page_title="MNIST Digit Lab", page_icon=":material/draw:", layout="wide",
+                       initial_sidebar_state=sidebar_state(st.context.headers.get("User-Agent")))
     pages = [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path or None, default=not p.url_path)
              for p in PAGES]
     nav = st.navigation(pages, position="hidden" if read_present_flag() else "sidebar")

@@ -96,6 +96,13 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
 ON, OFF = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
+def sidebar_state(user_agent: str | None) -> str:
+    """'collapsed' on a phone (its browser says 'Mobi'), else Streamlit's 'auto' (open on a wide screen).
+    A phone on its side is wider than Streamlit's limit: the open sidebar took 300 of its 844 px and left
+    the canvas 140 px, below the fold (QA); the pages are one tap away in its menu."""
+    return "collapsed" if user_agent and "Mobi" in user_agent else "auto"
+
+
 def read_present_flag() -> bool:
     """?present=1 turns presenter mode on for this session, ?present=0 off; returns the mode.
 

@@ -69,3 +69,28 @@ def test_high_contrast_shows_the_chosen_option_and_the_sliders(browser, app_url)
         assert thumb.evaluate("e => getComputedStyle(e).borderTopWidth") != "0px"  # it vanished
     finally:
         context.close()
+
+
+PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Mobile Safari/537.36")
+
+
+def test_a_phone_on_its_side_starts_with_the_sidebar_closed(browser, app_url):
+    """844x390 is wider than Streamlit's limit for an open sidebar: it took 300 px and left the canvas
+    140 px wide, below the fold. A phone's browser (its user agent says 'Mobile') starts with it closed;
+    a tablet or a laptop as wide keeps it."""
+    widths = {}
+    for name, agent in (("phone", PHONE_UA), ("laptop", None)):
+        context = browser.new_context(viewport={"width": 844, "height": 390}, has_touch=name == "phone",
+                                      is_mobile=name == "phone", **({"user_agent": agent} if agent else {}))
+        page = context.new_page()
+        try:
+            page.goto(f"{app_url}/draw")
+            page.get_by_text("The prediction appears here").wait_for(timeout=120_000)
+            wait_idle(page)
+            widths[name] = page.evaluate(
+                "() => { const s = document.querySelector('[data-testid=stSidebar]');"
+                " return s && s.dataset.collapsed === 'false' ? s.getBoundingClientRect().width : 0; }")
+        finally:
+            context.close()
+    assert widths["phone"] == 0 and widths["laptop"] > 200, widths

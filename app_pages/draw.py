@@ -29,7 +29,10 @@ from ui.runtime import one_at_a_time
 
 CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the projector
 
-head, mode, *reset = st.columns([2.4, 1.4, 1.2] if presenting() else [2, 1.4], vertical_alignment="center")
+# in presenter mode a row that wraps (BASE_CSS 'wrap-'): on a tablet standing up the switch and the button
+# were cut ('A whole num...', 'Default m...'); there the button goes under them
+with st.container(key="wrap-draw-head") if presenting() else st.container():
+    head, mode, *reset = st.columns([2.4, 1.4, 1.2] if presenting() else [2, 1.4], vertical_alignment="center")
 head.title("Draw a digit")
 DRAW.read_url()  # a link's settings win on the first run of a visit
 number_mode = DRAW.widget("number", mode.toggle, "A whole number", help="Write several digits side by side, e.g. 2026.")

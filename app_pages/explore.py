@@ -71,6 +71,7 @@ if pixels.open:
                           width="stretch")
         features = image_features(split)
         name = right.selectbox("Feature", list(stats.FEATURES), format_func=lambda n: stats.FEATURES[n][0],
+                               filter_mode=None,
                                key=ui.key("box"))
         quantiles = stats.feature_quantiles(features[name], labels)
         right.plotly_chart(stats_plots.feature_boxes(quantiles, name, stats.FEATURES[name][1]), width="stretch")

@@ -144,6 +144,7 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
             x=[str(p) for p in pred.ravel()],
             y=[str(t) for t in true.ravel()],
             mode="markers+text",
+            cliponaxis=False,  # a count wider than its cell on a phone ('1,004') runs into the margin, not cut
             text=[f"{c:,}" if c or t == p else "" for c, t, p in zip(counts, true.ravel(), pred.ravel(), strict=True)],
             textfont={"size": 15, "color": ["white" if d else "#222" for d in dark]},
             marker={"symbol": "square", "size": 38, "opacity": 0.01, "color": "#000"},
@@ -175,7 +176,7 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
         **STILL,
         height=height,
         font=FONT,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": 10, "r": 16, "t": 10, "b": 10},
         plot_bgcolor="white",
         clickmode="event+select",
     )

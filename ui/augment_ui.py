@@ -220,7 +220,7 @@ def digit_source_ui(data: MnistData) -> tuple[np.ndarray | None, str]:
         return np.asarray(drawing, dtype=np.float32), "your drawing"
     if source == "label":
         left, right = st.columns(2)
-        digit = left.selectbox("Label", range(10), key="aug_label", on_change=st.session_state.update,
+        digit = left.selectbox("Label", range(10), key="aug_label", filter_mode=None, on_change=st.session_state.update,
                                kwargs={"aug_nth": 1})
         of_digit = np.flatnonzero(data.y_train == digit)
         if not 1 <= st.session_state["aug_nth"] <= len(of_digit):  # a link's number: the last one there is

@@ -445,7 +445,7 @@ def save_ui(image: np.ndarray, prediction: Prediction, guess: bool = True) -> No
     The label starts at the model's answer; with `guess` off (not a digit) it starts unchosen, so that
     one careless click does not file a dot or a scribble under the model's guess."""
     with st.form("save-drawing", border=False), st.container(horizontal=True, vertical_alignment="bottom"):
-        label = st.selectbox("It really is a", range(10), index=prediction.digit if guess else None,
+        label = st.selectbox("It really is a", range(10), index=prediction.digit if guess else None, filter_mode=None,
                              placeholder="digit?", width=130)
         if st.form_submit_button("Save with label", icon=":material/save:"):
             if label is None:

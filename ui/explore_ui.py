@@ -104,11 +104,12 @@ def gallery_query_ui(features: dict[str, np.ndarray], labels: np.ndarray,
         show = show_ui(split)
     if show != "match":
         return show, None
-    digit = c1.selectbox("Digit", ["any", *range(10)], key=key("digit"), on_change=_new_filter)
-    feature = c2.selectbox("Feature", list(FEATURES), format_func=str.capitalize, key=key("feature"),
+    digit = c1.selectbox("Digit", ["any", *range(10)], key=key("digit"), filter_mode=None, on_change=_new_filter)
+    feature = c2.selectbox("Feature", list(FEATURES), format_func=str.capitalize, key=key("feature"), filter_mode=None,
                            on_change=_new_filter,
                            help="\n".join(f"- **{name}**: {FEATURES[name][0]}" for name in FEATURES))
-    order = c3.selectbox("Order", list(ORDERS), format_func=ORDERS.get, key=key("order"), on_change=_first_page)
+    order = c3.selectbox("Order", list(ORDERS), format_func=ORDERS.get, key=key("order"),
+                         filter_mode=None, on_change=_first_page)
     digit = None if digit == "any" else int(digit)
     values = features[feature] if digit is None else features[feature][labels == digit]
     kind = int if feature in INTEGER_FEATURES else float
@@ -134,7 +135,7 @@ def show_ui(split: str) -> str:
     if st.session_state.get(key("show")) not in options:
         st.session_state[key("show")] = "match"
     counts = {"flagged": len(flags(split)), "errors": len(label_errors(split))}
-    return st.selectbox("Show", options, key=key("show"), on_change=_first_page,
+    return st.selectbox("Show", options, key=key("show"), filter_mode=None, on_change=_first_page,
                         format_func=lambda s: SHOWS[s] + (f" ({counts[s]})" if s in counts else ""))
 
 

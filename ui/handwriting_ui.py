@@ -30,6 +30,7 @@ def sample_card(store: HandwritingStore, sample: Sample, editable: bool = True) 
     st.image(enlarge(sample.model_input, ZOOM), caption=f"#{sample.id} · {when(sample.created)}")
     # The key holds the label, so a relabel from another session shows up instead of being undone here.
     label = st.selectbox("Label", range(10), index=sample.label, key=f"label-{sample.id}-{sample.label}",
+                         filter_mode=None,
                          format_func=lambda d: f"Label: {d}", label_visibility="collapsed", disabled=not editable)
     if not editable:
         return
@@ -54,7 +55,8 @@ def delete_recent_ui(store: HandwritingStore) -> None:
     """For the teacher: delete every drawing saved in the last few minutes at once (a student saving a
     scribble a second, a careless minute), after saying how many that is."""
     with st.expander("Delete the drawings of the last minutes", icon=":material/auto_delete:"):
-        span = st.selectbox("Saved in the last", list(RECENT), format_func=RECENT.get, key="recent-span")
+        span = st.selectbox("Saved in the last", list(RECENT), format_func=RECENT.get, key="recent-span",
+                            filter_mode=None)
         n = store.count_since(span)
         if not n:
             st.caption(f"Nothing was saved in the last {RECENT[span]}.")

@@ -82,6 +82,8 @@ html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
   background: #fff; border-radius: 0.5rem; }  /* text scrolled under it does not show between its buttons */
 :has(> .st-key-present-bar) { display: contents; }
 .st-key-present-bar button { min-height: 0; padding: 0.1rem 0.6rem; font-size: 0.8rem; }
+/* Draw's title, switch and button wrap only when they do not fit (a tablet standing up) */
+.st-key-wrap-draw-head [data-testid="stColumn"]:last-child { flex: 1 1 auto !important; }
 .st-key-present-bar p { font-size: 0.8rem; }
 /* On a phone the bar would run under Streamlit's menu button at the top right: smaller type there */
 @media (max-width: 480px) {

@@ -65,7 +65,7 @@ def training_options_ui(running: bool, preset_at=None, note_at=None) -> TrainCon
     p = PRESETS[preset_name.lower()]
     k = preset_name.lower()  # widget keys per preset, so choosing a preset resets the settings to it
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-    arch = c1.selectbox("Architecture", names, names.index(p.architecture), key=f"{k}-arch",
+    arch = c1.selectbox("Architecture", names, names.index(p.architecture), key=f"{k}-arch", filter_mode=None,
                         format_func=lambda a: f"{a} ({params[a]:,} parameters)",
                         help="\n".join(f"- **{a}** ({params[a]:,} parameters): {ARCHITECTURES[a].description}"
                                        for a in names))
@@ -79,8 +79,10 @@ def training_options_ui(running: bool, preset_at=None, note_at=None) -> TrainCon
                           format_func=rate_words, help="How big each step is (Adam's usual: 0.001)")
     with st.expander("More settings: optimizer, schedule, images, digits, seed"):
         c1, c2, c3 = st.columns(3)
-        optimizer = c1.selectbox("Optimizer", OPTIMIZERS, OPTIMIZERS.index(p.optimizer), key=f"{k}-opt")
+        optimizer = c1.selectbox("Optimizer", OPTIMIZERS, OPTIMIZERS.index(p.optimizer), key=f"{k}-opt",
+                                 filter_mode=None)
         schedule = c2.selectbox("LR schedule", SCHEDULES, SCHEDULES.index(p.schedule), key=f"{k}-sched",
+                                filter_mode=None,
                                 help="How the learning rate changes during training")
         val = c3.slider("Validation share", 0.0, 0.5, p.validation_split, step=0.05, format="%.2f", key=f"{k}-val",
                         help="Training images held back to watch for overfitting")

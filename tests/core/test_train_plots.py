@@ -65,6 +65,8 @@ def test_confusion_text_is_white_on_dark_cells_and_blank_where_no_mistake():
     assert colour[cell[("4", "9")]] == "white"
     assert colour[cell[("7", "2")]] != "white" and colour[cell[("3", "3")]] != "white"  # light red, grey diagonal
     assert overlay.text[cell[("0", "1")]] == "" and overlay.text[cell[("3", "3")]] == "900"
+    # a count wider than its cell on a phone ('1,004' in the last column) runs into the margin, not cut
+    assert overlay.cliponaxis is False and confusion_figure(cm).layout.margin.r >= 16
 
 
 def test_per_class_figure_has_a_bar_group_per_model():

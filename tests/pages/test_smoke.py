@@ -103,3 +103,19 @@ def test_a_swipe_over_a_chart_scrolls_the_page(mnist):
     the_map = [s for s in seen if s[1] == "Map" and s[2].startswith("scatter")]
     assert len(seen) >= 12 and len(the_map) == 1 and the_map[0][3] == "zoom", seen
     assert all(s[3] is False for s in seen if s not in the_map), seen
+
+
+def test_a_short_list_opens_as_a_picker_not_a_keyboard(mnist):
+    """QA on a phone: 'It really is a' (ten digits) focused a text box, and a phone's keyboard would cover
+    the list. Selects of a few fixed choices take no typing (Streamlit's filter_mode=None: FILTER_MODE_NONE,
+    3); a list of the class's models still can be searched by typing."""
+    from streamlit.proto.SelectWidgetFilterMode_pb2 import FILTER_MODE_NONE
+
+    modes = {}
+    for page, state in (("app_pages/draw.py", {DRAWING_OVERRIDE: digit_image(3)}), ("app_pages/train.py", {}),
+                        ("app_pages/models.py", {})):
+        at = app(page, **state)
+        modes |= {s.label: s.proto.filter_mode for s in at.selectbox}
+    fixed = ["It really is a", "Architecture", "Optimizer", "LR schedule"]
+    assert all(modes[label] == FILTER_MODE_NONE for label in fixed), modes
+    assert modes["Model"] != FILTER_MODE_NONE  # the class's models: typing finds one among many

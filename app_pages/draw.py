@@ -29,8 +29,8 @@ from ui.runtime import one_at_a_time
 
 CANVAS = 400 if presenting() else 280  # pixels; a bigger canvas for the projector
 
-# in presenter mode a row that wraps (BASE_CSS 'wrap-'): on a tablet standing up the switch and the button
-# were cut ('A whole num...', 'Default m...'); there the button goes under them
+# in presenter mode a row that wraps if it must (BASE_CSS 'wrap-', PRESENT_CSS): in columns of fixed shares, a
+# tablet standing up cut the switch and the button ('A whole num...', 'Default m...')
 with st.container(key="wrap-draw-head") if presenting() else st.container():
     head, mode, *reset = st.columns([2.4, 1.4, 1.2] if presenting() else [2, 1.4], vertical_alignment="center")
 head.title("Draw a digit")

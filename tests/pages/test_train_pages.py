@@ -74,6 +74,9 @@ def test_the_learning_rate_and_validation_share_are_chosen_not_typed(mnist):
     for rate in LEARNING_RATES:
         TrainConfig(learning_rate=rate)  # accepted
     assert {c.learning_rate for c in PRESETS.values()} <= set(LEARNING_RATES)
+    from mnist_core.finetune import FinetuneConfig  # fine-tuning's automatic rates too
+
+    assert {FinetuneConfig(mode=m).lr for m in ("head", "all")} <= set(LEARNING_RATES)
     assert rates.value == PRESETS["quick"].learning_rate
     val = at.slider(key="quick-val")
     assert (val.min, val.max, val.value) == pytest.approx((0.0, 0.5, PRESETS["quick"].validation_split))

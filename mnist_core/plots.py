@@ -19,7 +19,9 @@ OPEN_COLOUR = "#1f77b4"  # the digit shown large
 
 # A finger swiping over a chart scrolls the page: with Plotly's default drag (zoom) a phone's swipe panned
 # or zoomed the chart instead, and a chart as wide as the screen left no room to scroll (QA, touch).
-# Hover and clicks work as before; only the Explore map, made to be zoomed, keeps its drag.
+# Hover and clicks work as before; the Explore map, made to be zoomed, keeps its drag. A chart that can be
+# clicked (Evaluate's matrix, the galleries, Inside's maps) gets 'pan' from Streamlit whatever this says:
+# there a swipe still does not scroll, and fixed axes keep the chart from moving.
 STILL = {"dragmode": False}
 
 

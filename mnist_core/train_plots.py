@@ -167,10 +167,12 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
         showgrid=False,
         range=[-0.5, n - 0.5],
         autorange=False,
+        fixedrange=True,  # Streamlit gives a clickable chart 'pan': a finger's swipe slid the rows out of view
         **AXIS_FONT,
     )
     fig.update_yaxes(
-        title_text="true digit", type="category", showgrid=False, range=[n - 0.5, -0.5], autorange=False, **AXIS_FONT
+        title_text="true digit", type="category", showgrid=False, range=[n - 0.5, -0.5], autorange=False,
+        fixedrange=True, **AXIS_FONT
     )
     fig.update_layout(
         **STILL,

@@ -12,7 +12,7 @@ from mnist_core.label_errors import LabelError
 from mnist_core.plots import LABEL_ERROR_COLOUR, thumbnail_grid
 from mnist_core.store import StoredModel
 from ui.present import presenting
-from ui.show import sure
+from ui.show import plural, sure
 
 log = logging.getLogger("mnist_lab")
 
@@ -52,7 +52,7 @@ def headline_ui(ev: Evaluation, stored: StoredModel, y: np.ndarray, errors: dict
 def cell_label(cell: tuple[int, int] | None, cm: np.ndarray) -> str:
     if cell is None:
         return "the most confident mistakes, all cells"
-    return f"true {cell[0]}, read as {cell[1]} ({cm[cell]} digit{'' if cm[cell] == 1 else 's'})"
+    return f"true {cell[0]}, read as {cell[1]} ({plural(int(cm[cell]), 'digit')})"
 
 
 def on_cell_click() -> None:

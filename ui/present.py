@@ -54,7 +54,6 @@ a:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible, [data-testid="s
   button[data-variant][data-selected="true"], [data-testid="stTab"][data-selected="true"] {
     forced-color-adjust: none; background: Highlight !important; color: HighlightText !important; }
   button[data-variant][data-selected="true"] p, [data-testid="stTab"][data-selected="true"] p { color: HighlightText; }
-  [data-testid="stSlider"] [role="group"] > div { border: 1px solid CanvasText; }
   [data-testid="stSlider"] [role="group"] > div > div:not([data-testid]) { forced-color-adjust: none;
     background: Highlight; border: 2px solid CanvasText; }
   [data-testid="stSlider"] [data-testid="stSliderThumbValue"] p { color: CanvasText; }

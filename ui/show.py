@@ -19,6 +19,11 @@ def when(created: str, zone: bool = False) -> str:
     return local.strftime("%d %b %Y, %H:%M %Z") if zone else local.strftime("%d %b, %H:%M")
 
 
+def plural(n: int, word: str) -> str:
+    """'1 epoch', '3 epochs': QA read 'Finished 1 epochs' and '(1 saved drawings)'."""
+    return f"{n:,} {word if n == 1 else word + 's'}"
+
+
 def sure(p: float) -> str:
     """How sure a model was, as a percentage that says 100% only when it was: a wrong answer at 99.8%
     read '100%', certainty it did not have (QA). '>99%' and '<1%' at the ends."""

@@ -23,6 +23,7 @@ from ui.augment_ui import augment_options_ui, forget, shared_config
 from ui.cache import mnist, parameter_counts
 from ui.guard import literal
 from ui.jobs import TrainingJob
+from ui.show import plural
 
 TRAIN_JOB = "train_job"  # ui.jobs.TrainingJob of this session
 OTHERS_EVERY = 3.0  # seconds between redraws of the list of other runs on the server
@@ -163,7 +164,7 @@ def _handwriting_label() -> tuple[str, bool]:
         return f"{SOURCES['handwriting']} (unreadable: {err})", False
     if saved is None:
         return f"{SOURCES['handwriting']} (no saved handwriting yet)", False
-    return f"{SOURCES['handwriting']} ({len(saved[0])} saved drawings)", True
+    return f"{SOURCES['handwriting']} ({plural(len(saved[0]), 'saved drawing')})", True
 
 
 def finetune_options_ui(running: bool) -> RunSpec | None:
@@ -411,7 +412,7 @@ def result_ui(job: TrainingJob) -> None:
         best = next((r for r in card.history if r.get("epoch") == card.best_epoch), {})
         kept = (f"kept the weights at the stop, {epochs_label(card.history)} epochs in" if "fraction" in best
                 else f"kept the weights of epoch {card.best_epoch}")
-        how = f"Stopped early; {kept}" if card.stopped_early else f"Finished {snap.epochs} epochs; {kept}"
+        how = f"Stopped early; {kept}" if card.stopped_early else f"Finished {plural(snap.epochs, 'epoch')}; {kept}"
         st.success(
             f"{how} ({card.training_seconds:.0f} s). Test accuracy **{card.test_accuracy:.2%}**; "
             f"saved as **{literal(card.name)}**."

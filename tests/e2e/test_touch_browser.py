@@ -45,6 +45,17 @@ def test_a_phone_swipe_over_a_chart_scrolls_and_controls_fit_a_finger(browser, a
         # no toolbar over the legend: a finger cannot hover to use it
         assert page.locator(".modebar-container").evaluate_all(
             "els => els.every(e => getComputedStyle(e).display === 'none')")
+        # Evaluate's matrix can be clicked, so Streamlit gives it 'pan': a swipe slid its rows out of view
+        page.goto(f"{app_url}/evaluate")
+        page.get_by_text("Where does it go wrong?").wait_for(timeout=120_000)
+        wait_idle(page)
+        matrix = page.locator(".js-plotly-plot").filter(has_text="what the model said").first
+        matrix.evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(600)
+        rows = "e => JSON.stringify(e._fullLayout.yaxis.range)"
+        before, box = matrix.evaluate(rows), matrix.bounding_box()
+        swipe_up(page, box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.6)
+        assert matrix.evaluate(rows) == before
         short = page.locator("button[data-variant]").evaluate_all(
             "els => els.map(e => e.getBoundingClientRect().height).filter(h => h > 0 && h < 40)")
         assert not short, f"segmented control buttons under 40 px: {short}"

@@ -85,7 +85,8 @@ def _charts(at: AppTest) -> list[dict]:
 def test_a_swipe_over_a_chart_scrolls_the_page(mnist):
     """QA on a phone: a finger swiping over a chart panned or zoomed it (Plotly's default drag), and a
     chart as wide as the screen left no room to scroll. Every chart is still (dragmode false: hover and
-    clicks stay), except Explore's map, made to be zoomed."""
+    clicks stay), except Explore's map, made to be zoomed. (A chart that can be clicked gets 'pan' from
+    Streamlit in the browser: its axes are fixed, tests/e2e/test_touch_browser.py.)"""
     seen = []
     views = [("app_pages/evaluate.py", {}, {}), ("app_pages/train.py", {}, {}), ("app_pages/inside.py", {}, {}),
              ("app_pages/draw.py", {"view": "pixels"}, {DRAWING_OVERRIDE: digit_image(3)})]

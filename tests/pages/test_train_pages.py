@@ -91,6 +91,7 @@ def test_the_learning_rate_and_validation_share_are_chosen_not_typed(mnist):
     assert not at.exception and not errors(at), errors(at)
     config = ModelStore().get(job.result.card.name).card.train_config
     assert config["learning_rate"] == 3e-4 and config["validation_split"] == pytest.approx(0.2)
+    assert any("Finished 1 epoch;" in s.value for s in at.success), [s.value for s in at.success]  # not '1 epochs'
 
 
 def test_a_batch_larger_than_the_subset_is_refused(mnist):

@@ -61,7 +61,8 @@ def test_the_training_process_measures_the_machine_by_default_and_not_when_told_
     worker._measure_speed(lambda: next(budget, None) is not None)
     profile = speed.load_profile()
     assert profile is not None and len(profile.steps) == 1
-    assert next(iter(profile.steps.values())).per_image_ms > 0
+    cost = next(iter(profile.steps.values()))  # a step was timed: it takes time (its split into fixed and
+    assert cost.fixed_ms + 128 * cost.per_image_ms > 0  # per image is noise-prone: CI once read 0 per image)
     # once the job is done, the worker measures again (the Train page said "being measured" for good
     # when a student's job came in the first minute): it goes on from what it has
     budget = iter(range(2))

@@ -190,7 +190,8 @@ def finetune_options_ui(running: bool) -> RunSpec | None:
                              help="With handwriting: MNIST images mixed in so the model does not forget MNIST")
     epochs = c4.number_input("Epochs", value=3, step=1, min_value=1, max_value=200, key="ft-epochs")
     lr = c5.select_slider("Learning rate", (0.0, *LEARNING_RATES), 0.0, key="ft-lr", format_func=rate_words,
-                          help="Auto: 0.01 for a new head, 0.0001 when all layers are unfrozen")
+                          help=f"Auto: {FinetuneConfig(mode='head').lr:g} for a new head, "
+                               f"{FinetuneConfig(mode='all').lr:g} when all layers are unfrozen")
     if not st.button("Start fine-tuning", type="primary", disabled=running, key="start-finetuning"):
         return None
     if source == "handwriting" and not has_hw:

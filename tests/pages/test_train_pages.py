@@ -145,6 +145,8 @@ def test_handwriting_option_says_there_is_none_yet_and_refuses(mnist):
     at.segmented_control(key="kind").set_value("Fine-tune").run()
     source = at.radio(key="ft-source")
     assert any("no saved handwriting yet" in str(o) for o in source.options)
+    rate = at.select_slider(key="ft-lr")  # starts at auto, and says what auto is, as fine-tuning computes it
+    assert rate.value == 0.0 and rate.help == "Auto: 0.01 for a new head, 0.0001 when all layers are unfrozen"
     source.set_value("handwriting")
     button(at, "Start fine-tuning").click().run()
     assert any("no saved handwriting yet" in e.value for e in at.error)
